@@ -1,0 +1,16 @@
+# The host part: unit tests (Catch2 v3, under ASan+UBSan) and the boot-test registrations.
+include(cmake/warnings.cmake)
+set(CMAKE_CXX_STANDARD 20)
+set(CMAKE_CXX_STANDARD_REQUIRED ON)
+
+# Every host target is sanitized: the unit tests exist to find what the hardware would not say.
+add_compile_options(-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+add_link_options(-fsanitize=address,undefined)
+
+find_package(Catch2 3 REQUIRED)
+enable_testing()
+add_subdirectory(common)
+add_subdirectory(tests/harness)
+add_subdirectory(tests/unit)
+add_subdirectory(tests/boot)
+add_subdirectory(tests/checks)

@@ -1,0 +1,10 @@
+# The user part: static musl + libc++ programs (cmake/toolchain-musl.cmake): the rootstock binary
+# for the root partition and the test tools.
+include(cmake/warnings.cmake)
+set(CMAKE_CXX_STANDARD 23)
+set(CMAKE_CXX_STANDARD_REQUIRED ON)
+set(THREADS_PREFER_PTHREAD_FLAG ON)
+add_subdirectory(common)
+add_subdirectory(tests/harness)
+enable_testing()
+add_subdirectory(tests/static)

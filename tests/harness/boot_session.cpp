@@ -1,0 +1,199 @@
+#include "boot_session.hpp"
+
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include "child_process.hpp"
+
+namespace rootstock::harness {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Lines from the console, handed from the reader thread to the judge. The reader also writes
+// every byte to the log as it arrives, so a run killed from outside still leaves its log.
+class ConsoleReader {
+ public:
+  ConsoleReader(ChildProcess& child, std::ofstream& log, bool echo)
+      : child_(child), log_(log), echo_(echo), thread_([this] { run(); }) {}
+  ~ConsoleReader() { thread_.join(); }
+  ConsoleReader(const ConsoleReader&) = delete;
+  ConsoleReader& operator=(const ConsoleReader&) = delete;
+
+  // The next console line, or nullopt at `deadline` or when the console has closed
+  // (`closed()` tells which).
+  std::optional<std::string> next_line(Clock::time_point deadline) {
+    std::unique_lock lock(mutex_);
+    cv_.wait_until(lock, deadline, [this] { return !lines_.empty() || closed_; });
+    if (lines_.empty()) return std::nullopt;
+    std::string line = std::move(lines_.front());
+    lines_.pop_front();
+    return line;
+  }
+  bool closed() {
+    std::lock_guard lock(mutex_);
+    return closed_ && lines_.empty();
+  }
+
+ private:
+  void run() {
+    pollfd fds[2] = {{child_.stdout_fd(), POLLIN, 0}, {child_.stderr_fd(), POLLIN, 0}};
+    std::string partial[2];
+    int open = 2;
+    char buf[4096];
+    while (open > 0) {
+      if (::poll(fds, 2, -1) < 0) {
+        if (errno == EINTR) continue;
+        break;
+      }
+      for (int i = 0; i < 2; ++i) {
+        if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+        const ssize_t n = ::read(fds[i].fd, buf, sizeof(buf));
+        if (n <= 0) {
+          if (n < 0 && errno == EINTR) continue;
+          fds[i].fd = -1;
+          --open;
+          if (!partial[i].empty()) deliver(i, partial[i] + "\n");
+          continue;
+        }
+        partial[i].append(buf, static_cast<size_t>(n));
+        size_t nl;
+        while ((nl = partial[i].find('\n')) != std::string::npos) {
+          deliver(i, partial[i].substr(0, nl + 1));
+          partial[i].erase(0, nl + 1);
+        }
+      }
+    }
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+    cv_.notify_all();
+  }
+
+  // Serial output goes to the log as is; QEMU's own stderr is marked so the two can be told apart.
+  void deliver(int stream, std::string line) {
+    const std::string logged = stream == 0 ? line : "[qemu stderr] " + line;
+    log_ << logged << std::flush;
+    if (echo_) {
+      (void)!::write(STDOUT_FILENO, logged.data(), logged.size());
+    }
+    line.pop_back();
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    std::lock_guard lock(mutex_);
+    lines_.push_back(std::move(line));
+    cv_.notify_all();
+  }
+
+  ChildProcess& child_;
+  std::ofstream& log_;
+  bool echo_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<std::string> lines_;
+  bool closed_ = false;
+  std::thread thread_;  // last: starts once the members above exist
+};
+
+std::string format_seconds(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.1f s", s);
+  return buf;
+}
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+}  // namespace
+
+SessionResult run_session(const SessionConfig& config) {
+  SessionResult result;
+  std::error_code ec;
+  std::filesystem::create_directories(config.log_dir, ec);
+  const std::filesystem::path log_path = config.log_dir / (config.name + ".log");
+  std::ofstream log(log_path, std::ios::trunc);
+  if (!log) {
+    result.reason = "cannot write the log " + log_path.string();
+    return result;
+  }
+
+  const Clock::time_point start = Clock::now();
+  const Clock::time_point hard_deadline =
+      start + std::chrono::duration_cast<Clock::duration>(config.hard_limit);
+  std::string error;
+  std::optional<ChildProcess> child = ChildProcess::spawn(config.command, error);
+  if (!child) {
+    result.reason = error;
+    result.log = log_path;
+    return result;
+  }
+
+  const ConsoleJudge judge(config.failure_patterns);
+  std::optional<std::string> failure;
+  {
+    ConsoleReader reader(*child, log, config.echo);
+    for (const Step& step : config.steps) {
+      Clock::time_point deadline =
+          Clock::now() + std::chrono::duration_cast<Clock::duration>(step.timeout);
+      const bool hard = deadline > hard_deadline;
+      if (hard) deadline = hard_deadline;
+
+      if (step.kind == Step::Kind::kType) {
+        if (!child->write_stdin(step.arg)) failure = "the console closed before " + step.describe();
+      } else {
+        const bool wants_line = step.kind != Step::Kind::kExpectExit;
+        bool done = false;
+        while (!done && !failure) {
+          std::optional<std::string> line = reader.next_line(deadline);
+          if (line) {
+            LineVerdict v = judge.judge(*line, wants_line ? &step : nullptr);
+            if (v.failure) failure = v.failure;
+            done = v.step_done;
+          } else if (reader.closed()) {
+            const int status = child->wait();
+            if (!wants_line && status == step.exit_status) {
+              done = true;
+            } else {
+              failure = "the process exited with status " + std::to_string(status) +
+                        " while waiting for " + step.describe();
+            }
+          } else {
+            failure = hard ? "the hard limit of " + format_seconds(config.hard_limit.count()) +
+                                 " passed while waiting for " + step.describe()
+                           : "timed out after " + format_seconds(step.timeout.count()) +
+                                 " waiting for " + step.describe();
+          }
+        }
+      }
+      if (failure) break;
+      result.step_times.emplace_back(step.describe(), seconds_since(start));
+    }
+    // The run is over either way: end the process by its PID so the reader sees the console
+    // close, then reap it.
+    child->kill();
+  }
+  child->wait();
+  log.close();
+
+  if (failure) {
+    result.reason = *failure;
+    result.log = log_path;
+  } else {
+    result.passed = true;
+    if (config.keep_log) {
+      result.log = log_path;
+    } else {
+      std::filesystem::remove(log_path, ec);
+    }
+  }
+  return result;
+}
+
+}  // namespace rootstock::harness

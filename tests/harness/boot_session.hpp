@@ -1,0 +1,36 @@
+// Runs one boot test: starts the process, follows its console through the script's steps with
+// a timeout each and a hard limit overall, and keeps the full console log when the run fails.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "console_script.hpp"
+
+namespace rootstock::harness {
+
+/// Everything one run needs.
+struct SessionConfig {
+  std::string name;                  ///< names the log: <log_dir>/<name>.log
+  std::vector<std::string> command;  ///< QEMU (or a fake) and its arguments
+  std::vector<Step> steps;           ///< in order
+  std::vector<std::string> failure_patterns = default_failure_patterns();
+  Seconds hard_limit{600};  ///< the whole run, whatever the steps say
+  std::filesystem::path log_dir = "test-logs";
+  bool keep_log = false;  ///< keep the log after a passing run too
+  bool echo = false;      ///< copy the console to stdout as it arrives
+};
+
+/// How a run ended.
+struct SessionResult {
+  bool passed = false;
+  std::string reason;                                      ///< why it failed; empty when it passed
+  std::filesystem::path log;                               ///< the kept log, or empty
+  std::vector<std::pair<std::string, double>> step_times;  ///< step, seconds since start
+};
+
+/// Runs the session to its end; never leaves the process running.
+[[nodiscard]] SessionResult run_session(const SessionConfig& config);
+
+}  // namespace rootstock::harness

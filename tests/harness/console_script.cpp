@@ -1,0 +1,122 @@
+#include "console_script.hpp"
+
+#include <rootstock/milestone.hpp>
+
+namespace rootstock::harness {
+namespace {
+
+Text as_text(std::string_view s) {
+  return {s.data(), s.size()};
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// A selftest milestone that reports failures ends the run at once: the tests after it would
+// only wait for their own timeouts.
+std::optional<std::string> failed_selftest(const milestone::Parsed& m) {
+  if (!(m.name == Text{"selftest"})) {
+    return std::nullopt;
+  }
+  const milestone::Field* failed = m.find("failed");
+  if (failed == nullptr || failed->value == Text{"0"}) {
+    return std::nullopt;
+  }
+  const milestone::Field* name = m.find("name");
+  std::string who = name != nullptr ? std::string(name->value.data, name->value.size) : "?";
+  return "selftest '" + who +
+         "' reported failed=" + std::string(failed->value.data, failed->value.size);
+}
+
+}  // namespace
+
+std::string Step::describe() const {
+  switch (kind) {
+    case Kind::kWaitMilestone:
+      return "milestone '" + arg + "'";
+    case Kind::kWaitText:
+      return "text '" + arg + "'";
+    case Kind::kType:
+      return "typing '" + arg + "'";
+    case Kind::kExpectExit:
+      return "exit status " + std::to_string(exit_status);
+  }
+  return "?";
+}
+
+std::vector<std::string> default_failure_patterns() {
+  return {"Kernel panic", "Oops:", "WARNING: CPU:", "BUG:", "[rootstock] panic"};
+}
+
+std::optional<std::string> unescape(std::string_view text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '\\') {
+      out += text[i];
+      continue;
+    }
+    if (++i == text.size()) return std::nullopt;
+    switch (text[i]) {
+      case 'n':
+        out += '\n';
+        break;
+      case 'r':
+        out += '\r';
+        break;
+      case 't':
+        out += '\t';
+        break;
+      case '\\':
+        out += '\\';
+        break;
+      case 'x': {
+        if (i + 2 >= text.size()) return std::nullopt;
+        const int hi = hex_value(text[i + 1]);
+        const int lo = hex_value(text[i + 2]);
+        if (hi < 0 || lo < 0) return std::nullopt;
+        out += static_cast<char>(hi * 16 + lo);
+        i += 2;
+        break;
+      }
+      default:
+        return std::nullopt;
+    }
+  }
+  return out;
+}
+
+LineVerdict ConsoleJudge::judge(std::string_view line, const Step* waiting) const {
+  LineVerdict v;
+  for (const std::string& p : failure_patterns_) {
+    if (line.find(p) != std::string_view::npos) {
+      v.failure = "failure pattern '" + p + "' on the console";
+      return v;
+    }
+  }
+  milestone::Parsed seen;
+  const bool is_milestone = milestone::parse(as_text(line), seen);
+  if (is_milestone) {
+    if (auto f = failed_selftest(seen)) {
+      v.failure = *f;
+      return v;
+    }
+  }
+  if (waiting == nullptr) {
+    return v;
+  }
+  if (waiting->kind == Step::Kind::kWaitText) {
+    v.step_done = line.find(waiting->arg) != std::string_view::npos;
+  } else if (waiting->kind == Step::Kind::kWaitMilestone && is_milestone) {
+    const std::string want_line =
+        std::string(milestone::kPrefix.data, milestone::kPrefix.size) + waiting->arg;
+    milestone::Parsed want;
+    v.step_done = milestone::parse(as_text(want_line), want) && milestone::matches(seen, want);
+  }
+  return v;
+}
+
+}  // namespace rootstock::harness

@@ -1,0 +1,58 @@
+// What a boot test expects of a console: an ordered list of steps (wait for a milestone or a
+// text, type into the console, expect an exit status) and the patterns that fail a run at once.
+// Pure logic, fed line by line, so unit tests drive it without a process.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace rootstock::harness {
+
+using Seconds = std::chrono::duration<double>;
+
+/// One thing the console must show or receive, in order.
+struct Step {
+  enum class Kind {
+    kWaitMilestone,  ///< a milestone line matching `arg` (name plus a subset of its fields)
+    kWaitText,       ///< any line containing `arg`
+    kType,           ///< write `arg` to the console
+    kExpectExit,     ///< the process exits with status `exit_status`
+  };
+  Kind kind;
+  std::string arg;
+  Seconds timeout{0};  ///< measured from the end of the previous step
+  int exit_status = 0;
+
+  /// How the step reads in a report ("milestone 'hv-ready cpus=4'").
+  [[nodiscard]] std::string describe() const;
+};
+
+/// The failure patterns every boot test applies unless told otherwise (docs/milestones.md).
+[[nodiscard]] std::vector<std::string> default_failure_patterns();
+
+/// Decodes C-style escapes (\n \r \t \\ \xNN) in text to be typed; nullopt when malformed.
+[[nodiscard]] std::optional<std::string> unescape(std::string_view text);
+
+/// What a console line means for the run.
+struct LineVerdict {
+  bool step_done = false;              ///< the current wait step is satisfied by this line
+  std::optional<std::string> failure;  ///< the run fails at once, with this reason
+};
+
+/// Judges console lines against the failure patterns and the step waiting now.
+class ConsoleJudge {
+ public:
+  explicit ConsoleJudge(std::vector<std::string> failure_patterns)
+      : failure_patterns_(std::move(failure_patterns)) {}
+
+  /// Judges one line (without its newline); `waiting` is the current step, or nullptr.
+  [[nodiscard]] LineVerdict judge(std::string_view line, const Step* waiting) const;
+
+ private:
+  std::vector<std::string> failure_patterns_;
+};
+
+}  // namespace rootstock::harness

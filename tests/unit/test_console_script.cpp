@@ -1,0 +1,73 @@
+// The console judge: failure patterns, milestone and text waits, failed selftests, escapes.
+#include <catch2/catch_test_macros.hpp>
+
+#include "console_script.hpp"
+
+using namespace rootstock::harness;
+
+namespace {
+Step wait_milestone(const char* spec) {
+  return {Step::Kind::kWaitMilestone, spec, Seconds(1), 0};
+}
+Step wait_text(const char* text) {
+  return {Step::Kind::kWaitText, text, Seconds(1), 0};
+}
+}  // namespace
+
+TEST_CASE("judge fails at once on every default failure pattern", "[harness]") {
+  const ConsoleJudge judge(default_failure_patterns());
+  for (const char* line : {"[    1.0] Kernel panic - not syncing: VFS", "Oops: 0000 [#1] SMP",
+                           "WARNING: CPU: 1 PID: 0 at kernel/x.c:1", "BUG: unable to handle",
+                           "[rootstock] panic component=hv reason=triple-fault"}) {
+    const LineVerdict v = judge.judge(line, nullptr);
+    INFO(line);
+    CHECK(v.failure.has_value());
+    CHECK_FALSE(v.step_done);
+  }
+  CHECK_FALSE(judge.judge("all is well", nullptr).failure);
+}
+
+TEST_CASE("judge can drop or add failure patterns", "[harness]") {
+  std::vector<std::string> patterns = default_failure_patterns();
+  std::erase(patterns, "BUG:");
+  patterns.emplace_back("no SVM");
+  const ConsoleJudge judge(patterns);
+  CHECK_FALSE(judge.judge("BUG: expected here", nullptr).failure);
+  CHECK(judge.judge("hv: no SVM on this CPU", nullptr).failure);
+}
+
+TEST_CASE("judge matches milestones by name and field subset", "[harness]") {
+  const ConsoleJudge judge(default_failure_patterns());
+  const Step step = wait_milestone("hv-ready cpus=4");
+  CHECK(judge.judge("[rootstock] hv-ready version=0.1 cpus=4 arch=svm", &step).step_done);
+  CHECK_FALSE(judge.judge("[rootstock] hv-ready version=0.1 cpus=2", &step).step_done);
+  CHECK_FALSE(judge.judge("hv-ready cpus=4", &step).step_done);
+  const Step bare = wait_milestone("poweroff");
+  CHECK(judge.judge("[rootstock] poweroff", &bare).step_done);
+}
+
+TEST_CASE("judge matches text anywhere in a line", "[harness]") {
+  const ConsoleJudge judge(default_failure_patterns());
+  const Step step = wait_text("Linux version 6.12");
+  CHECK(judge.judge("[    0.000000] Linux version 6.12.117 (x@y)", &step).step_done);
+  CHECK_FALSE(judge.judge("Linux version 6.1", &step).step_done);
+}
+
+TEST_CASE("judge fails on a selftest that reports failures", "[harness]") {
+  const ConsoleJudge judge(default_failure_patterns());
+  const Step step = wait_milestone("selftest name=hv failed=0");
+  CHECK(judge.judge("[rootstock] selftest name=hv passed=9 failed=0", &step).step_done);
+  const LineVerdict bad = judge.judge("[rootstock] selftest name=init passed=3 failed=1", &step);
+  REQUIRE(bad.failure);
+  CHECK(bad.failure->find("init") != std::string::npos);
+}
+
+TEST_CASE("unescape decodes typed text and rejects bad escapes", "[harness]") {
+  CHECK(unescape("ls\\n") == std::optional<std::string>("ls\n"));
+  CHECK(unescape("a\\tb\\r\\\\") == std::optional<std::string>("a\tb\r\\"));
+  CHECK(unescape("\\x03\\x7f") == std::optional<std::string>("\x03\x7f"));
+  CHECK_FALSE(unescape("\\"));
+  CHECK_FALSE(unescape("\\q"));
+  CHECK_FALSE(unescape("\\x4"));
+  CHECK_FALSE(unescape("\\xzz"));
+}
