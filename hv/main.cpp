@@ -1,14 +1,59 @@
-// hv's C++ entry, reached from arch/x86/entry.S in long mode on the boot CPU.
+// hv's C++ entry, reached from arch/x86/entry.S in long mode on the boot CPU: take over the
+// machine (console, boot information, memory, ACPI, every CPU with SVM), then run what the
+// command line asks for. The order matters and is the order of the functions below.
 #include <stdint.h>
+#include <rootstock/acpi/acpi_info.hpp>
+#include <rootstock/boot/multiboot2.hpp>
+#include <rootstock/boot/pvh.hpp>
 
 #include "arch/x86/boot_layout.h"
+#include "arch/x86/cpuid.hpp"
+#include "arch/x86/lapic.hpp"
+#include "arch/x86/pit_tsc.hpp"
 #include "arch/x86/port_io.hpp"
+#include "arch/x86/svm/svm.hpp"
+#include "boot/cmdline.hpp"
+#include "boot/identity_reader.hpp"
 #include "console/log.hpp"
-#include "console/uart16550.hpp"
+#include "cpu/per_cpu.hpp"
+#include "cpu/smp.hpp"
+#include "mm/boot_arena.hpp"
+#include "mm/frame_allocator.hpp"
+#include "mm/shared_frames.hpp"
+#include "panic.hpp"
+#include "platform/power.hpp"
+#include "selftest/selftest.hpp"
 
+extern "C" {
+extern char __hv_start[];
+extern char __hv_end[];
+void* memset(void* dst, int c, size_t n);
+}
+
+namespace hv {
 namespace {
 
-hv::Uart16550 g_console{hv::Uart16550::kCom1};
+// Boot-time state too large for the 16 KiB boot stack lives here.
+Uart16550 g_console{Uart16550::kCom1};
+rootstock::boot::BootInfo g_boot;
+HvOptions g_options;
+rootstock::acpi::AcpiInfo g_acpi;
+FrameAllocator g_frames;
+PowerControl g_power;
+svm::SvmFeatures g_svm;
+selftest::PermissionMaps g_maps;
+uint32_t g_apic_ids[kMaxCpus];
+// The BSP releases the APs into the self-test all at once.
+volatile uint32_t g_selftest_go = 0;
+
+constexpr uint64_t kApWaitUs = 5000000;
+constexpr uint64_t kSelftestWaitUs = 60000000;
+constexpr uint64_t kPollUs = 1000;
+// 8259 PIC data ports: masking every line keeps legacy interrupts off while hv owns the CPUs.
+constexpr uint16_t kPicMasterData = 0x21;
+constexpr uint16_t kPicSlaveData = 0xa1;
+constexpr uint64_t kIopmBytes = 12 * 1024;
+constexpr uint64_t kMsrpmBytes = 8 * 1024;
 
 const char* protocol_name(uint32_t protocol) {
   switch (protocol) {
@@ -21,14 +66,229 @@ const char* protocol_name(uint32_t protocol) {
   }
 }
 
+void read_boot_information(uint32_t protocol, uint32_t info) {
+  const IdentityReader reader;
+  using rootstock::boot::Status;
+  Status s = Status::kOk;
+  if (protocol == BOOT_PROTOCOL_PVH) {
+    s = rootstock::boot::parse_pvh(reader, info, g_boot);
+  } else if (protocol == BOOT_PROTOCOL_MULTIBOOT2) {
+    s = rootstock::boot::parse_multiboot2(reader, info, g_boot);
+  } else {
+    panic("entered without PVH or Multiboot2 boot information; cannot find memory");
+  }
+  if (s != Status::kOk) {
+    panic("boot information rejected: %s (at 0x%lx)", rootstock::boot::describe(s),
+          g_boot.error_paddr);
+  }
+}
+
+void apply_options() {
+  parse_cmdline(g_boot.cmdline(), g_options);
+  log::set_level(g_options.log_level);
+  if (!g_options.console_enabled) {
+    log::info("console off (hv.console=none)");
+    log::attach(nullptr);
+  } else if (g_options.console_port != Uart16550::kCom1) {
+    log::info("console moves to I/O port 0x%x", g_options.console_port);
+    g_console = Uart16550(g_options.console_port);
+    log::attach(g_console.init() ? &g_console : nullptr);
+  }
+  for (size_t i = 0; i < g_options.problem_count; ++i) {
+    log::warn("command line: '%s' %s; ignored", g_options.problems[i].option,
+              g_options.problems[i].reason);
+  }
+  if (g_options.problems_dropped != 0) {
+    log::warn("command line: %zu more problems not shown", g_options.problems_dropped);
+  }
+  g_power.debug_exit_port = g_options.debug_exit_port;
+}
+
+void read_acpi() {
+  const IdentityReader reader;
+  const rootstock::acpi::Status s = rootstock::acpi::parse_acpi(reader, g_boot.rsdp, g_acpi);
+  if (s != rootstock::acpi::Status::kOk) {
+    panic("ACPI tables rejected: %s (table at 0x%lx)", rootstock::acpi::describe(s),
+          g_acpi.fault.paddr);
+  }
+  const auto& f = g_acpi.fadt;
+  using rootstock::acpi::AddressSpace;
+  if (g_acpi.s5.present && f.pm1a_cnt.present() && f.pm1a_cnt.space == AddressSpace::kSystemIo &&
+      (!f.pm1b_cnt.present() || f.pm1b_cnt.space == AddressSpace::kSystemIo)) {
+    g_power.acpi_s5 = true;
+    g_power.pm1a_control_port = static_cast<uint16_t>(f.pm1a_cnt.address);
+    g_power.pm1b_control_port = static_cast<uint16_t>(f.pm1b_cnt.address);
+    g_power.slp_typa = g_acpi.s5.slp_typa;
+    g_power.slp_typb = g_acpi.s5.slp_typb;
+  }
+  if (g_acpi.madt.pcat_compat) {
+    x86::outb(kPicMasterData, 0xff);
+    x86::outb(kPicSlaveData, 0xff);
+  }
+  log::info("ACPI: %zu usable CPUs, %zu I/O APICs, local APIC at 0x%lx, S5 %s",
+            g_acpi.madt.cpu_count, g_acpi.madt.ioapic_count, g_acpi.madt.lapic_base,
+            g_power.acpi_s5 ? "available" : "not usable");
+}
+
+void carve_memory() {
+  rootstock::MemoryRange exclusions[2 + rootstock::boot::kMaxModules];
+  size_t n = 0;
+  const auto hv_start = reinterpret_cast<uintptr_t>(__hv_start);
+  exclusions[n++] = {hv_start, reinterpret_cast<uintptr_t>(__hv_end) - hv_start,
+                     rootstock::MemoryType::kReserved};
+  for (size_t i = 0; i < g_boot.module_count; ++i) {
+    exclusions[n++] = {g_boot.modules[i].base, g_boot.modules[i].size,
+                       rootstock::MemoryType::kReserved};
+  }
+  ReservationRequest request;
+  request.map = g_boot.memory;
+  request.map_count = g_boot.memory_count;
+  request.exclusions = exclusions;
+  request.exclusion_count = n;
+  request.size = g_options.reserve_bytes;
+  rootstock::MemoryRange reservation;
+  FrameStatus s = carve_reservation(request, reservation);
+  if (s == FrameStatus::kOk) {
+    s = g_frames.init(reservation, reinterpret_cast<void*>(reservation.base));
+  }
+  if (s != FrameStatus::kOk) {
+    panic("cannot reserve %lu MiB for hv: %s", g_options.reserve_bytes / kMiB, describe(s));
+  }
+  log::info("memory: %lu MiB usable, hv reserved [0x%lx, 0x%lx) (%lu MiB), image at 0x%lx",
+            rootstock::boot::usable_bytes(g_boot) / kMiB, reservation.base, reservation.end(),
+            reservation.length / kMiB, hv_start);
+}
+
+// SVM on for the calling CPU; false (after saying why) when this CPU cannot.
+bool enable_svm(PerCpu& cpu) {
+  svm::SvmFeatures features;
+  const svm::SvmStatus s = svm::probe(features);
+  if (s != svm::SvmStatus::kOk) {
+    log::error("cpu %u (APIC ID %u): %s", cpu.index, cpu.apic_id, svm::describe(s));
+    return false;
+  }
+  svm::enable(cpu.host_save_pa);
+  log::info("cpu %u (APIC ID %u): SVM ready (revision %u, %u ASIDs, NPT)", cpu.index, cpu.apic_id,
+            features.revision, features.asids);
+  __atomic_store_n(&cpu.svm_ready, 1u, __ATOMIC_RELEASE);
+  return true;
+}
+
+SharedFrames& shared_frames() {
+  static SharedFrames frames(g_frames);  // built on the BSP before any AP starts
+  return frames;
+}
+
+void ap_main(PerCpu& cpu) {
+  if (!enable_svm(cpu)) return;
+  while (__atomic_load_n(&g_selftest_go, __ATOMIC_ACQUIRE) == 0) {
+    asm volatile("pause");
+  }
+  selftest::run_on_this_cpu(cpu, shared_frames(), g_maps);
+  __atomic_store_n(&cpu.selftest_done, 1u, __ATOMIC_RELEASE);
+}
+
+// Waits until `flag` of every CPU is set, or the timeout; returns how many set it.
+uint32_t wait_all(volatile uint32_t PerCpu::* flag, uint64_t timeout_us) {
+  uint32_t ready = 0;
+  for (uint64_t waited = 0;; waited += kPollUs) {
+    ready = 0;
+    for (uint32_t i = 0; i < cpu_count(); ++i) {
+      ready += __atomic_load_n(&(cpu(i)->*flag), __ATOMIC_ACQUIRE) != 0 ? 1 : 0;
+    }
+    if (ready == cpu_count() || waited >= timeout_us) return ready;
+    x86::delay_us(kPollUs);
+  }
+}
+
+[[noreturn]] void stop_cannot_run(const char* why) {
+  log::error("%s; hv cannot run on this machine, powering off", why);
+  power_off(g_power, RunResult::kCannotRun);
+}
+
+void prepare_permission_maps(BootArena& arena) {
+  void* iopm = arena.allocate_pages(kIopmBytes, g_maps.iopm_pa);
+  void* msrpm = arena.allocate_pages(kMsrpmBytes, g_maps.msrpm_pa);
+  if (iopm == nullptr || msrpm == nullptr) panic("out of hv memory for the permission maps");
+  memset(iopm, 0xff, kIopmBytes);
+  memset(msrpm, 0xff, kMsrpmBytes);
+}
+
+[[noreturn]] void run_selftest(PerCpu& bsp) {
+  __atomic_store_n(&g_selftest_go, 1u, __ATOMIC_RELEASE);
+  selftest::run_on_this_cpu(bsp, shared_frames(), g_maps);
+  __atomic_store_n(&bsp.selftest_done, 1u, __ATOMIC_RELEASE);
+  const uint32_t done = wait_all(&PerCpu::selftest_done, kSelftestWaitUs);
+  uint64_t passed = 0, failed = 0;
+  for (uint32_t i = 0; i < cpu_count(); ++i) {
+    passed += cpu(i)->selftest_passed;
+    failed += cpu(i)->selftest_failed;
+  }
+  if (done != cpu_count()) {
+    log::error("selftest: only %u of %u CPUs finished", done, cpu_count());
+    failed += cpu_count() - done;
+  }
+  log::milestone(rootstock::milestone::Writer("selftest")
+                     .field("name", "hv")
+                     .field("passed", passed)
+                     .field("failed", failed));
+  power_off(g_power, failed == 0 ? RunResult::kPassed : RunResult::kFailed);
+}
+
 }  // namespace
+}  // namespace hv
 
 extern "C" [[noreturn]] void hv_main(uint32_t protocol, uint32_t boot_info) {
+  using namespace hv;
   if (g_console.init()) {
-    hv::log::attach(&g_console);
+    log::attach(&g_console);
   }
-  hv::log::info("Rootstock hv %s, entered through %s, boot information at 0x%x", ROOTSTOCK_VERSION,
-                protocol_name(protocol), boot_info);
-  hv::log::error("not yet: boot information, memory, ACPI, SMP and SVM (issue 3); stopping");
-  hv::x86::halt_forever();
+  log::info("Rootstock hv %s, entered through %s", ROOTSTOCK_VERSION, protocol_name(protocol));
+  read_boot_information(protocol, boot_info);
+  apply_options();
+  const uint64_t khz = x86::calibrate_tsc();
+  log::info("TSC %lu.%03lu MHz (measured against the PIT)", khz / 1000, khz % 1000);
+  read_acpi();
+  carve_memory();
+
+  if (x86::cpu_vendor() == x86::Vendor::kIntel) {
+    stop_cannot_run("this is an Intel CPU and the VMX backend is not implemented yet");
+  }
+  if (const svm::SvmStatus s = svm::probe(g_svm); s != svm::SvmStatus::kOk) {
+    stop_cannot_run(svm::describe(s));
+  }
+
+  BootArena arena(g_frames);
+  const bool x2apic =
+      (x86::cpuid(x86::cpuid_bit::kLeafFeatures).ecx & x86::cpuid_bit::kFeaturesEcxX2apic) != 0;
+  x86::LocalApic::init(x2apic, g_acpi.madt.lapic_base);
+  PerCpu* bsp = create_per_cpu(arena, 0, x86::LocalApic::id());
+  if (bsp == nullptr) panic("out of hv memory for the boot CPU's state");
+  install_per_cpu(*bsp);
+  register_bsp(bsp);
+  if (g_options.selftest) prepare_permission_maps(arena);
+  shared_frames();
+
+  uint32_t n = 0;
+  for (size_t i = 0; i < g_acpi.madt.cpu_count; ++i) {
+    if (g_acpi.madt.cpus[i].enabled) g_apic_ids[n++] = g_acpi.madt.cpus[i].apic_id;
+  }
+  uint64_t cr3 = 0;
+  asm volatile("mov %%cr3, %0" : "=r"(cr3));
+  const ApStartup startup{g_apic_ids, n, bsp->apic_id, cr3};
+  start_aps(startup, arena, ap_main);
+  if (!enable_svm(*bsp)) stop_cannot_run("SVM could not be enabled on the boot CPU");
+  const uint32_t ready = wait_all(&PerCpu::svm_ready, kApWaitUs);
+
+  log::milestone(rootstock::milestone::Writer("hv-ready")
+                     .field("version", ROOTSTOCK_VERSION)
+                     .field("cpus", uint64_t{ready})
+                     .field("arch", "svm")
+                     .field("apic", x2apic ? "x2apic" : "xapic")
+                     .field("reserved_mib", g_frames.reservation().length / kMiB));
+  if (ready != n) log::error("%u of %u CPUs listed by ACPI are ready", ready, n);
+
+  if (g_options.selftest) run_selftest(*bsp);
+  log::info("not yet: the root partition (issue 5); powering off");
+  power_off(g_power, RunResult::kPassed);
 }

@@ -4,17 +4,20 @@
 
 #include "arch/x86/cpu.hpp"
 #include "lib/format.hpp"
+#include "lib/spinlock.hpp"
 
 namespace hv::log {
 namespace {
 
 Uart16550* g_uart = nullptr;
+Spinlock g_lock;  // one line at a time: CPUs log concurrently
 Level g_level = Level::kInfo;
 
 void put_line(const char* text) {
   if (g_uart == nullptr) {
     return;
   }
+  SpinlockGuard guard(g_lock);
   for (const char* p = text; *p != '\0'; ++p) {
     if (*p == '\n') {
       g_uart->put('\r');

@@ -21,4 +21,10 @@
 #define MSR_EFER 0xc0000080
 #define EFER_LME 0x100
 
+/* The AP start-up trampoline: copied to this page below 1 MiB; the STARTUP IPI's vector is the
+ * page number (Intel SDM 8.4.4.1: the AP starts in real mode at CS = vector << 8, IP = 0). */
+#define TRAMPOLINE_BASE 0x8000
+#define TRAMPOLINE_SIPI_VECTOR (TRAMPOLINE_BASE >> 12)
+#define CR4_OSFXSR 0x200
+
 #endif

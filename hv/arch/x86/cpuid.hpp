@@ -12,7 +12,9 @@ struct CpuidResult {
 
 inline CpuidResult cpuid(uint32_t leaf, uint32_t subleaf = 0) {
   CpuidResult r;
-  asm volatile("cpuid" : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx) : "a"(leaf), "c"(subleaf));
+  asm volatile("cpuid"
+               : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx)
+               : "a"(leaf), "c"(subleaf));
   return r;
 }
 
@@ -30,6 +32,12 @@ inline constexpr uint32_t kLeafSvm = 0x8000000a;  ///< APM vol. 3, E.4.9
 inline constexpr uint32_t kSvmEdxNpt = 1u << 0;
 inline constexpr uint32_t kSvmEdxNrips = 1u << 3;
 }  // namespace cpuid_bit
+
+/// Whether the CPU has the no-execute page bit (CPUID 0x80000001 EDX.NX).
+inline bool nx_supported() {
+  return cpuid(cpuid_bit::kLeafExtMax).eax >= cpuid_bit::kLeafExtFeatures &&
+         (cpuid(cpuid_bit::kLeafExtFeatures).edx & cpuid_bit::kExtFeaturesEdxNx) != 0;
+}
 
 /// The vendor of this CPU, from CPUID leaf 0.
 enum class Vendor { kAmd, kIntel, kOther };

@@ -7,13 +7,13 @@ namespace hv::x86 {
 
 /// MSR numbers, named after the manuals.
 enum class Msr : uint32_t {
-  kApicBase = 0x1b,          ///< IA32_APIC_BASE (APM 16.3.1)
-  kX2apicIcr = 0x830,        ///< x2APIC interrupt command register (Intel SDM 10.12.9)
-  kEfer = 0xc0000080,        ///< extended feature enable (APM 3.1.7)
+  kApicBase = 0x1b,    ///< IA32_APIC_BASE (APM 16.3.1)
+  kX2apicIcr = 0x830,  ///< x2APIC interrupt command register (Intel SDM 10.12.9)
+  kEfer = 0xc0000080,  ///< extended feature enable (APM 3.1.7)
   kFsBase = 0xc0000100,
   kGsBase = 0xc0000101,
-  kVmCr = 0xc0010114,        ///< SVM control (APM 15.30.1)
-  kVmHsavePa = 0xc0010117,   ///< host save area physical address (APM 15.30.4)
+  kVmCr = 0xc0010114,       ///< SVM control (APM 15.30.1)
+  kVmHsavePa = 0xc0010117,  ///< host save area physical address (APM 15.30.4)
 };
 
 /// EFER bits (APM vol. 2, 3.1.7).
