@@ -19,5 +19,7 @@ set(CMAKE_C_FLAGS_INIT "${hv_flags}")
 set(CMAKE_CXX_FLAGS_INIT "${hv_flags} -fno-exceptions -fno-rtti -fno-threadsafe-statics \
 -nostdinc++ -fno-use-cxa-atexit")
 set(CMAKE_ASM_FLAGS_INIT "-fno-pic")
-set(CMAKE_EXE_LINKER_FLAGS_INIT "-fuse-ld=lld -nostdlib -static -Wl,--gc-sections \
--Wl,--build-id=none -Wl,-z,max-page-size=4096 -Wl,--no-dynamic-linker")
+# hv is linked by ld.lld itself: clang's bare-metal x86-64 driver would go through gcc.
+set(CMAKE_CXX_LINK_EXECUTABLE "ld.lld-19 <LINK_FLAGS> <OBJECTS> -o <TARGET> <LINK_LIBRARIES>")
+set(CMAKE_EXE_LINKER_FLAGS_INIT "-nostdlib -static --gc-sections --build-id=none \
+-z max-page-size=4096 --no-dynamic-linker")

@@ -40,6 +40,7 @@ void dump(const x86::ExceptionFrame& f) {
 [[noreturn]] void finish(const char* reason_word) {
   log::milestone(
       rootstock::milestone::Writer("panic").field("component", "hv").field("reason", reason_word));
+  log::flush();
   x86::halt_forever();
 }
 

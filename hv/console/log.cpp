@@ -76,4 +76,11 @@ void milestone(const rootstock::milestone::Writer& line) {
   put_line(line.c_str());
 }
 
+void flush() {
+  if (g_uart != nullptr) {
+    SpinlockGuard guard(g_lock);
+    g_uart->flush();
+  }
+}
+
 }  // namespace hv::log

@@ -21,6 +21,9 @@ void warn(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 void info(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 void debug(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/// Waits until the console has sent everything (before power-off or reset).
+void flush();
+
 /// Prints a milestone line exactly as built, whatever the level.
 void milestone(const rootstock::milestone::Writer& line);
 

@@ -35,3 +35,12 @@ void Uart16550::put(char c) {
 }
 
 }  // namespace hv
+
+namespace hv {
+
+void Uart16550::flush() {
+  for (int i = 0; i < 1000000 && (read(Reg::kLineStatus) & kLsrTransmitterEmpty) == 0; ++i) {
+  }
+}
+
+}  // namespace hv

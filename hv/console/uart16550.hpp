@@ -17,6 +17,9 @@ class Uart16550 {
   /// (the scratch register does not hold a written value).
   bool init();
   void put(char c);
+  /// Waits until every byte written has left the transmitter (before power-off, so the last
+  /// line is not lost in the FIFO).
+  void flush();
 
  private:
   enum class Reg : uint16_t {
@@ -33,7 +36,8 @@ class Uart16550 {
   static constexpr uint8_t kFcrEnableClear = 0x07;
   static constexpr uint8_t kMcrDtrRtsOut2 = 0x0b;
   static constexpr uint8_t kLsrThrEmpty = 0x20;
-  static constexpr uint16_t kDivisor115200 = 1;  // 1.8432 MHz / (16 * 115200)
+  static constexpr uint8_t kLsrTransmitterEmpty = 0x40;  // TEMT: FIFO and shift register empty
+  static constexpr uint16_t kDivisor115200 = 1;          // 1.8432 MHz / (16 * 115200)
 
   void write(Reg r, uint8_t v) const;
   [[nodiscard]] uint8_t read(Reg r) const;

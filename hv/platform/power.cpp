@@ -15,6 +15,7 @@ constexpr uint64_t kSettleUs = 200000;
 }  // namespace
 
 void power_off(const PowerControl& p, RunResult result) {
+  log::flush();
   if (p.debug_exit_port != 0) {
     x86::outb(p.debug_exit_port, static_cast<uint8_t>(result));
     x86::delay_us(kSettleUs);  // QEMU exits at once; on anything else the port did nothing

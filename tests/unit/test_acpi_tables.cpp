@@ -4,6 +4,7 @@
 #include <rootstock/acpi/acpi_info.hpp>
 #include <rootstock/acpi/root_table.hpp>
 
+#include <algorithm>
 #include <catch2/catch_test_macros.hpp>
 #include <memory>
 #include <vector>
