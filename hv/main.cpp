@@ -288,6 +288,10 @@ extern "C" [[noreturn]] void hv_main(uint32_t protocol, uint32_t boot_info) {
                      .field("reserved_mib", g_frames.reservation().length / kMiB));
   if (ready != n) log::error("%u of %u CPUs listed by ACPI are ready", ready, n);
 
+  if (g_options.selftest_exception) {
+    log::info("selftest exception: raising #UD in hv; the panic below is expected");
+    asm volatile("ud2");
+  }
   if (g_options.selftest) run_selftest(*bsp);
   log::info("not yet: the root partition (issue 5); powering off");
   power_off(g_power, RunResult::kPassed);

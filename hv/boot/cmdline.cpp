@@ -144,6 +144,28 @@ const char* parse_loglevel(Text v, HvOptions& out) {
   return nullptr;
 }
 
+// A comma-separated list of hv's named self-tests: guest, exception.
+const char* parse_selftests(Text v, HvOptions& out) {
+  bool guest = false, exception = false;
+  size_t pos = 0;
+  while (pos <= v.size) {
+    size_t end = pos;
+    while (end < v.size && v[end] != ',') ++end;
+    const Text name = v.sub(pos, end - pos);
+    if (name == "guest") {
+      guest = true;
+    } else if (name == "exception") {
+      exception = true;
+    } else {
+      return "names a self-test hv does not have (guest, exception)";
+    }
+    pos = end + 1;
+  }
+  out.selftest = guest;
+  out.selftest_exception = exception;
+  return nullptr;
+}
+
 // Applies one hv.* argument; returns the reason it was refused, or nullptr.
 const char* apply_option(Text argument, HvOptions& out) {
   const size_t eq = argument.find("=");
@@ -155,9 +177,11 @@ const char* apply_option(Text argument, HvOptions& out) {
   }
 
   if (name == "hv.selftest") {
-    if (has_value) return "is a flag and takes no value";
-    out.selftest = true;
-    return nullptr;
+    if (!has_value) {
+      out.selftest = true;  // bare: the guest test
+      return nullptr;
+    }
+    return parse_selftests(value, out);
   }
   using Parser = const char* (*)(Text, HvOptions&);
   Parser parse = nullptr;

@@ -4,7 +4,9 @@
 //   hv.console=com1..com4 | 0xPORT | none   serial log port (default com1)
 //   hv.reserve=SIZE[K|M|G]                  memory hv carves out for itself (default 64M;
 //                                           a multiple of 2M, 16M..4G)
-//   hv.selftest                             run hv's built-in self-tests
+//   hv.selftest[=guest,exception]           run hv's built-in self-tests: guest (the default)
+//                                           runs the self-test guest on every CPU; exception
+//                                           raises #UD in hv to show the panic path
 //   hv.loglevel=error|warn|info|debug       (default info)
 //   hv.debug_exit=0xPORT                    QEMU's isa-debug-exit port: at power-off hv writes
 //                                           its result there (0 passed, 1 failed, 2 cannot run)
@@ -55,7 +57,8 @@ struct HvOptions {
   bool console_enabled = true;
   uint16_t console_port = Uart16550::kCom1;
   uint64_t reserve_bytes = kDefaultReserve;
-  bool selftest = false;
+  bool selftest = false;            ///< the guest self-test on every CPU
+  bool selftest_exception = false;  ///< a deliberate #UD in hv: the panic path, shown
   log::Level log_level = log::Level::kInfo;
   uint16_t debug_exit_port = 0;  ///< 0: none
 

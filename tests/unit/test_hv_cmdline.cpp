@@ -132,7 +132,7 @@ TEST_CASE("hv cmdline: log levels and the self-test flag", "[hv][cmdline]") {
   CHECK_FALSE(o.selftest);
   REQUIRE(o.problem_count == 2);
   CHECK(problem(o, 0) == "hv.loglevel=DEBUG: is not one of error, warn, info, debug");
-  CHECK(problem(o, 1) == "hv.selftest=1: is a flag and takes no value");
+  CHECK(problem(o, 1) == "hv.selftest=1: names a self-test hv does not have (guest, exception)");
 }
 
 TEST_CASE("hv cmdline: unknown and bad hv options are collected, not fatal", "[hv][cmdline]") {
@@ -230,4 +230,19 @@ TEST_CASE("hv.debug_exit takes a hex port", "[hv][cmdline]") {
   hv::parse_cmdline("hv.debug_exit=244 hv.debug_exit=0x0 hv.debug_exit=0x10000", bad);
   CHECK(bad.debug_exit_port == 0);
   CHECK(bad.problem_count == 3);
+}
+
+TEST_CASE("hv.selftest takes a list of named self-tests", "[hv][cmdline]") {
+  hv::HvOptions o;
+  hv::parse_cmdline("hv.selftest=exception", o);
+  CHECK_FALSE(o.selftest);
+  CHECK(o.selftest_exception);
+  hv::HvOptions both;
+  hv::parse_cmdline("hv.selftest=guest,exception", both);
+  CHECK(both.selftest);
+  CHECK(both.selftest_exception);
+  hv::HvOptions bad;
+  hv::parse_cmdline("hv.selftest=guest,,exception hv.selftest=", bad);
+  CHECK_FALSE(bad.selftest);
+  CHECK(bad.problem_count == 2);
 }
