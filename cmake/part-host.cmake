@@ -1,6 +1,6 @@
 # The host part: unit tests (Catch2 v3, under ASan+UBSan) and the boot-test registrations.
 include(cmake/warnings.cmake)
-set(CMAKE_CXX_STANDARD 20)
+set(CMAKE_CXX_STANDARD 23)
 set(CMAKE_CXX_STANDARD_REQUIRED ON)
 
 # Every host target is sanitized: the unit tests exist to find what the hardware would not say.
@@ -10,6 +10,7 @@ add_link_options(-fsanitize=address,undefined)
 find_package(Catch2 3 REQUIRED)
 enable_testing()
 add_subdirectory(common)
+add_subdirectory(init)
 add_subdirectory(tests/harness)
 add_subdirectory(tests/unit)
 add_subdirectory(tests/boot)

@@ -22,6 +22,7 @@ set(CMAKE_ASM_COMPILER_TARGET x86_64-linux-musl)
 set(CMAKE_AR /usr/bin/llvm-ar-19)
 set(CMAKE_RANLIB /usr/bin/llvm-ranlib-19)
 set(CMAKE_NM /usr/bin/llvm-nm-19)
+set(CMAKE_STRIP /usr/bin/llvm-strip-19)
 
 # The explicit libc++ include path matters: with Debian's glibc libc++ installed, clang would
 # otherwise pick those headers first (TOOLCHAIN.md).

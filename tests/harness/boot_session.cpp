@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "child_process.hpp"
+#include "monitor_client.hpp"
 
 namespace rootstock::harness {
 namespace {
@@ -147,6 +148,12 @@ SessionResult run_session(const SessionConfig& config) {
 
       if (step.kind == Step::Kind::kType) {
         if (!child->write_stdin(step.arg)) failure = "the console closed before " + step.describe();
+      } else if (step.kind == Step::Kind::kMonitor) {
+        if (config.monitor_socket.empty()) {
+          failure = step.describe() + " needs --monitor-socket";
+        } else if (auto err = run_monitor_command(config.monitor_socket, step.arg, deadline)) {
+          failure = *err;
+        }
       } else {
         const bool wants_line = step.kind != Step::Kind::kExpectExit;
         bool done = false;

@@ -18,8 +18,9 @@ struct SessionConfig {
   std::vector<std::string> failure_patterns = default_failure_patterns();
   Seconds hard_limit{600};  ///< the whole run, whatever the steps say
   std::filesystem::path log_dir = "test-logs";
-  bool keep_log = false;  ///< keep the log after a passing run too
-  bool echo = false;      ///< copy the console to stdout as it arrives
+  bool keep_log = false;       ///< keep the log after a passing run too
+  bool echo = false;           ///< copy the console to stdout as it arrives
+  std::string monitor_socket;  ///< QEMU's monitor on this Unix socket, for kMonitor steps
 };
 
 /// How a run ended.

@@ -2,6 +2,8 @@
 
 #include <rootstock/milestone.hpp>
 
+#include <cstdlib>
+
 namespace rootstock::harness {
 namespace {
 
@@ -32,7 +34,51 @@ std::optional<std::string> failed_selftest(const milestone::Parsed& m) {
          "' reported failed=" + std::string(failed->value.data, failed->value.size);
 }
 
+std::string text_of(Text t) {
+  return {t.data, t.size};
+}
+
+// One condition of a milestone spec on a field: "k=v" (equal text), "k>=N" or "k<=N" (numbers).
+bool condition_holds(const milestone::Parsed& line, std::string_view cond) {
+  for (std::string_view op : {">=", "<="}) {
+    const size_t at = cond.find(op);
+    if (at == std::string_view::npos) continue;
+    const milestone::Field* f = line.find(as_text(cond.substr(0, at)));
+    if (f == nullptr) return false;
+    const std::string have = text_of(f->value);
+    const std::string want(cond.substr(at + 2));
+    char* end = nullptr;
+    const long long h = std::strtoll(have.c_str(), &end, 0);
+    if (have.empty() || *end != '\0') return false;
+    const long long w = std::strtoll(want.c_str(), &end, 0);
+    if (want.empty() || *end != '\0') return false;
+    return op == ">=" ? h >= w : h <= w;
+  }
+  const size_t eq = cond.find('=');
+  if (eq == std::string_view::npos) return false;
+  const milestone::Field* f = line.find(as_text(cond.substr(0, eq)));
+  return f != nullptr && text_of(f->value) == cond.substr(eq + 1);
+}
+
 }  // namespace
+
+bool milestone_matches(const milestone::Parsed& line, std::string_view spec) {
+  size_t pos = 0;
+  bool first = true;
+  while (pos < spec.size()) {
+    const size_t end = std::min(spec.find(' ', pos), spec.size());
+    const std::string_view word = spec.substr(pos, end - pos);
+    pos = end + 1;
+    if (word.empty()) continue;
+    if (first) {
+      if (!(line.name == as_text(word))) return false;
+      first = false;
+    } else if (!condition_holds(line, word)) {
+      return false;
+    }
+  }
+  return !first;
+}
 
 std::string Step::describe() const {
   switch (kind) {
@@ -44,6 +90,8 @@ std::string Step::describe() const {
       return "typing '" + arg + "'";
     case Kind::kExpectExit:
       return "exit status " + std::to_string(exit_status);
+    case Kind::kMonitor:
+      return "monitor command '" + arg + "'";
   }
   return "?";
 }
@@ -111,10 +159,7 @@ LineVerdict ConsoleJudge::judge(std::string_view line, const Step* waiting) cons
   if (waiting->kind == Step::Kind::kWaitText) {
     v.step_done = line.find(waiting->arg) != std::string_view::npos;
   } else if (waiting->kind == Step::Kind::kWaitMilestone && is_milestone) {
-    const std::string want_line =
-        std::string(milestone::kPrefix.data, milestone::kPrefix.size) + waiting->arg;
-    milestone::Parsed want;
-    v.step_done = milestone::parse(as_text(want_line), want) && milestone::matches(seen, want);
+    v.step_done = milestone_matches(seen, waiting->arg);
   }
   return v;
 }

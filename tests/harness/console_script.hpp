@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include <rootstock/milestone.hpp>
+
 namespace rootstock::harness {
 
 using Seconds = std::chrono::duration<double>;
@@ -20,6 +22,7 @@ struct Step {
     kWaitText,       ///< any line containing `arg`
     kType,           ///< write `arg` to the console
     kExpectExit,     ///< the process exits with status `exit_status`
+    kMonitor,        ///< send `arg` to QEMU's human monitor (SessionConfig::monitor_socket)
   };
   Kind kind;
   std::string arg;
@@ -32,6 +35,10 @@ struct Step {
 
 /// The failure patterns every boot test applies unless told otherwise (docs/milestones.md).
 [[nodiscard]] std::vector<std::string> default_failure_patterns();
+
+/// Whether a parsed milestone line satisfies a wait spec: "NAME cond cond ...", each cond
+/// "key=value" (the same text), "key>=N" or "key<=N" (numbers, decimal or 0x hex).
+[[nodiscard]] bool milestone_matches(const milestone::Parsed& line, std::string_view spec);
 
 /// Decodes C-style escapes (\n \r \t \\ \xNN) in text to be typed; nullopt when malformed.
 [[nodiscard]] std::optional<std::string> unescape(std::string_view text);

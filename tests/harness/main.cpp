@@ -24,6 +24,8 @@ Steps run in the order given; each has its own timeout from the end of the step 
   --milestone 'NAME k=v ...'  a milestone line with that name and at least those fields
   --text TEXT                 any console line containing TEXT
   --type TEXT                 type TEXT into the console (escapes: \n \r \t \\ \xNN)
+  --monitor COMMAND           run COMMAND on QEMU's monitor (needs --monitor-socket), e.g.
+                              system_powerdown, sendkey ctrl-alt-delete
   --exit STATUS               the command exits with STATUS
   --debug-exit VALUE          the guest wrote VALUE to isa-debug-exit (status VALUE*2+1)
 Options:
@@ -33,6 +35,7 @@ Options:
   --log-dir DIR       where NAME.log is written (default ./test-logs); kept when the run fails
   --keep-log          keep the log after a passing run too
   --echo              copy the console to stdout
+  --monitor-socket P  QEMU's monitor is on the Unix socket P (-monitor unix:P,server,nowait)
 Exit status: 0 passed, 1 failed, 2 bad usage.
 )";
 
@@ -94,6 +97,11 @@ SessionConfig parse_args(int argc, char** argv) {
       config.keep_log = true;
     } else if (opt == "--echo") {
       config.echo = true;
+    } else if (opt == "--monitor-socket") {
+      config.monitor_socket = value(opt);
+    } else if (opt == "--monitor") {
+      auto [arg, timeout] = split_timeout(value(opt));
+      config.steps.push_back({Step::Kind::kMonitor, arg, timeout, 0});
     } else if (opt == "--fail") {
       config.failure_patterns.push_back(value(opt));
     } else if (opt == "--allow") {

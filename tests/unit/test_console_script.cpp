@@ -71,3 +71,15 @@ TEST_CASE("unescape decodes typed text and rejects bad escapes", "[harness]") {
   CHECK_FALSE(unescape("\\x4"));
   CHECK_FALSE(unescape("\\xzz"));
 }
+
+TEST_CASE("judge compares numeric milestone fields", "[harness]") {
+  const ConsoleJudge judge(default_failure_patterns());
+  const Step range = wait_milestone("root-init cpus=2 mem_mib>=448 mem_mib<=512");
+  CHECK(judge.judge("[rootstock] root-init cpus=2 mem_mib=480 kernel=6.12", &range).step_done);
+  CHECK_FALSE(judge.judge("[rootstock] root-init cpus=2 mem_mib=447", &range).step_done);
+  CHECK_FALSE(judge.judge("[rootstock] root-init cpus=2 mem_mib=513", &range).step_done);
+  CHECK_FALSE(judge.judge("[rootstock] root-init cpus=2 mem_mib=4x0", &range).step_done);
+  CHECK_FALSE(judge.judge("[rootstock] root-init cpus=2", &range).step_done);
+  const Step hex = wait_milestone("hv-ready base>=0x1000");
+  CHECK(judge.judge("[rootstock] hv-ready base=0x2000", &hex).step_done);
+}

@@ -1,0 +1,85 @@
+#include "options.hpp"
+
+#include <cctype>
+
+namespace rootstock::init {
+namespace {
+
+// Splits like the kernel's next_arg(): white space separates words, double quotes group.
+std::vector<std::string> split_words(std::string_view line) {
+  std::vector<std::string> words;
+  std::string word;
+  bool quoted = false, any = false;
+  for (char c : line) {
+    if (c == '"') {
+      quoted = !quoted;
+      any = true;
+      continue;
+    }
+    if (!quoted && std::isspace(static_cast<unsigned char>(c))) {
+      if (any) words.push_back(std::move(word));
+      word.clear();
+      any = false;
+      continue;
+    }
+    word += c;
+    any = true;
+  }
+  if (any) words.push_back(std::move(word));
+  return words;
+}
+
+bool valid_selftest_name(std::string_view n) {
+  if (n.empty()) return false;
+  for (char c : n) {
+    if (!(std::islower(static_cast<unsigned char>(c)) ||
+          std::isdigit(static_cast<unsigned char>(c)) || c == '-' || c == '_')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+Options parse_options(std::string_view cmdline) {
+  Options o;
+  for (const std::string& word : split_words(cmdline)) {
+    if (!word.starts_with("rootstock.")) continue;
+    const size_t eq = word.find('=');
+    const std::string name = word.substr(0, eq);
+    const std::string value = eq == std::string::npos ? "" : word.substr(eq + 1);
+    if (name == "rootstock.selftest") {
+      std::vector<std::string> names;
+      size_t start = 0;
+      bool ok = eq != std::string::npos;
+      while (ok && start <= value.size()) {
+        const size_t comma = std::min(value.find(',', start), value.size());
+        const std::string n = value.substr(start, comma - start);
+        ok = valid_selftest_name(n);
+        names.push_back(n);
+        start = comma + 1;
+      }
+      if (ok) {
+        o.selftests.insert(o.selftests.end(), names.begin(), names.end());
+      } else {
+        o.problems.push_back(word + ": needs a comma-separated list of self-test names");
+      }
+    } else if (name == "rootstock.on_fatal") {
+      if (value == "stay") {
+        o.on_fatal = FatalAction::kStay;
+      } else if (value == "poweroff") {
+        o.on_fatal = FatalAction::kPowerOff;
+      } else if (value == "reboot") {
+        o.on_fatal = FatalAction::kReboot;
+      } else {
+        o.problems.push_back(word + ": is not stay, poweroff or reboot");
+      }
+    } else {
+      o.problems.push_back(word + ": unknown rootstock option");
+    }
+  }
+  return o;
+}
+
+}  // namespace rootstock::init

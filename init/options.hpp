@@ -1,0 +1,29 @@
+// PID 1's own options, `rootstock.*` on the kernel command line (DESIGN.md §7: hv passes every
+// option that is not its own through to the root kernel, so these reach PID 1).
+//
+//   rootstock.selftest=NAME[,NAME...]   run the named self-tests after start-up
+//   rootstock.on_fatal=stay|poweroff|reboot   what follows a fatal error (default stay: the
+//                                       appliance stays up, reaping, for diagnosis)
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace rootstock::init {
+
+/// What follows a fatal error in PID 1 (it must never exit: that panics the kernel).
+enum class FatalAction { kStay, kPowerOff, kReboot };
+
+/// PID 1's options and what was wrong with the command line.
+struct Options {
+  std::vector<std::string> selftests;
+  FatalAction on_fatal = FatalAction::kStay;
+  std::vector<std::string> problems;  ///< "rootstock.x=y: why", reported at start-up
+};
+
+/// Reads the `rootstock.*` words of a kernel command line (the contents of /proc/cmdline).
+/// Other words are the kernel's and ignored; quoted values keep their spaces.
+Options parse_options(std::string_view cmdline);
+
+}  // namespace rootstock::init

@@ -1,0 +1,160 @@
+#include "pid_one.hpp"
+
+#include <linux/reboot.h>
+#include <sys/signalfd.h>
+#include <sys/sysinfo.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "console.hpp"
+#include "power_button.hpp"
+#include "selftest.hpp"
+
+namespace rootstock::init {
+namespace {
+
+// The signals PID 1 handles through its signalfd (all blocked for normal delivery). The kernel
+// sends SIGINT for Ctrl-Alt-Del once reboot(CAD_OFF) is set, SIGPWR on power failure; the
+// others are requests from outside (busybox's convention: USR1 halt-ish, USR2 power-off).
+constexpr int kSignals[] = {SIGCHLD, SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGPWR, SIGHUP};
+
+std::string read_file(const char* path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace
+
+void PidOne::on_exit(pid_t pid, std::function<void(int)> callback) {
+  exit_callbacks_[pid] = std::move(callback);
+}
+
+void PidOne::start() {
+  attach_console();
+  std::vector<std::string> errors;
+  mounted_ = mount_all(sys_, early_mounts(), errors);
+  attach_console();
+  for (const std::string& e : errors) say(e);
+
+  options_ = parse_options(read_file("/proc/cmdline"));
+  for (const std::string& p : options_.problems) say("command line: " + p + "; ignored");
+
+  // Ctrl-Alt-Del becomes SIGINT to PID 1 instead of an immediate reboot.
+  if (sys_.reboot(LINUX_REBOOT_CMD_CAD_OFF) != 0) say("cannot take over Ctrl-Alt-Del");
+  watch_signals();
+  watch_power_buttons();
+
+  utsname u{};
+  ::uname(&u);
+  struct sysinfo si{};
+  ::sysinfo(&si);
+  const uint64_t mem_mib = static_cast<uint64_t>(si.totalram) * si.mem_unit >> 20;
+  const long cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
+  announce(milestone::Writer("root-init")
+               .field("cpus", static_cast<uint64_t>(cpus > 0 ? cpus : 0))
+               .field("mem_mib", mem_mib)
+               .field("kernel", u.release));
+}
+
+void PidOne::watch_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s : kSignals) sigaddset(&set, s);
+  if (::sigprocmask(SIG_BLOCK, &set, nullptr) != 0) fatal("cannot block signals");
+  const int fd = ::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+  if (fd < 0) fatal(std::string("signalfd: ") + std::strerror(errno));
+  loop_.watch(fd, [this, fd] {
+    signalfd_siginfo info;
+    while (::read(fd, &info, sizeof(info)) == static_cast<ssize_t>(sizeof(info))) {
+      switch (static_cast<int>(info.ssi_signo)) {
+        case SIGCHLD:
+          reap();
+          break;
+        case SIGINT:
+          shut_down(PowerAction::kPowerOff, "ctrl-alt-del");
+        case SIGTERM:
+          shut_down(PowerAction::kPowerOff, "sigterm");
+        case SIGUSR2:
+          shut_down(PowerAction::kPowerOff, "sigusr2");
+        case SIGPWR:
+          shut_down(PowerAction::kPowerOff, "sigpwr");
+        case SIGUSR1:
+          shut_down(PowerAction::kReboot, "sigusr1");
+        default:
+          break;  // SIGHUP: nothing to reload yet
+      }
+    }
+  });
+}
+
+void PidOne::watch_power_buttons() {
+  const std::vector<int> buttons = open_power_buttons();
+  if (buttons.empty()) say("no ACPI power button found");
+  for (int fd : buttons) {
+    loop_.watch(fd, [this, fd] {
+      if (power_button_pressed(fd)) shut_down(PowerAction::kPowerOff, "power-button");
+    });
+  }
+}
+
+void PidOne::reap() {
+  Reaped r;
+  while (sys_.reap_one(r) == ReapResult::kReaped) {
+    const auto it = exit_callbacks_.find(r.pid);
+    if (it == exit_callbacks_.end()) {
+      unclaimed_.push_back(r);
+      continue;
+    }
+    auto callback = std::move(it->second);
+    exit_callbacks_.erase(it);
+    callback(r.status);
+  }
+}
+
+void PidOne::run_selftests() {
+  for (const std::string& name : options_.selftests) {
+    if (!run_selftest(name, *this)) {
+      say("selftest: there is no self-test named '" + name + "'");
+      SelftestResult missing(name);
+      missing.check(false, "no such self-test");
+      missing.finish();
+    }
+  }
+}
+
+void PidOne::run() {
+  start();
+  run_selftests();
+  loop_.run_until([] { return false; });
+  fatal("the event loop stopped");
+}
+
+void PidOne::shut_down(PowerAction action, const std::string& reason) {
+  if (stopping_) fatal("shutdown re-entered");
+  stopping_ = true;
+  init::shut_down(sys_, action, reason, mounted_, StopPolicy{}, say);
+  fatal("could not power off or reboot");
+}
+
+void PidOne::fatal(const std::string& message) {
+  say("fatal: " + message);
+  if (options_.on_fatal != FatalAction::kStay && !stopping_) {
+    shut_down(
+        options_.on_fatal == FatalAction::kPowerOff ? PowerAction::kPowerOff : PowerAction::kReboot,
+        "fatal-error");
+  }
+  say("staying up for diagnosis (rootstock.on_fatal=stay); reaping children");
+  for (;;) {
+    Reaped r;
+    if (sys_.reap_one(r) != ReapResult::kReaped) sys_.sleep_for(std::chrono::seconds(1));
+  }
+}
+
+}  // namespace rootstock::init

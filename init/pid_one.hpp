@@ -1,0 +1,58 @@
+// PID 1's duties (DESIGN.md §3): mount, set up the console, read its options, announce
+// root-init, reap every child, load modules, run self-tests, and power off or reboot in order on
+// request (signals, Ctrl-Alt-Del, the ACPI power button). It never returns and never exits.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "event_loop.hpp"
+#include "mounts.hpp"
+#include "options.hpp"
+#include "shutdown.hpp"
+#include "system.hpp"
+
+namespace rootstock::init {
+
+/// The running init.
+class PidOne {
+ public:
+  explicit PidOne(System& sys) : sys_(sys) {}
+
+  /// Runs PID 1 to the end (power-off or reboot).
+  [[noreturn]] void run();
+
+  /// Called with the exit of every child PID 1 reaps (the self-tests and, later, the VMM
+  /// watch their children through it). Keyed by PID; one-shot.
+  void on_exit(pid_t pid, std::function<void(int status)> callback);
+  /// Exits of children nobody asked about (orphans reparented to PID 1 among them).
+  const std::vector<Reaped>& unclaimed_exits() const { return unclaimed_; }
+
+  EventLoop& loop() { return loop_; }
+  System& system() { return sys_; }
+  const Options& options() const { return options_; }
+
+ private:
+  void start();
+  void watch_signals();
+  void watch_power_buttons();
+  void reap();
+  void run_selftests();
+  [[noreturn]] void shut_down(PowerAction action, const std::string& reason);
+  [[noreturn]] void fatal(const std::string& message);
+
+  System& sys_;
+  EventLoop loop_;
+  Options options_;
+  std::vector<MountSpec> mounted_;
+  std::map<pid_t, std::function<void(int)>> exit_callbacks_;
+  std::vector<Reaped> unclaimed_;
+  bool stopping_ = false;
+};
+
+}  // namespace rootstock::init

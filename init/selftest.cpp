@@ -1,0 +1,37 @@
+#include "selftest.hpp"
+
+#include <map>
+
+#include "console.hpp"
+
+namespace rootstock::init {
+
+void SelftestResult::check(bool ok, const std::string& what) {
+  if (ok) {
+    ++passed_;
+  } else {
+    ++failed_;
+    say("selftest " + name_ + ": FAILED: " + what);
+  }
+}
+
+void SelftestResult::finish() const {
+  announce(milestone::Writer("selftest")
+               .field("name", Text{name_.data(), name_.size()})
+               .field("passed", uint64_t{passed_})
+               .field("failed", uint64_t{failed_}));
+}
+
+bool run_selftest(const std::string& name, PidOne& init) {
+  static const std::map<std::string, void (*)(PidOne&, SelftestResult&)> kTests = {
+      {"init", selftest_init},
+  };
+  const auto it = kTests.find(name);
+  if (it == kTests.end()) return false;
+  SelftestResult result(name);
+  it->second(init, result);
+  result.finish();
+  return true;
+}
+
+}  // namespace rootstock::init
