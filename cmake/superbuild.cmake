@@ -34,6 +34,14 @@ function(rootstock_part name toolchain)
     USES_TERMINAL_BUILD ON)
 endfunction()
 
+# The Linux kernel: built once per source version and config into the cache; bzImage is
+# installed as build/linux/bzImage, the tree's path in build/linux/kernel-tree.
+add_custom_target(kernel ALL
+  COMMAND ${CMAKE_COMMAND} -E env ROOTSTOCK_CACHE=${ROOTSTOCK_CACHE}
+          ${CMAKE_SOURCE_DIR}/tools/build-kernel.sh ${CMAKE_BINARY_DIR}/linux
+  USES_TERMINAL
+  COMMENT "Linux kernel (cached under ${ROOTSTOCK_CACHE})")
+
 rootstock_part(hv hv)
 rootstock_part(user musl -DROOTSTOCK_SYSROOT=${ROOTSTOCK_SYSROOT})
 rootstock_part(host host)
