@@ -932,31 +932,34 @@ TEST_CASE("emulate: completing corpus accesses against registers", "[decoder]") 
 #if defined(__x86_64__)
 namespace {
 
-/// The status flags the host CPU produces for `a op b` at `size` bytes.
+/// The status flags the host CPU produces for `a op b` at `size` bytes. The stack pointer
+/// steps over the red zone before PUSHFQ, where the compiler may keep locals.
 template <int kSize>
 uint64_t host_flags(Op op, uint64_t a, uint64_t b) {
   uint64_t flags = 0;
-#define ROOTSTOCK_HOST_OP(insn)                      \
-  if constexpr (kSize == 8) {                        \
-    asm(insn "q %[b], %[a]\n\tpushfq\n\tpopq %[f]"   \
-        : [a] "+r"(a), [f] "=r"(flags)               \
-        : [b] "r"(b)                                 \
-        : "cc");                                     \
-  } else if constexpr (kSize == 4) {                 \
-    asm(insn "l %k[b], %k[a]\n\tpushfq\n\tpopq %[f]" \
-        : [a] "+r"(a), [f] "=r"(flags)               \
-        : [b] "r"(b)                                 \
-        : "cc");                                     \
-  } else if constexpr (kSize == 2) {                 \
-    asm(insn "w %w[b], %w[a]\n\tpushfq\n\tpopq %[f]" \
-        : [a] "+r"(a), [f] "=r"(flags)               \
-        : [b] "r"(b)                                 \
-        : "cc");                                     \
-  } else {                                           \
-    asm(insn "b %b[b], %b[a]\n\tpushfq\n\tpopq %[f]" \
-        : [a] "+q"(a), [f] "=r"(flags)               \
-        : [b] "q"(b)                                 \
-        : "cc");                                     \
+#define ROOTSTOCK_SAVE_FLAGS \
+  "\n\tleaq -128(%%rsp), %%rsp\n\tpushfq\n\tpopq %[f]\n\tleaq 128(%%rsp), %%rsp"
+#define ROOTSTOCK_HOST_OP(insn)                    \
+  if constexpr (kSize == 8) {                      \
+    asm(insn "q %[b], %[a]" ROOTSTOCK_SAVE_FLAGS   \
+        : [a] "+r"(a), [f] "=r"(flags)             \
+        : [b] "r"(b)                               \
+        : "cc");                                   \
+  } else if constexpr (kSize == 4) {               \
+    asm(insn "l %k[b], %k[a]" ROOTSTOCK_SAVE_FLAGS \
+        : [a] "+r"(a), [f] "=r"(flags)             \
+        : [b] "r"(b)                               \
+        : "cc");                                   \
+  } else if constexpr (kSize == 2) {               \
+    asm(insn "w %w[b], %w[a]" ROOTSTOCK_SAVE_FLAGS \
+        : [a] "+r"(a), [f] "=r"(flags)             \
+        : [b] "r"(b)                               \
+        : "cc");                                   \
+  } else {                                         \
+    asm(insn "b %b[b], %b[a]" ROOTSTOCK_SAVE_FLAGS \
+        : [a] "+q"(a), [f] "=r"(flags)             \
+        : [b] "q"(b)                               \
+        : "cc");                                   \
   }
   switch (op) {
     case Op::kAdd:
@@ -984,6 +987,7 @@ uint64_t host_flags(Op op, uint64_t a, uint64_t b) {
       break;
   }
 #undef ROOTSTOCK_HOST_OP
+#undef ROOTSTOCK_SAVE_FLAGS
   return flags & rflags::kStatus;
 }
 
