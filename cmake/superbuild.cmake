@@ -47,6 +47,8 @@ rootstock_part(user musl -DROOTSTOCK_SYSROOT=${ROOTSTOCK_SYSROOT})
 rootstock_part(host host)
 # The host part registers the boot tests, which run the static programs and boot hv.
 ExternalProject_Add_StepDependencies(host configure hv user)
+# rootstock.elf embeds the kernel and the root's initramfs.
+ExternalProject_Add_StepDependencies(hv build kernel user)
 
 # One ctest at the top runs every part's tests.
 enable_testing()

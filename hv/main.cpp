@@ -22,6 +22,10 @@
 #include "mm/shared_frames.hpp"
 #include "panic.hpp"
 #include "platform/power.hpp"
+#include "root/payload.hpp"
+#include "root/root_loader.hpp"
+#include "root/root_memory.hpp"
+#include "root/root_partition.hpp"
 #include "selftest/selftest.hpp"
 
 extern "C" {
@@ -43,8 +47,11 @@ PowerControl g_power;
 svm::SvmFeatures g_svm;
 selftest::PermissionMaps g_maps;
 uint32_t g_apic_ids[kMaxCpus];
-// The BSP releases the APs into the self-test all at once.
-volatile uint32_t g_selftest_go = 0;
+// What the APs do once SVM is on; the BSP releases them all at once.
+enum class ApWork : uint32_t { kWait = 0, kSelftest, kRoot };
+uint32_t g_ap_work = static_cast<uint32_t>(ApWork::kWait);  // an ApWork, atomically
+uint16_t g_reset_port = 0;
+rootstock::MemoryRange g_root_map[root::kMaxRootRanges];
 
 constexpr uint64_t kApWaitUs = 5000000;
 constexpr uint64_t kSelftestWaitUs = 60000000;
@@ -121,6 +128,9 @@ void read_acpi() {
     g_power.slp_typa = g_acpi.s5.slp_typa;
     g_power.slp_typb = g_acpi.s5.slp_typb;
   }
+  if (f.reset_supported && f.reset_reg.space == AddressSpace::kSystemIo) {
+    g_reset_port = static_cast<uint16_t>(f.reset_reg.address);
+  }
   if (g_acpi.madt.pcat_compat) {
     x86::outb(kPicMasterData, 0xff);
     x86::outb(kPicSlaveData, 0xff);
@@ -181,9 +191,12 @@ SharedFrames& shared_frames() {
 
 void ap_main(PerCpu& cpu) {
   if (!enable_svm(cpu)) return;
-  while (__atomic_load_n(&g_selftest_go, __ATOMIC_ACQUIRE) == 0) {
+  ApWork work;
+  while ((work = static_cast<ApWork>(__atomic_load_n(&g_ap_work, __ATOMIC_ACQUIRE))) ==
+         ApWork::kWait) {
     asm volatile("pause");
   }
+  if (work == ApWork::kRoot) root::run_root_ap(cpu);
   selftest::run_on_this_cpu(cpu, shared_frames(), g_maps);
   __atomic_store_n(&cpu.selftest_done, 1u, __ATOMIC_RELEASE);
 }
@@ -215,7 +228,7 @@ void prepare_permission_maps(BootArena& arena) {
 }
 
 [[noreturn]] void run_selftest(PerCpu& bsp) {
-  __atomic_store_n(&g_selftest_go, 1u, __ATOMIC_RELEASE);
+  __atomic_store_n(&g_ap_work, static_cast<uint32_t>(ApWork::kSelftest), __ATOMIC_RELEASE);
   selftest::run_on_this_cpu(bsp, shared_frames(), g_maps);
   __atomic_store_n(&bsp.selftest_done, 1u, __ATOMIC_RELEASE);
   const uint32_t done = wait_all(&PerCpu::selftest_done, kSelftestWaitUs);
@@ -233,6 +246,46 @@ void prepare_permission_maps(BootArena& arena) {
                      .field("passed", passed)
                      .field("failed", failed));
   power_off(g_power, failed == 0 ? RunResult::kPassed : RunResult::kFailed);
+}
+
+// Loads the root's Linux into its memory and runs it on every CPU (DESIGN.md §1).
+[[noreturn]] void launch_root(PerCpu& bsp, bool x2apic) {
+  const root::Payload payload = root::find_payload(g_boot);
+  const auto hv_start = reinterpret_cast<uintptr_t>(__hv_start);
+  const rootstock::MemoryRange hv_ranges[] = {
+      {hv_start, root::image_end() - hv_start, rootstock::MemoryType::kReserved},
+      g_frames.reservation(),
+  };
+  const size_t n = root::build_root_map(g_boot.memory, g_boot.memory_count, hv_ranges, 2,
+                                        g_root_map, root::kMaxRootRanges);
+  if (n == 0) panic("the root's memory map does not fit its e820 table");
+  uint64_t root_bytes = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (g_root_map[i].type == rootstock::MemoryType::kUsable) root_bytes += g_root_map[i].length;
+  }
+  root::RootConfig config;
+  const char* err = root::load_root(payload, g_options.root_cmdline(), g_root_map, n,
+                                    g_acpi.rsdp.paddr, config.entry);
+  if (err != nullptr) stop_cannot_run(err);
+  log::info("root: %lu MiB of RAM, kernel %s (%zu KiB), initramfs %s (%zu KiB)", root_bytes >> 20,
+            payload.kernel.from_module ? "from a boot module" : "embedded",
+            payload.kernel.size / 1024,
+            payload.initramfs.from_module ? "from a boot module" : "embedded",
+            payload.initramfs.size / 1024);
+  config.map = g_root_map;
+  config.map_count = n;
+  config.hv_ranges = hv_ranges;
+  config.hv_count = 2;
+  config.power = g_power;
+  config.lapic_base = x2apic ? 0 : g_acpi.madt.lapic_base;
+  config.x2apic = x2apic;
+  // The reset register is not intercepted: at 0xcf9 it shares its dword with the PCI
+  // configuration address port 0xcf8, so intercepting it costs an exit per configuration
+  // access (~9000 in one boot). A root reset reaches the platform without hv's milestone.
+  config.reset_port = 0;
+  if (const char* e = root::prepare_root(config, shared_frames())) stop_cannot_run(e);
+  __atomic_store_n(&g_ap_work, static_cast<uint32_t>(ApWork::kRoot), __ATOMIC_RELEASE);
+  root::run_root_bsp(bsp);
 }
 
 }  // namespace
@@ -293,6 +346,5 @@ extern "C" [[noreturn]] void hv_main(uint32_t protocol, uint32_t boot_info) {
     asm volatile("ud2");
   }
   if (g_options.selftest) run_selftest(*bsp);
-  log::info("not yet: the root partition (issue 5); powering off");
-  power_off(g_power, RunResult::kPassed);
+  launch_root(*bsp, x2apic);
 }

@@ -6,9 +6,12 @@ set -euo pipefail
 elf=$1 iso=$2 cmdline=$3
 work=$(mktemp -d)
 trap 'rm -rf "$work" "$iso.tmp"' EXIT
-mkdir -p "$work/boot/grub"
-cp "$elf" "$work/boot/hv.elf"
-cat >"$work/boot/grub/grub.cfg" <<CFG
+# The ISO's tree and grub-mkrescue's log live apart: a log inside the tree changes while
+# xorriso packs it.
+tree="$work/tree"
+mkdir -p "$tree/boot/grub"
+cp "$elf" "$tree/boot/hv.elf"
+cat >"$tree/boot/grub/grub.cfg" <<CFG
 serial --unit=0 --speed=115200
 terminal_input serial
 terminal_output serial
@@ -21,6 +24,6 @@ menuentry "Rootstock hv" {
 CFG
 # Fixed timestamps keep the ISO the same from build to build.
 SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1700000000} \
-  grub-mkrescue --output="$iso.tmp" "$work" -- -volid ROOTSTOCK >/dev/null 2>"$work/log" ||
+  grub-mkrescue --output="$iso.tmp" "$tree" -- -volid ROOTSTOCK >/dev/null 2>"$work/log" ||
   { cat "$work/log" >&2; exit 1; }
 mv -f "$iso.tmp" "$iso"

@@ -1,6 +1,7 @@
 #include "arch/x86/exceptions.hpp"
 
 #include "arch/x86/descriptors.hpp"
+#include "arch/x86/safe_msr.hpp"
 #include "panic.hpp"
 
 extern "C" const uint64_t hv_isr_table[32];
@@ -53,6 +54,13 @@ void load_idt() {
 
 extern "C" void hv_exception(hv::x86::ExceptionFrame* frame) {
   using hv::x86::vector_name;
+  // A #GP at an instruction with a fixup (safe_msr.hpp) is expected: resume at the fixup.
+  if (frame->vector == static_cast<uint64_t>(hv::x86::Vector::kGeneralProtection)) {
+    if (const uint64_t fixup = hv::x86::find_fixup(frame->rip); fixup != 0) {
+      frame->rip = fixup;
+      return;
+    }
+  }
   const uint64_t cr2 =
       frame->vector == static_cast<uint64_t>(hv::x86::Vector::kPageFault) ? hv::x86::read_cr2() : 0;
   hv::panic_with_frame(*frame, "exception %s (vector %lu) error code 0x%lx at rip 0x%lx cr2 0x%lx",

@@ -1,0 +1,51 @@
+// Emulating the root's AP start-up (DESIGN.md §2): the root boots its APs with ordinary
+// INIT-SIPI-SIPI, hv intercepts the ICR (the x2APIC MSR, or the xAPIC page while APs are being
+// started), and the physical CPU behind the target APIC ID — already in hv, waiting — enters
+// guest mode in real mode at the STARTUP vector (Intel SDM 8.4.4; AMD APM 16.5 for the ICR).
+#pragma once
+
+#include <stdint.h>
+
+namespace hv::root {
+
+/// ICR fields (Intel SDM 10.6.1): the low 32 bits; the destination is bits 63:56 (xAPIC,
+/// 8 bits) or 63:32 (x2APIC, 32 bits).
+namespace icr_bits {
+inline constexpr uint32_t kVectorMask = 0xff;
+inline constexpr uint32_t kDeliveryShift = 8;
+inline constexpr uint32_t kDeliveryMask = 0x7u << 8;
+inline constexpr uint32_t kDeliveryInit = 0x5u << 8;
+inline constexpr uint32_t kDeliveryStartup = 0x6u << 8;
+inline constexpr uint32_t kLevelAssert = 1u << 14;
+inline constexpr uint32_t kTriggerLevel = 1u << 15;
+inline constexpr uint32_t kShorthandMask = 0x3u << 18;
+inline constexpr uint32_t kShorthandNone = 0x0u << 18;
+inline constexpr uint32_t kShorthandAllButSelf = 0x3u << 18;
+}  // namespace icr_bits
+
+/// What a write to the ICR means for hv.
+enum class IcrAction {
+  kForward,  ///< an ordinary IPI: send it on the real APIC
+  kInit,     ///< INIT to the targets: hv resets their start-up state
+  kStartup,  ///< STARTUP to the targets with `vector`
+  kIgnore,   ///< INIT level de-assert (a no-op on every CPU since the P6)
+};
+
+/// One decoded ICR write.
+struct IcrWrite {
+  IcrAction action = IcrAction::kForward;
+  uint8_t vector = 0;
+  bool all_but_self = false;  ///< destination shorthand "all excluding self"
+  uint32_t destination = 0;   ///< APIC ID when no shorthand
+};
+
+/// Decodes an ICR value (`x2apic`: the destination is the full high half, else bits 63:56).
+IcrWrite decode_icr(uint64_t value, bool x2apic);
+
+/// The start-up state of one physical CPU that will run a root AP.
+struct ApStartState {
+  volatile uint32_t init_received = 0;
+  volatile uint32_t sipi_vector = 0;  ///< vector + 1, so 0 means "none yet"
+};
+
+}  // namespace hv::root

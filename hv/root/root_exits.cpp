@@ -1,0 +1,400 @@
+#include "root/root_exits.hpp"
+
+#include <rootstock/milestone.hpp>
+#include <rootstock/x86/decoder.hpp>
+#include <rootstock/x86/emulate.hpp>
+
+#include "arch/x86/cpuid.hpp"
+#include "arch/x86/msr.hpp"
+#include "arch/x86/port_io.hpp"
+#include "arch/x86/safe_msr.hpp"
+#include "console/log.hpp"
+#include "cpu/smp.hpp"
+#include "panic.hpp"
+#include "platform/power.hpp"
+#include "root/guest_memory.hpp"
+
+namespace hv::root {
+namespace {
+
+namespace dx = rootstock::x86;
+
+constexpr uint64_t kPage = 4096;
+constexpr uint64_t kLow32 = 0xffffffffull;
+// Instruction lengths without prefixes (AMD APM vol. 3): hv advances RIP itself, as TCG and
+// older CPUs have no next-RIP saving.
+constexpr uint64_t kLenCpuid = 2, kLenMsr = 2, kLenVmmcall = 3;
+constexpr uint8_t kVectorUd = 6, kVectorGp = 13;
+// CPUID bits hv changes for the root (APM vol. 3, appendix E).
+constexpr uint32_t kHypervisorLeafBase = 0x40000000;
+constexpr uint32_t kHypervisorLeafLast = 0x400000ff;
+constexpr uint32_t kHypervisorMaxLeaf = 0x40000001;
+// "Rootstock hv" in EBX, ECX, EDX (the self-test guest checks the same).
+constexpr uint32_t kSignature[3] = {0x746f6f52, 0x636f7473, 0x7668206b};
+/// The hypercall ABI version in CPUID 0x40000001 EAX; 0 until the ABI exists (issue 6).
+constexpr uint32_t kHypercallAbiVersion = 0;
+/// VMMCALL's answer while there are no hypercalls: "unknown call" in every ABI version.
+constexpr uint64_t kStatusUnknownCall = 0xffff;
+// EFER bits a guest may set (APM vol. 2, 3.1.7): SCE, LME, LMA (ignored), NXE, LMSLE, FFXSR,
+// TCE, and AutomaticIBRS (bit 21). SVME is hv's.
+constexpr uint64_t kEferGuestBits = (1ull << 0) | (1ull << 8) | (1ull << 10) | (1ull << 11) |
+                                    (1ull << 13) | (1ull << 14) | (1ull << 15) | (1ull << 21);
+// PM1 control (ACPI 6.5, 4.8.3.2.1): SLP_EN and SLP_TYPx; the PIIX/ICH reset control register
+// 0xcf9: bit 2 starts the reset.
+constexpr uint32_t kSlpEn = 1u << 13;
+constexpr unsigned kSlpTypShift = 10;
+constexpr uint32_t kResetCpu = 1u << 2;
+constexpr unsigned kLoggedProtectionFaults = 16;
+// xAPIC registers (Intel SDM table 10-1).
+constexpr uint64_t kXapicIcrLow = 0x300;
+constexpr uint64_t kXapicIcrHigh = 0x310;
+
+uint64_t& counter(PerCpu& cpu, ExitKind k) {
+  return state().exits[cpu.index][static_cast<unsigned>(k)];
+}
+
+bool readable_by_hv(uint64_t gpa, uint64_t length) {
+  return gpa + length >= gpa && gpa + length <= kBootIdentityMapEnd && !in_hv_range(gpa, length);
+}
+
+// The guest's GPRs in ModRM order for the decoder (RSP lives in the VMCB).
+dx::Gprs to_gprs(const GuestRegisters& r, uint64_t rsp) {
+  return {{r.rax, r.rcx, r.rdx, r.rbx, rsp, r.rbp, r.rsi, r.rdi, r.r8, r.r9, r.r10, r.r11, r.r12,
+           r.r13, r.r14, r.r15}};
+}
+
+void from_gprs(const dx::Gprs& g, GuestRegisters& r, uint64_t& rsp) {
+  r.rax = g.r[0];
+  r.rcx = g.r[1];
+  r.rdx = g.r[2];
+  r.rbx = g.r[3];
+  rsp = g.r[4];
+  r.rbp = g.r[5];
+  r.rsi = g.r[6];
+  r.rdi = g.r[7];
+  r.r8 = g.r[8];
+  r.r9 = g.r[9];
+  r.r10 = g.r[10];
+  r.r11 = g.r[11];
+  r.r12 = g.r[12];
+  r.r13 = g.r[13];
+  r.r14 = g.r[14];
+  r.r15 = g.r[15];
+}
+
+// Fetches and decodes the instruction at the guest's RIP.
+dx::DecodeStatus decode_at_rip(svm::SvmVcpu& v, dx::DecodedAccess& out) {
+  const GuestState s = v.state();
+  const uint64_t linear = s.cs.base + s.rip;
+  uint8_t bytes[15];
+  size_t have = sizeof(bytes);
+  // Near the end of a page the next may be unmapped: take what the page holds and let the
+  // decoder say whether it needed more.
+  if (!read_guest_virtual(s, linear, bytes, have, readable_by_hv)) {
+    have = static_cast<size_t>(kPage - (linear & (kPage - 1)));
+    if (have > sizeof(bytes) || !read_guest_virtual(s, linear, bytes, have, readable_by_hv)) {
+      return dx::DecodeStatus::kTruncated;
+    }
+  }
+  const dx::CpuMode mode =
+      dx::cpu_mode((s.efer & x86::efer::kLma) != 0, (s.cs.attrib & (1u << 9)) != 0,
+                   (s.cs.attrib & (1u << 10)) != 0);
+  return dx::decode(bytes, have, mode, out);
+}
+
+void set_result32(GuestRegisters& r, uint32_t a, uint32_t b, uint32_t c, uint32_t d) {
+  r.rax = a;
+  r.rbx = b;
+  r.rcx = c;
+  r.rdx = d;
+}
+
+void handle_cpuid(svm::SvmVcpu& v) {
+  GuestRegisters& r = v.regs();
+  const auto leaf = static_cast<uint32_t>(r.rax);
+  const auto sub = static_cast<uint32_t>(r.rcx);
+  if (leaf >= kHypervisorLeafBase && leaf <= kHypervisorLeafLast) {
+    if (leaf == kHypervisorLeafBase) {
+      set_result32(r, kHypervisorMaxLeaf, kSignature[0], kSignature[1], kSignature[2]);
+    } else if (leaf == kHypervisorMaxLeaf) {
+      set_result32(r, kHypercallAbiVersion, 0, 0, 0);
+    } else {
+      set_result32(r, 0, 0, 0, 0);
+    }
+  } else {
+    x86::CpuidResult c = x86::cpuid(leaf, sub);
+    if (leaf == x86::cpuid_bit::kLeafFeatures) {
+      c.ecx |= x86::cpuid_bit::kFeaturesEcxHypervisor;
+      c.ecx &= ~x86::cpuid_bit::kFeaturesEcxVmx;
+    } else if (leaf == x86::cpuid_bit::kLeafExtFeatures) {
+      c.ecx &= ~x86::cpuid_bit::kExtFeaturesEcxSvm;
+    } else if (leaf == x86::cpuid_bit::kLeafSvm) {
+      c = {0, 0, 0, 0};  // no SVM: no SVM features either
+    }
+    set_result32(r, c.eax, c.ebx, c.ecx, c.edx);
+  }
+  v.set_rip(v.rip() + kLenCpuid);
+}
+
+void forward_icr(uint64_t value) {
+  const RootState& s = state();
+  if (s.config.x2apic) {
+    x86::wrmsr(x86::Msr::kX2apicIcr, value);
+    return;
+  }
+  auto* apic = reinterpret_cast<volatile uint32_t*>(s.config.lapic_base);
+  apic[kXapicIcrHigh / 4] = static_cast<uint32_t>(value >> 32);
+  apic[kXapicIcrLow / 4] = static_cast<uint32_t>(value);
+}
+
+// The root wrote the ICR: INIT and STARTUP to hv's CPUs are emulated, the rest is sent.
+void handle_icr(PerCpu& self, uint64_t value, bool x2apic_format) {
+  const IcrWrite w = decode_icr(value, x2apic_format);
+  if (w.action == IcrAction::kForward) {
+    forward_icr(value);
+    return;
+  }
+  if (w.action == IcrAction::kIgnore) return;
+  RootState& s = state();
+  bool every_ap_started = true;
+  for (uint32_t i = 0; i < cpu_count(); ++i) {
+    PerCpu* target = cpu(i);
+    const bool addressed = target != &self && (w.all_but_self || target->apic_id == w.destination);
+    ApStartState& st = s.ap_state[i];
+    if (addressed && w.action == IcrAction::kInit) {
+      st.sipi_vector = 0;
+      st.init_received = 1;
+    } else if (addressed && w.action == IcrAction::kStartup && st.init_received != 0 &&
+               st.sipi_vector == 0) {
+      st.sipi_vector = static_cast<uint32_t>(w.vector) + 1;
+    }
+    if (target != cpu(0) && st.sipi_vector == 0) every_ap_started = false;
+  }
+  if (w.action == IcrAction::kStartup && every_ap_started && s.xapic_trapped) {
+    stop_trapping_xapic();
+  }
+}
+
+void handle_msr(PerCpu& cpu, svm::SvmVcpu& v, bool write) {
+  GuestRegisters& r = v.regs();
+  const auto msr = static_cast<uint32_t>(r.rcx);
+  const uint64_t value = (r.rdx << 32) | (r.rax & kLow32);
+  svm::VmcbSave& save = v.vmcb().save;
+  using x86::Msr;
+  bool fault = false;
+  if (msr == static_cast<uint32_t>(Msr::kEfer)) {
+    if (!write) {
+      r.rax = save.efer & ~x86::efer::kSvme & kLow32;
+      r.rdx = (save.efer & ~x86::efer::kSvme) >> 32;
+    } else if ((value & ~kEferGuestBits) != 0) {
+      fault = true;  // SVME or a reserved bit: the root has no SVM
+    } else {
+      save.efer = (value & ~x86::efer::kLma) | (save.efer & x86::efer::kLma) | x86::efer::kSvme;
+    }
+  } else if (msr == static_cast<uint32_t>(Msr::kVmCr) ||
+             msr == static_cast<uint32_t>(Msr::kVmHsavePa) || msr == kMsrSvmKey) {
+    // SVM looks disabled and locked by firmware: VM_CR reads SVMDIS|LOCK, the rest 0, and
+    // writes fault as they would on such a machine.
+    if (write) {
+      fault = true;
+    } else {
+      const uint64_t v_cr = x86::vm_cr::kSvmDis | x86::vm_cr::kLock;
+      const uint64_t out = msr == static_cast<uint32_t>(Msr::kVmCr) ? v_cr : 0;
+      r.rax = out & kLow32;
+      r.rdx = out >> 32;
+    }
+  } else if (msr == static_cast<uint32_t>(Msr::kX2apicIcr) && write) {
+    handle_icr(cpu, value, true);
+  } else if (write) {
+    fault = !x86::safe_wrmsr(msr, value);  // outside the MSR map: the root's own hardware
+  } else {
+    uint64_t out = 0;
+    fault = !x86::safe_rdmsr(msr, out);
+    r.rax = out & kLow32;
+    r.rdx = out >> 32;
+  }
+  if (fault) {
+    v.inject_exception(kVectorGp, true, 0);
+  } else {
+    v.set_rip(v.rip() + kLenMsr);
+  }
+}
+
+// hv's power-off milestone with its exit counts, summed over every CPU.
+void announce_power(const char* action) {
+  uint64_t sums[kExitKinds] = {};
+  uint64_t total = 0;
+  for (uint32_t c = 0; c < cpu_count(); ++c) {
+    for (unsigned k = 0; k < kExitKinds; ++k) {
+      sums[k] += state().exits[c][k];
+      total += state().exits[c][k];
+    }
+  }
+  rootstock::milestone::Writer m("poweroff");
+  m.field("component", "hv").field("action", action).field("exits", total);
+  for (unsigned k = 0; k < kExitKinds; ++k) {
+    if (sums[k] != 0) m.field(exit_kind_name(static_cast<ExitKind>(k)), sums[k]);
+  }
+  m.field("hv_faults", state().protection_faults);
+  log::milestone(m);
+  log::flush();
+}
+
+void handle_io(svm::SvmVcpu& v, const IoAccess& io) {
+  GuestRegisters& r = v.regs();
+  const RootConfig& c = state().config;
+  if (io.string) {
+    v.inject_exception(kVectorGp, true, 0);  // no string I/O on these ports
+    return;
+  }
+  const uint32_t mask = io.size == 4 ? 0xffffffffu : io.size == 2 ? 0xffffu : 0xffu;
+  if (io.in) {
+    const uint32_t value = io.size == 4   ? x86::inl(io.port)
+                           : io.size == 2 ? x86::inw(io.port)
+                                          : x86::inb(io.port);
+    r.rax = io.size == 4 ? value : (r.rax & ~uint64_t{mask}) | value;
+  } else {
+    const auto value = static_cast<uint32_t>(r.rax) & mask;
+    const bool pm1 = c.power.acpi_s5 &&
+                     (io.port == c.power.pm1a_control_port || io.port == c.power.pm1b_control_port);
+    if (pm1 && (value & kSlpEn) != 0 && ((value >> kSlpTypShift) & 7) == c.power.slp_typa) {
+      announce_power("poweroff");
+      power_off(c.power, RunResult::kPassed);
+    }
+    if (io.port == c.reset_port && (value & kResetCpu) != 0) announce_power("reset");
+    if (io.size == 4) {
+      x86::outl(io.port, value);
+    } else if (io.size == 2) {
+      x86::outw(io.port, static_cast<uint16_t>(value));
+    } else {
+      x86::outb(io.port, static_cast<uint8_t>(value));
+    }
+  }
+  v.set_rip(io.next_rip);
+}
+
+// An access to the xAPIC page while it is trapped: done on the real APIC, except ICR writes.
+void emulate_xapic(PerCpu& cpu, svm::SvmVcpu& v, uint64_t gpa) {
+  dx::DecodedAccess a;
+  if (const dx::DecodeStatus s = decode_at_rip(v, a); s != dx::DecodeStatus::kOk) {
+    panic("root xAPIC access at rip 0x%lx cannot be decoded: %s", v.rip(), dx::describe(s));
+  }
+  const uint64_t offset = gpa & (kPage - 1) & ~uint64_t{3};
+  auto* reg = reinterpret_cast<volatile uint32_t*>(state().config.lapic_base + offset);
+  svm::VmcbSave& save = v.vmcb().save;
+  dx::Gprs g = to_gprs(v.regs(), save.rsp);
+  if (a.kind == dx::DecodedAccess::Kind::kWrite) {
+    const auto value = static_cast<uint32_t>(dx::store_value(a, g));
+    if (offset == kXapicIcrLow) {
+      // The destination was written to the real ICR high half already (forwarded below).
+      const uint64_t high =
+          *reinterpret_cast<volatile uint32_t*>(state().config.lapic_base + kXapicIcrHigh);
+      handle_icr(cpu, (high << 32) | value, false);
+    } else {
+      *reg = value;
+    }
+  } else {
+    const uint64_t loaded = *reg;
+    const uint64_t stored = dx::complete_load(a, loaded, g, save.rflags);
+    if (a.kind == dx::DecodedAccess::Kind::kReadModifyWrite) *reg = static_cast<uint32_t>(stored);
+    from_gprs(g, v.regs(), save.rsp);
+  }
+  v.set_rip(v.rip() + a.length);
+}
+
+// The root touched hv's memory (DESIGN.md §2): nothing of hv is read or written. Reads see a
+// page of all ones (an empty bus), writes are dropped; both are logged.
+void protect_hv(svm::SvmVcpu& v, const NestedFault& f) {
+  RootState& s = state();
+  if (s.protection_faults++ < kLoggedProtectionFaults) {
+    log::warn("root %s of hv memory at 0x%lx from rip 0x%lx: %s", f.write ? "write" : "read", f.gpa,
+              v.rip(), f.write ? "dropped" : "reads all ones");
+  }
+  if (!f.write) {
+    if (map_for_root(f.gpa & ~(kPage - 1), s.void_page, kPage, false) != PagingStatus::kOk) {
+      panic("cannot map the void page for the root");
+    }
+    return;
+  }
+  dx::DecodedAccess a;
+  if (decode_at_rip(v, a) != dx::DecodeStatus::kOk) {
+    v.inject_exception(kVectorGp, true, 0);  // an instruction hv cannot step over
+    return;
+  }
+  v.set_rip(v.rip() + a.length);
+}
+
+void handle_npf(PerCpu& cpu, svm::SvmVcpu& v, const NestedFault& f) {
+  RootState& s = state();
+  const uint64_t page = f.gpa & ~(kPage - 1);
+  if (s.xapic_trapped && page == (s.config.lapic_base & ~(kPage - 1))) {
+    emulate_xapic(cpu, v, f.gpa);
+  } else if (in_hv_range(page, kPage)) {
+    protect_hv(v, f);
+  } else if (!f.present && page >= s.mapped_top) {
+    // High MMIO (a 64-bit BAR) the start-up map did not reach: map it one to one now.
+    if (map_for_root(page, page, kPage, true) != PagingStatus::kOk) {
+      panic("out of hv memory mapping root MMIO at 0x%lx", page);
+    }
+  } else {
+    panic("unexpected nested page fault for the root at 0x%lx (%s%s) rip 0x%lx", f.gpa,
+          f.present ? "present, " : "", f.write ? "write" : "read", v.rip());
+  }
+}
+
+[[noreturn]] void root_triple_fault(PerCpu& cpu, svm::SvmVcpu& v) {
+  const GuestState s = v.state();
+  log::error("root partition: shutdown (triple fault) on cpu %u at rip 0x%lx rsp 0x%lx", cpu.index,
+             s.rip, s.rsp);
+  log::error("cr0=0x%lx cr3=0x%lx cr4=0x%lx efer=0x%lx cs=0x%x", s.cr0, s.cr3, s.cr4, s.efer,
+             s.cs.selector);
+  log::milestone(rootstock::milestone::Writer("panic")
+                     .field("component", "root")
+                     .field("reason", "triple-fault"));
+  power_off(state().config.power, RunResult::kFailed);
+}
+
+}  // namespace
+
+void run_root_vcpu(PerCpu& cpu, svm::SvmVcpu& v) {
+  for (;;) {
+    const VcpuExit e = v.run();
+    ++counter(cpu, e.kind);
+    switch (e.kind) {
+      case ExitKind::kCpuid:
+        handle_cpuid(v);
+        break;
+      case ExitKind::kMsrRead:
+      case ExitKind::kMsrWrite:
+        handle_msr(cpu, v, e.kind == ExitKind::kMsrWrite);
+        break;
+      case ExitKind::kIo:
+        handle_io(v, e.io);
+        break;
+      case ExitKind::kNestedPageFault:
+        handle_npf(cpu, v, e.npf);
+        break;
+      case ExitKind::kHypercall:
+        if (v.vmcb().save.cpl != 0) {
+          v.inject_exception(kVectorUd, false, 0);
+        } else {
+          v.regs().rax = kStatusUnknownCall;
+          v.set_rip(v.rip() + kLenVmmcall);
+        }
+        break;
+      case ExitKind::kShutdown:
+        root_triple_fault(cpu, v);
+      case ExitKind::kUnhandled:
+        if (e.raw_code >= 0x80 && e.raw_code <= 0x86) {
+          v.inject_exception(kVectorUd, false, 0);  // SVM instructions: the root has no SVM
+          break;
+        }
+        [[fallthrough]];
+      default:
+        panic("root vCPU on cpu %u: unexpected exit %s (code 0x%lx) at rip 0x%lx", cpu.index,
+              exit_kind_name(e.kind), e.raw_code, v.rip());
+    }
+  }
+}
+
+}  // namespace hv::root

@@ -1,0 +1,57 @@
+// What hv does on each exit of a root vCPU (the intercepts root_partition.hpp lists), and the
+// root partition's shared state.
+#pragma once
+
+#include <stdint.h>
+
+#include "arch/x86/svm/svm_vcpu.hpp"
+#include "cpu/per_cpu.hpp"
+#include "lib/spinlock.hpp"
+#include "mm/page_table.hpp"
+#include "mm/shared_frames.hpp"
+#include "root/apic_startup.hpp"
+#include "root/root_partition.hpp"
+#include "vcpu/exit.hpp"
+
+namespace hv::root {
+
+// Control-register and flag bits the entry states use (AMD APM vol. 2, 3.1).
+inline constexpr uint64_t kCr0Pe = 1ull << 0;
+inline constexpr uint64_t kCr0Et = 1ull << 4;
+inline constexpr uint64_t kCr0Ne = 1ull << 5;
+inline constexpr uint64_t kCr0Pg = 1ull << 31;
+inline constexpr uint64_t kCr4Pae = 1ull << 5;
+inline constexpr uint64_t kRflagsReserved = 1ull << 1;
+/// SVM_KEY (APM vol. 2, 15.31): one of the MSRs that control SVM itself.
+inline constexpr uint32_t kMsrSvmKey = 0xc0010118;
+/// Number of ExitKind values, for the counters.
+inline constexpr unsigned kExitKinds = static_cast<unsigned>(ExitKind::kUnhandled) + 1;
+
+/// The root partition, shared by every CPU that runs one of its vCPUs.
+struct RootState {
+  RootConfig config;
+  SharedFrames* frames = nullptr;
+  uint64_t iopm_pa = 0;
+  uint64_t msrpm_pa = 0;
+  uint64_t void_page = 0;   ///< all ones, mapped read-only where the root touches hv memory
+  uint64_t mapped_top = 0;  ///< [0, mapped_top) was mapped at start; above, on first touch
+  volatile bool xapic_trapped = false;
+  Spinlock npt_lock;
+  ApStartState ap_state[kMaxCpus];
+  uint64_t exits[kMaxCpus][kExitKinds] = {};  ///< per CPU, written only by that CPU
+  uint64_t protection_faults = 0;
+};
+
+RootState& state();
+
+/// Maps [gpa, gpa + length) to [pa, ...) in the root's nested tables.
+PagingStatus map_for_root(uint64_t gpa, uint64_t pa, uint64_t length, bool writable);
+/// Whether the range touches hv's memory.
+bool in_hv_range(uint64_t gpa, uint64_t length);
+/// Ends xAPIC trapping once every AP has been started.
+void stop_trapping_xapic();
+
+/// Runs a root vCPU on the calling CPU for good, handling its exits.
+[[noreturn]] void run_root_vcpu(PerCpu& cpu, svm::SvmVcpu& vcpu);
+
+}  // namespace hv::root
