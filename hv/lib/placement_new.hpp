@@ -4,4 +4,6 @@
 
 #include <stddef.h>
 
-inline void* operator new(size_t, void* where) noexcept { return where; }
+inline void* operator new(size_t, void* where) noexcept {
+  return where;
+}
