@@ -19,6 +19,7 @@
 #include "cpu/smp.hpp"
 #include "mm/boot_arena.hpp"
 #include "mm/frame_allocator.hpp"
+#include "mm/hv_address_space.hpp"
 #include "mm/shared_frames.hpp"
 #include "panic.hpp"
 #include "platform/power.hpp"
@@ -196,7 +197,10 @@ void ap_main(PerCpu& cpu) {
          ApWork::kWait) {
     asm volatile("pause");
   }
-  if (work == ApWork::kRoot) root::run_root_ap(cpu);
+  if (work == ApWork::kRoot) {
+    x86::LocalApic::restore_firmware_mode(cpu.firmware_apic_base);
+    root::run_root_ap(cpu);
+  }
   selftest::run_on_this_cpu(cpu, shared_frames(), g_maps);
   __atomic_store_n(&cpu.selftest_done, 1u, __ATOMIC_RELEASE);
 }
@@ -267,17 +271,20 @@ void prepare_permission_maps(BootArena& arena) {
   const char* err = root::load_root(payload, g_options.root_cmdline(), g_root_map, n,
                                     g_acpi.rsdp.paddr, config.entry);
   if (err != nullptr) stop_cannot_run(err);
-  log::info("root: %lu MiB of RAM, kernel %s (%zu KiB), initramfs %s (%zu KiB)", root_bytes >> 20,
-            payload.kernel.from_module ? "from a boot module" : "embedded",
-            payload.kernel.size / 1024,
-            payload.initramfs.from_module ? "from a boot module" : "embedded",
-            payload.initramfs.size / 1024);
+  log::milestone(rootstock::milestone::Writer("root-start")
+                     .field("cpus", uint64_t{cpu_count()})
+                     .field("ram_mib", root_bytes >> 20)
+                     .field("firmware_ram_mib", rootstock::boot::usable_bytes(g_boot) >> 20)
+                     .field("kernel", payload.kernel.from_module ? "module" : "embedded")
+                     .field("initramfs", payload.initramfs.from_module ? "module" : "embedded"));
   config.map = g_root_map;
   config.map_count = n;
   config.hv_ranges = hv_ranges;
   config.hv_count = 2;
   config.power = g_power;
-  config.lapic_base = x2apic ? 0 : g_acpi.madt.lapic_base;
+  // The root gets the APICs as the firmware left them; it may switch to x2APIC itself, so
+  // both the xAPIC page (while APs start) and the x2APIC ICR are watched.
+  config.lapic_base = g_acpi.madt.lapic_base;
   config.x2apic = x2apic;
   // The reset register is not intercepted: at 0xcf9 it shares its dword with the PCI
   // configuration address port 0xcf8, so intercepting it costs an exit per configuration
@@ -285,6 +292,7 @@ void prepare_permission_maps(BootArena& arena) {
   config.reset_port = 0;
   if (const char* e = root::prepare_root(config, shared_frames())) stop_cannot_run(e);
   __atomic_store_n(&g_ap_work, static_cast<uint32_t>(ApWork::kRoot), __ATOMIC_RELEASE);
+  x86::LocalApic::restore_firmware_mode(bsp.firmware_apic_base);
   root::run_root_bsp(bsp);
 }
 
@@ -311,12 +319,16 @@ extern "C" [[noreturn]] void hv_main(uint32_t protocol, uint32_t boot_info) {
     stop_cannot_run(svm::describe(s));
   }
 
+  if (const char* e = build_hv_address_space(g_boot.memory, g_boot.memory_count, shared_frames())) {
+    log::warn("%s; hv keeps its boot page tables (the low 4 GiB)", e);
+  }
   BootArena arena(g_frames);
   const bool x2apic =
       (x86::cpuid(x86::cpuid_bit::kLeafFeatures).ecx & x86::cpuid_bit::kFeaturesEcxX2apic) != 0;
-  x86::LocalApic::init(x2apic, g_acpi.madt.lapic_base);
+  const uint64_t firmware_apic = x86::LocalApic::init(x2apic, g_acpi.madt.lapic_base);
   PerCpu* bsp = create_per_cpu(arena, 0, x86::LocalApic::id());
   if (bsp == nullptr) panic("out of hv memory for the boot CPU's state");
+  bsp->firmware_apic_base = firmware_apic;
   install_per_cpu(*bsp);
   register_bsp(bsp);
   if (g_options.selftest) prepare_permission_maps(arena);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -31,6 +32,21 @@ std::string read_file(const char* path) {
 }
 
 }  // namespace
+
+uint64_t system_ram_bytes(const std::string& iomem) {
+  uint64_t total = 0;
+  std::istringstream in(iomem);
+  for (std::string line; std::getline(in, line);) {
+    // Top-level entries only (nested ones are indented): "00100000-3bdfffff : System RAM".
+    if (line.empty() || line[0] == ' ' || !line.ends_with(" : System RAM")) continue;
+    const size_t dash = line.find('-');
+    if (dash == std::string::npos) continue;
+    const uint64_t start = std::strtoull(line.c_str(), nullptr, 16);
+    const uint64_t end = std::strtoull(line.c_str() + dash + 1, nullptr, 16);
+    if (end >= start) total += end - start + 1;
+  }
+  return total;
+}
 
 void PidOne::on_exit(pid_t pid, std::function<void(int)> callback) {
   exit_callbacks_[pid] = std::move(callback);
@@ -60,6 +76,7 @@ void PidOne::start() {
   announce(milestone::Writer("root-init")
                .field("cpus", static_cast<uint64_t>(cpus > 0 ? cpus : 0))
                .field("mem_mib", mem_mib)
+               .field("ram_mib", system_ram_bytes(read_file("/proc/iomem")) >> 20)
                .field("kernel", u.release));
 }
 

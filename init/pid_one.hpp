@@ -19,6 +19,10 @@
 
 namespace rootstock::init {
 
+/// The RAM the kernel manages, from /proc/iomem's top-level "System RAM" ranges (the e820
+/// usable ranges it kept): what PID 1 reports as ram_mib.
+uint64_t system_ram_bytes(const std::string& iomem);
+
 /// The running init.
 class PidOne {
  public:

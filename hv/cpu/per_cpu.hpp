@@ -18,11 +18,12 @@ struct PerCpu {
   uint32_t apic_id;
   x86::Gdt gdt;
   x86::Tss64 tss;
-  uint64_t stack_top;        ///< hv's stack on this CPU
-  uint64_t emergency_top;    ///< IST1: #DF, NMI, #MC
-  uint64_t host_save_pa;     ///< VM_HSAVE_PA page
-  uint64_t host_vmcb_pa;     ///< VMSAVE/VMLOAD area for the host's FS/GS/TR state
-  volatile uint32_t online;  ///< set by the CPU itself once it runs hv's code
+  uint64_t stack_top;           ///< hv's stack on this CPU
+  uint64_t emergency_top;       ///< IST1: #DF, NMI, #MC
+  uint64_t host_save_pa;        ///< VM_HSAVE_PA page
+  uint64_t host_vmcb_pa;        ///< VMSAVE/VMLOAD area for the host's FS/GS/TR state
+  uint64_t firmware_apic_base;  ///< IA32_APIC_BASE as the firmware left it
+  volatile uint32_t online;     ///< set by the CPU itself once it runs hv's code
   volatile uint32_t svm_ready;
   volatile uint32_t selftest_done;
   uint32_t selftest_passed;

@@ -138,7 +138,7 @@ uint32_t start_aps(const ApStartup& s, BootArena& arena, void (*ap_main)(PerCpu&
 extern "C" [[noreturn]] void hv_ap_entry(uint32_t index) {
   hv::PerCpu& cpu = *hv::g_cpus[index];
   hv::install_per_cpu(cpu);
-  hv::x86::LocalApic::enable_this_cpu();
+  cpu.firmware_apic_base = hv::x86::LocalApic::enable_this_cpu();
   __atomic_store_n(&cpu.online, 1u, __ATOMIC_RELEASE);
   hv::g_ap_main(cpu);
   for (;;) {

@@ -10,6 +10,7 @@
 #include "arch/x86/safe_msr.hpp"
 #include "console/log.hpp"
 #include "cpu/smp.hpp"
+#include "mm/hv_address_space.hpp"
 #include "panic.hpp"
 #include "platform/power.hpp"
 #include "root/guest_memory.hpp"
@@ -54,7 +55,7 @@ uint64_t& counter(PerCpu& cpu, ExitKind k) {
 }
 
 bool readable_by_hv(uint64_t gpa, uint64_t length) {
-  return gpa + length >= gpa && gpa + length <= kBootIdentityMapEnd && !in_hv_range(gpa, length);
+  return gpa + length >= gpa && gpa + length <= hv_mapped_end() && !in_hv_range(gpa, length);
 }
 
 // The guest's GPRs in ModRM order for the decoder (RSP lives in the VMCB).
@@ -92,7 +93,7 @@ dx::DecodeStatus decode_at_rip(svm::SvmVcpu& v, dx::DecodedAccess& out) {
   // decoder say whether it needed more.
   if (!read_guest_virtual(s, linear, bytes, have, readable_by_hv)) {
     have = static_cast<size_t>(kPage - (linear & (kPage - 1)));
-    if (have > sizeof(bytes) || !read_guest_virtual(s, linear, bytes, have, readable_by_hv)) {
+    if (have >= sizeof(bytes) || !read_guest_virtual(s, linear, bytes, have, readable_by_hv)) {
       return dx::DecodeStatus::kTruncated;
     }
   }
@@ -136,9 +137,10 @@ void handle_cpuid(svm::SvmVcpu& v) {
   v.set_rip(v.rip() + kLenCpuid);
 }
 
-void forward_icr(uint64_t value) {
+// Sends an ordinary IPI the root asked for, in the APIC mode it asked in.
+void forward_icr(uint64_t value, bool x2apic_format) {
   const RootState& s = state();
-  if (s.config.x2apic) {
+  if (x2apic_format) {
     x86::wrmsr(x86::Msr::kX2apicIcr, value);
     return;
   }
@@ -151,7 +153,7 @@ void forward_icr(uint64_t value) {
 void handle_icr(PerCpu& self, uint64_t value, bool x2apic_format) {
   const IcrWrite w = decode_icr(value, x2apic_format);
   if (w.action == IcrAction::kForward) {
-    forward_icr(value);
+    forward_icr(value, x2apic_format);
     return;
   }
   if (w.action == IcrAction::kIgnore) return;
@@ -171,7 +173,7 @@ void handle_icr(PerCpu& self, uint64_t value, bool x2apic_format) {
     if (target != cpu(0) && st.sipi_vector == 0) every_ap_started = false;
   }
   if (w.action == IcrAction::kStartup && every_ap_started && s.xapic_trapped) {
-    stop_trapping_xapic();
+    stop_trapping_xapic(x2apic_format);
   }
 }
 

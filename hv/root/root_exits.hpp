@@ -48,8 +48,9 @@ RootState& state();
 PagingStatus map_for_root(uint64_t gpa, uint64_t pa, uint64_t length, bool writable);
 /// Whether the range touches hv's memory.
 bool in_hv_range(uint64_t gpa, uint64_t length);
-/// Ends xAPIC trapping once every AP has been started.
-void stop_trapping_xapic();
+/// Ends the start-up traps (xAPIC page, x2APIC ICR) once every AP has been started; `x2apic`
+/// says which ICR the root used, for the log.
+void stop_trapping_xapic(bool x2apic);
 
 /// Runs a root vCPU on the calling CPU for good, handling its exits.
 [[noreturn]] void run_root_vcpu(PerCpu& cpu, svm::SvmVcpu& vcpu);

@@ -73,6 +73,12 @@ void intercept_ports(uint8_t* iopm, uint16_t port, unsigned count) {
   }
 }
 
+// Clears both intercept bits of an MSR in the first vector (0x0-0x1fff).
+void clear_msr_intercept(uint8_t* msrpm, uint32_t msr) {
+  const uint32_t bit = msr * 2;
+  msrpm[bit / 8] = static_cast<uint8_t>(msrpm[bit / 8] & ~(3u << (bit % 8)));
+}
+
 bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen) {
   return a < b + blen && b < a + alen;
 }
@@ -165,18 +171,25 @@ const char* prepare_root(const RootConfig& config, SharedFrames& frames) {
   return nullptr;
 }
 
-void stop_trapping_xapic() {
+void stop_trapping_xapic(bool x2apic) {
   RootState& s = state();
   SpinlockGuard guard(s.npt_lock);
   if (!s.xapic_trapped) return;
   s.xapic_trapped = false;
+  // The x2APIC ICR too: from now on the root's IPIs (rescheduling, TLB shootdowns) go to the
+  // hardware without an exit. The CPU reads the map at each access (APM 15.11).
+  auto* msrpm = static_cast<uint8_t*>(s.frames->to_pointer(s.msrpm_pa));
+  clear_msr_intercept(msrpm, static_cast<uint32_t>(x86::Msr::kX2apicIcr));
   const uint64_t page = s.config.lapic_base & ~(kPage - 1);
   if (npt().map(page, page, kPage, PageFlags::kWritable) != PagingStatus::kOk) {
     log::error("could not map the xAPIC page for the root; it stays trapped");
     s.xapic_trapped = true;
     return;
   }
-  log::info("root: every AP started; the xAPIC page is no longer trapped");
+  log::info(
+      "root: every AP started (through the %s ICR); the xAPIC page and the x2APIC ICR are "
+      "no longer trapped",
+      x2apic ? "x2APIC" : "xAPIC");
 }
 
 PagingStatus map_for_root(uint64_t gpa, uint64_t pa, uint64_t length, bool writable) {

@@ -26,7 +26,7 @@ struct RootConfig {
   RootEntry entry;
   PowerControl power;
   uint64_t lapic_base = 0;  ///< the xAPIC page (MADT)
-  bool x2apic = false;      ///< hv drives the APICs in x2APIC mode
+  bool x2apic = false;      ///< the CPUs have x2APIC (the root may turn it on)
   uint16_t reset_port = 0;  ///< the FADT reset register when it is an I/O port (often 0xcf9)
 };
 

@@ -136,7 +136,7 @@ SessionResult run_session(const SessionConfig& config) {
     return result;
   }
 
-  const ConsoleJudge judge(config.failure_patterns);
+  ConsoleJudge judge(config.failure_patterns);
   std::optional<std::string> failure;
   {
     ConsoleReader reader(*child, log, config.echo);

@@ -2,6 +2,7 @@
 
 #include <rootstock/milestone.hpp>
 
+#include <cctype>
 #include <cstdlib>
 
 namespace rootstock::harness {
@@ -38,33 +39,61 @@ std::string text_of(Text t) {
   return {t.data, t.size};
 }
 
-// One condition of a milestone spec on a field: "k=v" (equal text), "k>=N" or "k<=N" (numbers).
-bool condition_holds(const milestone::Parsed& line, std::string_view cond) {
+// A value in a spec: literal text, or "$NAME", "$NAME+N", "$NAME-N" (a captured number).
+std::optional<std::string> resolve(std::string_view v, const Variables& vars) {
+  if (v.empty() || v[0] != '$') return std::string(v);
+  size_t n = 1;
+  while (n < v.size() && (std::isalnum(static_cast<unsigned char>(v[n])) || v[n] == '_')) ++n;
+  const auto it = vars.find(std::string(v.substr(1, n - 1)));
+  if (it == vars.end()) return std::nullopt;
+  if (n == v.size()) return it->second;
+  const char sign = v[n];
+  const std::string offset_text(v.substr(n + 1));
+  char* end = nullptr;
+  const long long base = std::strtoll(it->second.c_str(), &end, 0);
+  if (*end != '\0' || (sign != '+' && sign != '-') || offset_text.empty()) return std::nullopt;
+  const long long offset = std::strtoll(offset_text.c_str(), &end, 0);
+  if (*end != '\0') return std::nullopt;
+  return std::to_string(sign == '+' ? base + offset : base - offset);
+}
+
+// One condition of a milestone spec on a field: "k=v" (equal text), "k>=N" or "k<=N"
+// (numbers), "k=>NAME" (capture the value, recorded in `captures`).
+bool condition_holds(const milestone::Parsed& line, std::string_view cond, const Variables& vars,
+                     Variables& captures) {
+  if (const size_t at = cond.find("=>"); at != std::string_view::npos) {
+    const milestone::Field* f = line.find(as_text(cond.substr(0, at)));
+    if (f == nullptr) return false;
+    captures[std::string(cond.substr(at + 2))] = text_of(f->value);
+    return true;
+  }
   for (std::string_view op : {">=", "<="}) {
     const size_t at = cond.find(op);
     if (at == std::string_view::npos) continue;
     const milestone::Field* f = line.find(as_text(cond.substr(0, at)));
-    if (f == nullptr) return false;
+    const auto want = resolve(cond.substr(at + 2), vars);
+    if (f == nullptr || !want) return false;
     const std::string have = text_of(f->value);
-    const std::string want(cond.substr(at + 2));
     char* end = nullptr;
     const long long h = std::strtoll(have.c_str(), &end, 0);
     if (have.empty() || *end != '\0') return false;
-    const long long w = std::strtoll(want.c_str(), &end, 0);
-    if (want.empty() || *end != '\0') return false;
+    const long long w = std::strtoll(want->c_str(), &end, 0);
+    if (want->empty() || *end != '\0') return false;
     return op == ">=" ? h >= w : h <= w;
   }
   const size_t eq = cond.find('=');
   if (eq == std::string_view::npos) return false;
   const milestone::Field* f = line.find(as_text(cond.substr(0, eq)));
-  return f != nullptr && text_of(f->value) == cond.substr(eq + 1);
+  const auto want = resolve(cond.substr(eq + 1), vars);
+  return f != nullptr && want && text_of(f->value) == *want;
 }
 
 }  // namespace
 
-bool milestone_matches(const milestone::Parsed& line, std::string_view spec) {
+bool milestone_matches(const milestone::Parsed& line, std::string_view spec, Variables& vars) {
   size_t pos = 0;
   bool first = true;
+  Variables captures;
   while (pos < spec.size()) {
     const size_t end = std::min(spec.find(' ', pos), spec.size());
     const std::string_view word = spec.substr(pos, end - pos);
@@ -73,11 +102,13 @@ bool milestone_matches(const milestone::Parsed& line, std::string_view spec) {
     if (first) {
       if (!(line.name == as_text(word))) return false;
       first = false;
-    } else if (!condition_holds(line, word)) {
+    } else if (!condition_holds(line, word, vars, captures)) {
       return false;
     }
   }
-  return !first;
+  if (first) return false;
+  for (auto& [name, value] : captures) vars[name] = value;  // only a whole match captures
+  return true;
 }
 
 std::string Step::describe() const {
@@ -137,7 +168,7 @@ std::optional<std::string> unescape(std::string_view text) {
   return out;
 }
 
-LineVerdict ConsoleJudge::judge(std::string_view line, const Step* waiting) const {
+LineVerdict ConsoleJudge::judge(std::string_view line, const Step* waiting) {
   LineVerdict v;
   for (const std::string& p : failure_patterns_) {
     if (line.find(p) != std::string_view::npos) {
@@ -159,7 +190,7 @@ LineVerdict ConsoleJudge::judge(std::string_view line, const Step* waiting) cons
   if (waiting->kind == Step::Kind::kWaitText) {
     v.step_done = line.find(waiting->arg) != std::string_view::npos;
   } else if (waiting->kind == Step::Kind::kWaitMilestone && is_milestone) {
-    v.step_done = milestone_matches(seen, waiting->arg);
+    v.step_done = milestone_matches(seen, waiting->arg, variables_);
   }
   return v;
 }

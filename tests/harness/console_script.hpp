@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -36,9 +37,15 @@ struct Step {
 /// The failure patterns every boot test applies unless told otherwise (docs/milestones.md).
 [[nodiscard]] std::vector<std::string> default_failure_patterns();
 
+/// Values captured from earlier milestones, by name.
+using Variables = std::map<std::string, std::string>;
+
 /// Whether a parsed milestone line satisfies a wait spec: "NAME cond cond ...", each cond
-/// "key=value" (the same text), "key>=N" or "key<=N" (numbers, decimal or 0x hex).
-[[nodiscard]] bool milestone_matches(const milestone::Parsed& line, std::string_view spec);
+/// "key=value" (the same text), "key>=N" or "key<=N" (numbers, decimal or 0x hex), or
+/// "key=>NAME" (any value, captured into `vars` when the whole spec matches). A value may be
+/// "$NAME" or, in >=/<=, "$NAME+N"/"$NAME-N": a value captured before.
+[[nodiscard]] bool milestone_matches(const milestone::Parsed& line, std::string_view spec,
+                                     Variables& vars);
 
 /// Decodes C-style escapes (\n \r \t \\ \xNN) in text to be typed; nullopt when malformed.
 [[nodiscard]] std::optional<std::string> unescape(std::string_view text);
@@ -56,10 +63,12 @@ class ConsoleJudge {
       : failure_patterns_(std::move(failure_patterns)) {}
 
   /// Judges one line (without its newline); `waiting` is the current step, or nullptr.
-  [[nodiscard]] LineVerdict judge(std::string_view line, const Step* waiting) const;
+  /// Captures of a matching milestone step are kept for the steps after it.
+  [[nodiscard]] LineVerdict judge(std::string_view line, const Step* waiting);
 
  private:
   std::vector<std::string> failure_patterns_;
+  Variables variables_;
 };
 
 }  // namespace rootstock::harness

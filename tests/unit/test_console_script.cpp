@@ -15,7 +15,7 @@ Step wait_text(const char* text) {
 }  // namespace
 
 TEST_CASE("judge fails at once on every default failure pattern", "[harness]") {
-  const ConsoleJudge judge(default_failure_patterns());
+  ConsoleJudge judge(default_failure_patterns());
   for (const char* line : {"[    1.0] Kernel panic - not syncing: VFS", "Oops: 0000 [#1] SMP",
                            "WARNING: CPU: 1 PID: 0 at kernel/x.c:1", "BUG: unable to handle",
                            "[rootstock] panic component=hv reason=triple-fault"}) {
@@ -31,13 +31,13 @@ TEST_CASE("judge can drop or add failure patterns", "[harness]") {
   std::vector<std::string> patterns = default_failure_patterns();
   std::erase(patterns, "BUG:");
   patterns.emplace_back("no SVM");
-  const ConsoleJudge judge(patterns);
+  ConsoleJudge judge(patterns);
   CHECK_FALSE(judge.judge("BUG: expected here", nullptr).failure);
   CHECK(judge.judge("hv: no SVM on this CPU", nullptr).failure);
 }
 
 TEST_CASE("judge matches milestones by name and field subset", "[harness]") {
-  const ConsoleJudge judge(default_failure_patterns());
+  ConsoleJudge judge(default_failure_patterns());
   const Step step = wait_milestone("hv-ready cpus=4");
   CHECK(judge.judge("[rootstock] hv-ready version=0.1 cpus=4 arch=svm", &step).step_done);
   CHECK_FALSE(judge.judge("[rootstock] hv-ready version=0.1 cpus=2", &step).step_done);
@@ -47,14 +47,14 @@ TEST_CASE("judge matches milestones by name and field subset", "[harness]") {
 }
 
 TEST_CASE("judge matches text anywhere in a line", "[harness]") {
-  const ConsoleJudge judge(default_failure_patterns());
+  ConsoleJudge judge(default_failure_patterns());
   const Step step = wait_text("Linux version 6.12");
   CHECK(judge.judge("[    0.000000] Linux version 6.12.117 (x@y)", &step).step_done);
   CHECK_FALSE(judge.judge("Linux version 6.1", &step).step_done);
 }
 
 TEST_CASE("judge fails on a selftest that reports failures", "[harness]") {
-  const ConsoleJudge judge(default_failure_patterns());
+  ConsoleJudge judge(default_failure_patterns());
   const Step step = wait_milestone("selftest name=hv failed=0");
   CHECK(judge.judge("[rootstock] selftest name=hv passed=9 failed=0", &step).step_done);
   const LineVerdict bad = judge.judge("[rootstock] selftest name=init passed=3 failed=1", &step);
@@ -73,7 +73,7 @@ TEST_CASE("unescape decodes typed text and rejects bad escapes", "[harness]") {
 }
 
 TEST_CASE("judge compares numeric milestone fields", "[harness]") {
-  const ConsoleJudge judge(default_failure_patterns());
+  ConsoleJudge judge(default_failure_patterns());
   const Step range = wait_milestone("root-init cpus=2 mem_mib>=448 mem_mib<=512");
   CHECK(judge.judge("[rootstock] root-init cpus=2 mem_mib=480 kernel=6.12", &range).step_done);
   CHECK_FALSE(judge.judge("[rootstock] root-init cpus=2 mem_mib=447", &range).step_done);
@@ -82,4 +82,20 @@ TEST_CASE("judge compares numeric milestone fields", "[harness]") {
   CHECK_FALSE(judge.judge("[rootstock] root-init cpus=2", &range).step_done);
   const Step hex = wait_milestone("hv-ready base>=0x1000");
   CHECK(judge.judge("[rootstock] hv-ready base=0x2000", &hex).step_done);
+}
+
+TEST_CASE("judge captures a field and compares later milestones with it", "[harness]") {
+  ConsoleJudge judge(default_failure_patterns());
+  const Step capture = wait_milestone("root-start ram_mib=>RAM");
+  const Step compare = wait_milestone("root-init ram_mib>=$RAM-2 ram_mib<=$RAM");
+  const Step equal = wait_milestone("root-init cpus=$CPUS");
+  // A comparison with a variable nobody captured never matches.
+  CHECK_FALSE(judge.judge("[rootstock] root-init ram_mib=954", &compare).step_done);
+  CHECK_FALSE(judge.judge("[rootstock] root-start cpus=4", &capture).step_done);
+  CHECK(judge.judge("[rootstock] root-start ram_mib=954", &capture).step_done);
+  CHECK(judge.judge("[rootstock] root-init ram_mib=953", &compare).step_done);
+  CHECK(judge.judge("[rootstock] root-init ram_mib=954", &compare).step_done);
+  CHECK_FALSE(judge.judge("[rootstock] root-init ram_mib=951", &compare).step_done);
+  CHECK_FALSE(judge.judge("[rootstock] root-init ram_mib=955", &compare).step_done);
+  CHECK_FALSE(judge.judge("[rootstock] root-init cpus=4", &equal).step_done);
 }

@@ -12,6 +12,7 @@
 #include "modules.hpp"
 #include "mounts.hpp"
 #include "options.hpp"
+#include "pid_one.hpp"
 #include "shutdown.hpp"
 
 using namespace rootstock::init;
@@ -121,4 +122,19 @@ TEST_CASE("init modules: errors in words", "[init]") {
   const auto r = load_module("/nonexistent/x.ko", "");
   REQUIRE_FALSE(r);
   CHECK(r.error() == "cannot load module /nonexistent/x.ko: no such file");
+}
+
+TEST_CASE("init: RAM from /proc/iomem counts top-level System RAM only", "[init]") {
+  const std::string iomem =
+      "00000000-00000fff : Reserved\n"
+      "00001000-0009fbff : System RAM\n"
+      "000f0000-000fffff : System ROM\n"
+      "00100000-05ffffff : Reserved\n"
+      "06000000-3bdfffff : System RAM\n"
+      "  01000000-01ffffff : Kernel code\n"
+      "  02000000-020fffff : System RAM\n"
+      "100000000-13fffffff : System RAM\n";
+  CHECK(rootstock::init::system_ram_bytes(iomem) ==
+        (0x9fc00 - 0x1000) + (0x3be00000 - 0x6000000) + 0x40000000ull);
+  CHECK(rootstock::init::system_ram_bytes("") == 0);
 }

@@ -18,14 +18,25 @@ constexpr uint32_t kSpuriousVector = 0xff;
 
 }  // namespace
 
-void LocalApic::init(bool use_x2apic, uint64_t mmio_base) {
+uint64_t LocalApic::init(bool use_x2apic, uint64_t mmio_base) {
   x2apic_ = use_x2apic;
   mmio_ = reinterpret_cast<volatile uint32_t*>(mmio_base);
-  enable_this_cpu();
+  return enable_this_cpu();
 }
 
-void LocalApic::enable_this_cpu() {
-  uint64_t base = rdmsr(Msr::kApicBase);
+void LocalApic::restore_firmware_mode(uint64_t firmware_base) {
+  const uint64_t now = rdmsr(Msr::kApicBase);
+  const uint64_t mode_bits = apic_base::kEnable | apic_base::kX2apicEnable;
+  if ((now & mode_bits) == (firmware_base & mode_bits)) return;
+  if ((now & apic_base::kX2apicEnable) != 0) {
+    wrmsr(Msr::kApicBase, now & ~mode_bits);  // x2APIC -> disabled
+  }
+  wrmsr(Msr::kApicBase, firmware_base);
+}
+
+uint64_t LocalApic::enable_this_cpu() {
+  const uint64_t firmware = rdmsr(Msr::kApicBase);
+  uint64_t base = firmware;
   base |= apic_base::kEnable;
   if (x2apic_) {
     base |= apic_base::kX2apicEnable;  // xAPIC -> x2APIC: EN must already be set (SDM 10.12.5)
@@ -36,6 +47,7 @@ void LocalApic::enable_this_cpu() {
   } else {
     mmio_[kRegSpurious] = kSpuriousEnable | kSpuriousVector;
   }
+  return firmware;
 }
 
 uint32_t LocalApic::id() {

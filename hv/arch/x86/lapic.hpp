@@ -23,9 +23,14 @@ class LocalApic {
  public:
   /// Chooses the mode for every CPU (x2APIC when `use_x2apic`) and the xAPIC register page
   /// (from the MADT), then enables the calling CPU's APIC. The BSP calls it once.
-  static void init(bool use_x2apic, uint64_t mmio_base);
-  /// Enables the calling CPU's APIC in the mode init() chose (each AP calls it).
-  static void enable_this_cpu();
+  static uint64_t init(bool use_x2apic, uint64_t mmio_base);
+  /// Enables the calling CPU's APIC in the mode init() chose (each AP calls it). Returns the
+  /// IA32_APIC_BASE value the firmware left, for restore_firmware_mode().
+  static uint64_t enable_this_cpu();
+  /// Puts the calling CPU's APIC back in the mode `firmware_base` records (before the root
+  /// partition takes the CPU: its kernel expects the APIC as the firmware left it). Leaving
+  /// x2APIC mode goes through the disabled state (Intel SDM 10.12.5, figure 10-27).
+  static void restore_firmware_mode(uint64_t firmware_base);
   /// This CPU's APIC ID (32 bits in x2APIC mode, 8 in xAPIC mode).
   static uint32_t id();
   static bool x2apic() { return x2apic_; }
