@@ -290,6 +290,7 @@ void prepare_permission_maps(BootArena& arena) {
   // configuration address port 0xcf8, so intercepting it costs an exit per configuration
   // access (~9000 in one boot). A root reset reaches the platform without hv's milestone.
   config.reset_port = 0;
+  config.reservation = g_frames.reservation();
   if (const char* e = root::prepare_root(config, shared_frames())) stop_cannot_run(e);
   __atomic_store_n(&g_ap_work, static_cast<uint32_t>(ApWork::kRoot), __ATOMIC_RELEASE);
   x86::LocalApic::restore_firmware_mode(bsp.firmware_apic_base);

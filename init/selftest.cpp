@@ -25,6 +25,7 @@ void SelftestResult::finish() const {
 bool run_selftest(const std::string& name, PidOne& init) {
   static const std::map<std::string, void (*)(PidOne&, SelftestResult&)> kTests = {
       {"init", selftest_init},
+      {"protection", selftest_protection},
   };
   const auto it = kTests.find(name);
   if (it == kTests.end()) return false;

@@ -32,4 +32,8 @@ bool run_selftest(const std::string& name, PidOne& init);
 /// the process-stopping step of shutdown.
 void selftest_init(PidOne& init, SelftestResult& result);
 
+/// The `protection` self-test: run in the root under hv, hv's memory stays unreadable and
+/// unwritable, SVM stays hidden and hv's MSRs untouchable.
+void selftest_protection(PidOne& init, SelftestResult& result);
+
 }  // namespace rootstock::init

@@ -29,7 +29,13 @@ constexpr uint8_t kVectorUd = 6, kVectorGp = 13;
 // CPUID bits hv changes for the root (APM vol. 3, appendix E).
 constexpr uint32_t kHypervisorLeafBase = 0x40000000;
 constexpr uint32_t kHypervisorLeafLast = 0x400000ff;
-constexpr uint32_t kHypervisorMaxLeaf = 0x40000001;
+constexpr uint32_t kHypervisorAbiLeaf = 0x40000001;
+/// Where hv's memory is (EAX/EBX: reservation base, ECX: its size in MiB), for the root's
+/// protection self-test and for anyone who wants to know what the root cannot reach.
+constexpr uint32_t kHypervisorMemoryLeaf = 0x40000002;
+/// hv's canary page (EAX/EBX: its address; ECX: 1 while it still holds hv's pattern).
+constexpr uint32_t kHypervisorCanaryLeaf = 0x40000003;
+constexpr uint32_t kHypervisorMaxLeaf = kHypervisorCanaryLeaf;
 // "Rootstock hv" in EBX, ECX, EDX (the self-test guest checks the same).
 constexpr uint32_t kSignature[3] = {0x746f6f52, 0x636f7473, 0x7668206b};
 /// The hypercall ABI version in CPUID 0x40000001 EAX; 0 until the ABI exists (issue 6).
@@ -115,10 +121,18 @@ void handle_cpuid(svm::SvmVcpu& v) {
   const auto leaf = static_cast<uint32_t>(r.rax);
   const auto sub = static_cast<uint32_t>(r.rcx);
   if (leaf >= kHypervisorLeafBase && leaf <= kHypervisorLeafLast) {
+    const RootState& st = state();
     if (leaf == kHypervisorLeafBase) {
       set_result32(r, kHypervisorMaxLeaf, kSignature[0], kSignature[1], kSignature[2]);
-    } else if (leaf == kHypervisorMaxLeaf) {
+    } else if (leaf == kHypervisorAbiLeaf) {
       set_result32(r, kHypercallAbiVersion, 0, 0, 0);
+    } else if (leaf == kHypervisorMemoryLeaf) {
+      set_result32(r, static_cast<uint32_t>(st.config.reservation.base),
+                   static_cast<uint32_t>(st.config.reservation.base >> 32),
+                   static_cast<uint32_t>(st.config.reservation.length >> 20), 0);
+    } else if (leaf == kHypervisorCanaryLeaf) {
+      set_result32(r, static_cast<uint32_t>(st.canary_page),
+                   static_cast<uint32_t>(st.canary_page >> 32), canary_intact() ? 1u : 0u, 0);
     } else {
       set_result32(r, 0, 0, 0, 0);
     }

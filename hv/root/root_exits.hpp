@@ -40,7 +40,13 @@ struct RootState {
   ApStartState ap_state[kMaxCpus];
   uint64_t exits[kMaxCpus][kExitKinds] = {};  ///< per CPU, written only by that CPU
   uint64_t protection_faults = 0;
+  uint64_t canary_page = 0;  ///< a page of hv's memory holding kCanaryPattern
 };
+
+/// What hv keeps in its canary page, every 64-bit word.
+inline constexpr uint64_t kCanaryPattern = 0x5a17c0de5a17c0deull;
+/// Whether the canary page still holds the pattern in every word.
+bool canary_intact();
 
 RootState& state();
 

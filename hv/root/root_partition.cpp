@@ -110,6 +110,15 @@ const char* map_identity(uint64_t from, uint64_t to) {
 
 }  // namespace
 
+bool canary_intact() {
+  const auto* canary =
+      static_cast<const volatile uint64_t*>(state().frames->to_pointer(state().canary_page));
+  for (uint64_t i = 0; i < kPage / 8; ++i) {
+    if (canary[i] != kCanaryPattern) return false;
+  }
+  return true;
+}
+
 RootState& state() {
   static RootState s;
   return s;
@@ -131,6 +140,12 @@ const char* prepare_root(const RootConfig& config, SharedFrames& frames) {
   top = (top + (1ull << 30) - 1) & ~((1ull << 30) - 1);
   s.mapped_top = top;
   if (const char* err = map_identity(0, top)) return err;
+
+  // The canary: a page of hv's memory with a known pattern, which the root's protection
+  // self-test tries to read and overwrite (CPUID 0x40000003 tells it whether that worked).
+  if (!frames.allocate_zeroed(s.canary_page)) return "out of hv memory";
+  auto* canary = static_cast<uint64_t*>(frames.to_pointer(s.canary_page));
+  for (uint64_t i = 0; i < kPage / 8; ++i) canary[i] = kCanaryPattern;
 
   // The page every root read of hv memory sees: all ones, like an empty bus (root_exits.cpp).
   if (!frames.allocate_zeroed(s.void_page)) return "out of hv memory";

@@ -28,6 +28,7 @@ struct RootConfig {
   uint64_t lapic_base = 0;  ///< the xAPIC page (MADT)
   bool x2apic = false;      ///< the CPUs have x2APIC (the root may turn it on)
   uint16_t reset_port = 0;  ///< the FADT reset register when it is an I/O port (often 0xcf9)
+  rootstock::MemoryRange reservation;  ///< hv's reservation, published to the root by CPUID
 };
 
 /// Builds the nested page tables and permission maps; nullptr or the reason it failed.
