@@ -3,7 +3,7 @@
 # boots ELF through Multiboot2 with CMDLINE, GRUB's own output on the serial console. Used to
 # test hv's Multiboot2 entry in QEMU and in Bochs (which has no -kernel).
 set -euo pipefail
-elf=$1 iso=$2 cmdline=$3
+elf=$1 iso=$2 cmdline=${3:-}
 work=$(mktemp -d)
 trap 'rm -rf "$work" "$iso.tmp"' EXIT
 # The ISO's tree and grub-mkrescue's log live apart: a log inside the tree changes while
