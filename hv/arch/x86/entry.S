@@ -9,6 +9,7 @@
  *    %eax = 0x36d76289, %ebx = physical address of the boot information.
  */
 #include "arch/x86/boot_layout.h"
+#include "arch/x86/enter_long_mode.inc"
 
 /* ---- PVH ELF note (Xen public/elfnote.h: XEN_ELFNOTE_PHYS32_ENTRY = 18) ---- */
 .section .note.pvh, "a", @note
@@ -89,17 +90,7 @@ enter32:
     jb 2b
 
     movl $boot_pml4, %eax
-    movl %eax, %cr3
-    movl %cr4, %eax
-    orl $CR4_PAE, %eax
-    movl %eax, %cr4
-    movl $MSR_EFER, %ecx
-    rdmsr
-    orl $EFER_LME, %eax
-    wrmsr
-    movl %cr0, %eax
-    orl $(CR0_PG | CR0_PE), %eax
-    movl %eax, %cr0
+    ENTER_LONG_MODE
     lgdt boot_gdt_ptr
     ljmp $BOOT_GDT_CODE64, $enter64
 

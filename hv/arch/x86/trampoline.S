@@ -8,6 +8,7 @@
  * TRAMPOLINE_BASE + (label - hv_trampoline_start).
  */
 #include "arch/x86/boot_layout.h"
+#include "arch/x86/enter_long_mode.inc"
 
 #define TRAMP(label) (TRAMPOLINE_BASE + ((label) - hv_trampoline_start))
 
@@ -33,17 +34,7 @@ tramp32:
     movl %eax, %es
     movl %eax, %ss
     movl TRAMP(tramp_cr3), %eax
-    movl %eax, %cr3
-    movl %cr4, %eax
-    orl $CR4_PAE, %eax
-    movl %eax, %cr4
-    movl $MSR_EFER, %ecx
-    rdmsr
-    orl $EFER_LME, %eax
-    wrmsr
-    movl %cr0, %eax
-    orl $(CR0_PG | CR0_PE), %eax
-    movl %eax, %cr0
+    ENTER_LONG_MODE
     ljmpl $0x18, $TRAMP(tramp64)
 
 .code64
