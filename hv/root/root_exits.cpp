@@ -293,7 +293,12 @@ void handle_io(svm::SvmVcpu& v, const IoAccess& io) {
 void emulate_xapic(PerCpu& cpu, svm::SvmVcpu& v, uint64_t gpa) {
   dx::DecodedAccess a;
   if (const dx::DecodeStatus s = decode_at_rip(v, a); s != dx::DecodeStatus::kOk) {
-    panic("root xAPIC access at rip 0x%lx cannot be decoded: %s", v.rip(), dx::describe(s));
+    // Not a plain load or store (string or vector instructions): the root gets the #GP a
+    // real APIC page would not give, and hv says why, instead of guessing.
+    log::error("root xAPIC access at rip 0x%lx cannot be emulated: %s; #GP to the root", v.rip(),
+               dx::describe(s));
+    v.inject_exception(kVectorGp, true, 0);
+    return;
   }
   const uint64_t offset = gpa & (kPage - 1) & ~uint64_t{3};
   auto* reg = reinterpret_cast<volatile uint32_t*>(state().config.lapic_base + offset);
