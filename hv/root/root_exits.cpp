@@ -348,8 +348,10 @@ void protect_hv(svm::SvmVcpu& v, const NestedFault& f) {
 void handle_npf(PerCpu& cpu, svm::SvmVcpu& v, const NestedFault& f) {
   RootState& s = state();
   const uint64_t page = f.gpa & ~(kPage - 1);
-  if (s.xapic_trapped && page == (s.config.lapic_base & ~(kPage - 1))) {
-    emulate_xapic(cpu, v, f.gpa);
+  if (page == (s.config.lapic_base & ~(kPage - 1))) {
+    // Trapped while APs start. The fault may also have been taken just before another CPU
+    // released the page: then the mapping exists now and the access simply runs again.
+    if (s.xapic_trapped) emulate_xapic(cpu, v, f.gpa);
   } else if (in_hv_range(page, kPage)) {
     protect_hv(v, f);
   } else if (!f.present && page >= s.mapped_top) {

@@ -65,7 +65,11 @@ VcpuExit SvmVcpu::run() {
   regs_.rax = vmcb_->save.rax;
   VmcbControl& ctl = vmcb_->control;
   ctl.tlb_control = static_cast<uint8_t>(TlbControl::kNothing);
-  ctl.event_inject = 0;  // delivered (or re-reported through EXITINTINFO)
+  // An event whose delivery the exit interrupted (EXITINTINFO valid: an interrupt or exception
+  // was being delivered when, say, a nested page fault hit the IDT or the stack) must be
+  // delivered again at the next entry, or it is lost (AMD APM vol. 2, 15.7.2). EXITINTINFO has
+  // EVENTINJ's layout. Otherwise what was injected has been delivered.
+  ctl.event_inject = (ctl.exit_int_info & event_inj::kValid) != 0 ? ctl.exit_int_info : 0;
   return decode_exit({ctl.exit_code, ctl.exit_info1, ctl.exit_info2, ctl.exit_int_info});
 }
 
