@@ -7,6 +7,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <rootstock/hypercall_abi.h>
+
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -19,9 +21,9 @@
 namespace rootstock::init {
 namespace {
 
-constexpr uint32_t kLeafSignature = 0x40000000;
-constexpr uint32_t kLeafMemory = 0x40000002;
-constexpr uint32_t kLeafCanary = 0x40000003;
+constexpr uint32_t kLeafSignature = RS_CPUID_LEAF_SIGNATURE;
+constexpr uint32_t kLeafMemory = RS_CPUID_LEAF_HV_MEMORY;
+constexpr uint32_t kLeafCanary = RS_CPUID_LEAF_HV_CANARY;
 constexpr uint32_t kMsrEfer = 0xc0000080;
 constexpr uint32_t kMsrVmCr = 0xc0010114;
 constexpr uint32_t kMsrVmHsavePa = 0xc0010117;

@@ -1,5 +1,6 @@
 #include "root/root_exits.hpp"
 
+#include <rootstock/hypercall_abi.h>
 #include <rootstock/milestone.hpp>
 #include <rootstock/x86/decoder.hpp>
 #include <rootstock/x86/emulate.hpp>
@@ -26,22 +27,12 @@ constexpr uint64_t kLow32 = 0xffffffffull;
 // older CPUs have no next-RIP saving.
 constexpr uint64_t kLenCpuid = 2, kLenMsr = 2, kLenVmmcall = 3;
 constexpr uint8_t kVectorUd = 6, kVectorGp = 13;
-// CPUID bits hv changes for the root (APM vol. 3, appendix E).
-constexpr uint32_t kHypervisorLeafBase = 0x40000000;
+// CPUID: hv's leaves and what it changes for the root (docs/hypercalls.md §1).
 constexpr uint32_t kHypervisorLeafLast = 0x400000ff;
-constexpr uint32_t kHypervisorAbiLeaf = 0x40000001;
-/// Where hv's memory is (EAX/EBX: reservation base, ECX: its size in MiB), for the root's
-/// protection self-test and for anyone who wants to know what the root cannot reach.
-constexpr uint32_t kHypervisorMemoryLeaf = 0x40000002;
-/// hv's canary page (EAX/EBX: its address; ECX: 1 while it still holds hv's pattern).
-constexpr uint32_t kHypervisorCanaryLeaf = 0x40000003;
-constexpr uint32_t kHypervisorMaxLeaf = kHypervisorCanaryLeaf;
-// "Rootstock hv" in EBX, ECX, EDX (the self-test guest checks the same).
-constexpr uint32_t kSignature[3] = {0x746f6f52, 0x636f7473, 0x7668206b};
-/// The hypercall ABI version in CPUID 0x40000001 EAX; 0 until the ABI exists (issue 6).
+constexpr uint32_t kHypervisorMaxLeaf = RS_CPUID_LEAF_HV_CANARY;
+/// The hypercall ABI version in CPUID 0x40000001 EAX: 0 ("no hypercalls") until hv implements
+/// the calls of docs/hypercalls.md; then RS_ABI_VERSION.
 constexpr uint32_t kHypercallAbiVersion = 0;
-/// VMMCALL's answer while there are no hypercalls: "unknown call" in every ABI version.
-constexpr uint64_t kStatusUnknownCall = 0xffff;
 // EFER bits a guest may set (APM vol. 2, 3.1.7): SCE, LME, LMA (ignored), NXE, LMSLE, FFXSR,
 // TCE, and AutomaticIBRS (bit 21). SVME is hv's.
 constexpr uint64_t kEferGuestBits = (1ull << 0) | (1ull << 8) | (1ull << 10) | (1ull << 11) |
@@ -120,17 +111,18 @@ void handle_cpuid(svm::SvmVcpu& v) {
   GuestRegisters& r = v.regs();
   const auto leaf = static_cast<uint32_t>(r.rax);
   const auto sub = static_cast<uint32_t>(r.rcx);
-  if (leaf >= kHypervisorLeafBase && leaf <= kHypervisorLeafLast) {
+  if (leaf >= RS_CPUID_LEAF_SIGNATURE && leaf <= kHypervisorLeafLast) {
     const RootState& st = state();
-    if (leaf == kHypervisorLeafBase) {
-      set_result32(r, kHypervisorMaxLeaf, kSignature[0], kSignature[1], kSignature[2]);
-    } else if (leaf == kHypervisorAbiLeaf) {
+    if (leaf == RS_CPUID_LEAF_SIGNATURE) {
+      set_result32(r, kHypervisorMaxLeaf, RS_CPUID_SIGNATURE_EBX, RS_CPUID_SIGNATURE_ECX,
+                   RS_CPUID_SIGNATURE_EDX);
+    } else if (leaf == RS_CPUID_LEAF_ABI) {
       set_result32(r, kHypercallAbiVersion, 0, 0, 0);
-    } else if (leaf == kHypervisorMemoryLeaf) {
+    } else if (leaf == RS_CPUID_LEAF_HV_MEMORY) {
       set_result32(r, static_cast<uint32_t>(st.config.reservation.base),
                    static_cast<uint32_t>(st.config.reservation.base >> 32),
                    static_cast<uint32_t>(st.config.reservation.length >> 20), 0);
-    } else if (leaf == kHypervisorCanaryLeaf) {
+    } else if (leaf == RS_CPUID_LEAF_HV_CANARY) {
       set_result32(r, static_cast<uint32_t>(st.canary_page),
                    static_cast<uint32_t>(st.canary_page >> 32), canary_intact() ? 1u : 0u, 0);
     } else {
@@ -401,7 +393,7 @@ void run_root_vcpu(PerCpu& cpu, svm::SvmVcpu& v) {
         if (v.vmcb().save.cpl != 0) {
           v.inject_exception(kVectorUd, false, 0);
         } else {
-          v.regs().rax = kStatusUnknownCall;
+          v.regs().rax = RS_STATUS_INVALID_CALL_CODE;  // ABI version 0: no calls yet
           v.set_rip(v.rip() + kLenVmmcall);
         }
         break;
