@@ -3,10 +3,11 @@
 #include <linux/reboot.h>
 
 #include <csignal>
-#include <cstdio>
 #include <cstring>
 
 #include <rootstock/milestone.hpp>
+
+#include "console.hpp"
 
 namespace rootstock::init {
 namespace {
@@ -66,11 +67,9 @@ void shut_down(System& sys, PowerAction action, const std::string& reason,
   unmount_all(sys, mounted, errors);
   for (const std::string& e : errors) say(e);
   sys.sync();
-  std::puts(milestone::Writer("poweroff")
-                .field("action", what)
-                .field("reason", Text{reason.data(), reason.size()})
-                .c_str());
-  std::fflush(stdout);
+  announce(milestone::Writer("poweroff")
+               .field("action", what)
+               .field("reason", Text{reason.data(), reason.size()}));
   const int err = sys.reboot(action == PowerAction::kPowerOff ? LINUX_REBOOT_CMD_POWER_OFF
                                                               : LINUX_REBOOT_CMD_RESTART);
   say(std::string("reboot(2) failed: ") + std::strerror(err));

@@ -33,10 +33,6 @@ void* at(uint64_t phys) {
   return reinterpret_cast<void*>(phys);
 }
 
-bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen) {
-  return a < b + blen && b < a + alen;
-}
-
 // The highest page-aligned place for `size` bytes in usable RAM below `limit` that overlaps
 // none of `avoid`; 0 when there is none.
 uint64_t place_high(const MemoryRange* map, size_t n, uint64_t size, uint64_t limit,
@@ -51,7 +47,7 @@ uint64_t place_high(const MemoryRange* map, size_t n, uint64_t size, uint64_t li
       if (base < r.base) break;
       const MemoryRange* hit = nullptr;
       for (size_t k = 0; k < avoid_count; ++k) {
-        if (avoid[k].length != 0 && overlaps(base, span, avoid[k].base, avoid[k].length)) {
+        if (avoid[k].length != 0 && ranges_overlap(base, span, avoid[k].base, avoid[k].length)) {
           hit = &avoid[k];
         }
       }
@@ -112,8 +108,8 @@ const char* load_root(const Payload& payload, rootstock::Text extra_cmdline, con
     initrd = place_high(map, n, payload.initramfs.size, limit, avoid, 4);
     if (initrd == 0) return "no room for the initramfs in the root's RAM";
   }
-  if (overlaps(load, kernel.footprint(), reinterpret_cast<uintptr_t>(payload.kernel.data),
-               payload.kernel.size)) {
+  if (ranges_overlap(load, kernel.footprint(), reinterpret_cast<uintptr_t>(payload.kernel.data),
+                     payload.kernel.size)) {
     return "the kernel module lies where the kernel must be loaded";
   }
 

@@ -20,6 +20,11 @@ size_t build_root_map(const rootstock::MemoryRange* firmware, size_t firmware_co
                       const rootstock::MemoryRange* hv_ranges, size_t hv_count,
                       rootstock::MemoryRange* out, size_t capacity);
 
+/// Whether [a, a + alen) and [b, b + blen) share a byte.
+constexpr bool ranges_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen) {
+  return a < b + blen && b < a + alen;
+}
+
 /// Whether [base, base + length) lies wholly in kUsable ranges of `map`.
 bool is_usable(const rootstock::MemoryRange* map, size_t count, uint64_t base, uint64_t length);
 

@@ -15,6 +15,7 @@
 #include "panic.hpp"
 #include "root/apic_startup.hpp"
 #include "root/root_exits.hpp"
+#include "root/root_memory.hpp"
 
 extern "C" void* memset(void* dst, int c, size_t n);
 
@@ -77,10 +78,6 @@ void intercept_ports(uint8_t* iopm, uint16_t port, unsigned count) {
 void clear_msr_intercept(uint8_t* msrpm, uint32_t msr) {
   const uint32_t bit = msr * 2;
   msrpm[bit / 8] = static_cast<uint8_t>(msrpm[bit / 8] & ~(3u << (bit % 8)));
-}
-
-bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen) {
-  return a < b + blen && b < a + alen;
 }
 
 // Maps [from, to) one to one, skipping every hv range and the trapped xAPIC page.
@@ -215,7 +212,7 @@ PagingStatus map_for_root(uint64_t gpa, uint64_t pa, uint64_t length, bool writa
 bool in_hv_range(uint64_t gpa, uint64_t length) {
   const RootState& s = state();
   for (size_t i = 0; i < s.config.hv_count; ++i) {
-    if (overlaps(gpa, length, s.config.hv_ranges[i].base, s.config.hv_ranges[i].length)) {
+    if (ranges_overlap(gpa, length, s.config.hv_ranges[i].base, s.config.hv_ranges[i].length)) {
       return true;
     }
   }
