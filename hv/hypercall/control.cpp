@@ -77,6 +77,8 @@ uint16_t validate_call(uint64_t rax, const Arguments& args, PageCheck root_page,
       return s;
     }
   }
+  // The input and output pages must be two different frames.
+  if (f->input_page && f->output_page && args.rbx == args.rcx) return RS_STATUS_ACCESS_DENIED;
   control = c;
   form = f;
   return RS_STATUS_SUCCESS;

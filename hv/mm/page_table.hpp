@@ -114,6 +114,20 @@ class PageTable {
     return PagingStatus::kOk;
   }
 
+  /// How many table frames map() of [addr, addr + size) would take from the source now, with
+  /// 4 KiB leaves only (`small_leaves`) or 2 MiB leaves where aligned. An upper bound for any
+  /// physical address: callers that must ask for memory before they change anything use it.
+  size_t tables_needed(uint64_t addr, uint64_t size, bool small_leaves) const {
+    if (!initialized_ || size == 0) return 0;
+    // A delta that is not 2 MiB-aligned keeps every chunk off big_leaf(): 4 KiB leaves.
+    const Op op{small_leaves ? bytes(PageSize::k4KiB) : 0, PageFlags::kNone};
+    return count_map(root_, Kind::kReal, kPml4Level, addr, addr + (size - 1), op);
+  }
+  /// Calls f(addr, phys, size) for every leaf, in address order.
+  template <typename F>
+  void for_each_leaf(F&& f) const {
+    if (initialized_) visit_leaves(root_, kPml4Level, 0, f);
+  }
   /// Walks the tables for `addr` as the processor would (APM vol. 2, 5.3.3).
   Translation translate(uint64_t addr) const {
     if (!initialized_ || !valid_input_address(Policy::kCanonicalInput, addr)) return {};
@@ -331,6 +345,21 @@ class PageTable {
     return true;
   }
 
+  template <typename F>
+  void visit_leaves(uint64_t table, unsigned level, uint64_t base, F& f) const {
+    const uint64_t span = level_span(level);
+    for (size_t j = 0; j < kEntriesPerTable; ++j) {
+      const PageTableEntry e = read(table, j);
+      if (!e.present()) continue;
+      const uint64_t addr = base + j * span;
+      if (is_leaf(e, level)) {
+        const PageSize size = static_cast<PageSize>(span);
+        f(addr, e.leaf_address(size), span);
+      } else {
+        visit_leaves(e.table_address(), level - 1, addr, f);
+      }
+    }
+  }
   /// Frees `table` (at `level`) and every table below it.
   void free_tree(uint64_t table, unsigned level) {
     if (level > kPtLevel) {

@@ -6,6 +6,14 @@ namespace {
 constexpr uint64_t kPageShift = 12;
 constexpr uint64_t kPage = 1ull << kPageShift;
 
+// The whole frames of one usable range: [first, end).
+bool usable_frames(const rootstock::MemoryRange& r, uint64_t& first, uint64_t& end) {
+  if (r.type != rootstock::MemoryType::kUsable || r.length == 0) return false;
+  first = (r.base + kPage - 1) >> kPageShift;
+  end = r.end() >> kPageShift;
+  return end > first;
+}
+
 }  // namespace
 
 const char* describe(FrameTableStatus status) {
@@ -14,52 +22,82 @@ const char* describe(FrameTableStatus status) {
       return "ok";
     case FrameTableStatus::kNotRam:
       return "not RAM the frame table covers";
-    case FrameTableStatus::kNotRootOwned:
-      return "the frame does not belong to the root";
-    case FrameTableStatus::kWrongOwner:
-      return "the frame is not owned as the call expects";
-    case FrameTableStatus::kBadPartition:
-      return "invalid partition id";
+    case FrameTableStatus::kWrongState:
+      return "the frame is not in the state the move expects";
+    case FrameTableStatus::kBadOwner:
+      return "an owner the state cannot carry";
     case FrameTableStatus::kTooSmall:
       return "frame-table storage too small";
   }
   return "?";
 }
 
-FrameTableStatus FrameTable::init(uint16_t* storage, uint64_t storage_entries,
-                                  const rootstock::MemoryRange* map, size_t map_count,
-                                  const rootstock::MemoryRange* hv_ranges, size_t hv_count) {
+uint64_t FrameTable::frames_spanned(const rootstock::MemoryRange* map, size_t map_count) {
   uint64_t lo = ~uint64_t{0}, hi = 0;
   for (size_t i = 0; i < map_count; ++i) {
-    if (map[i].type != rootstock::MemoryType::kUsable || map[i].length == 0) continue;
-    const uint64_t first = (map[i].base + kPage - 1) >> kPageShift;  // whole frames only
-    const uint64_t end = map[i].end() >> kPageShift;
-    if (end <= first) continue;
+    uint64_t first = 0, end = 0;
+    if (!usable_frames(map[i], first, end)) continue;
     if (first < lo) lo = first;
     if (end > hi) hi = end;
   }
-  if (hi == 0) lo = 0;
-  const uint64_t count = hi - lo;
+  return hi == 0 ? 0 : hi - lo;
+}
+
+FrameTableStatus FrameTable::init(uint16_t* storage, uint64_t storage_entries,
+                                  const rootstock::MemoryRange* map, size_t map_count,
+                                  const rootstock::MemoryRange* hv_ranges, size_t hv_count) {
+  uint64_t lo = ~uint64_t{0};
+  for (size_t i = 0; i < map_count; ++i) {
+    uint64_t first = 0, end = 0;
+    if (usable_frames(map[i], first, end) && first < lo) lo = first;
+  }
+  const uint64_t count = frames_spanned(map, map_count);
+  if (count == 0) lo = 0;
   if (count > storage_entries) return FrameTableStatus::kTooSmall;
   entries_ = storage;
   first_pfn_ = lo;
   count_ = count;
   for (uint64_t i = 0; i < count; ++i) entries_[i] = kNotRamEntry;
+  // Usable first, then every non-usable range over it: where firmware entries overlap, the
+  // non-usable one wins (as for hv's reservation, frame_allocator.hpp).
   for (size_t i = 0; i < map_count; ++i) {
-    if (map[i].type != rootstock::MemoryType::kUsable) continue;
-    const uint64_t first = (map[i].base + kPage - 1) >> kPageShift;
-    const uint64_t end = map[i].end() >> kPageShift;
-    for (uint64_t p = first; p < end; ++p) entries_[p - lo] = entry(FrameOwner::kRoot, 0);
+    uint64_t first = 0, end = 0;
+    if (!usable_frames(map[i], first, end)) continue;
+    for (uint64_t p = first; p < end; ++p) entries_[p - lo] = entry(FrameState::kRoot, 0);
+  }
+  for (size_t i = 0; i < map_count; ++i) {
+    if (map[i].type == rootstock::MemoryType::kUsable || map[i].length == 0) continue;
+    const uint64_t first = map[i].base >> kPageShift;
+    const uint64_t end = (map[i].end() + kPage - 1) >> kPageShift;
+    for (uint64_t p = first < lo ? lo : first; p < end && p - lo < count; ++p) {
+      entries_[p - lo] = kNotRamEntry;
+    }
   }
   for (size_t i = 0; i < hv_count; ++i) {
     const uint64_t first = hv_ranges[i].base >> kPageShift;  // any frame hv touches is hv's
     const uint64_t end = (hv_ranges[i].end() + kPage - 1) >> kPageShift;
     for (uint64_t p = first; p < end; ++p) {
       uint64_t index = 0;
-      if (index_of(p, index)) entries_[index] = entry(FrameOwner::kHv, 0);
+      if (index_of(p, index)) entries_[index] = entry(FrameState::kHv, 0);
     }
   }
   return FrameTableStatus::kOk;
+}
+
+bool FrameTable::valid_entry(uint16_t e) {
+  const auto s = static_cast<FrameState>(e >> kStateShift);
+  const uint16_t owner = e & kOwnerMask;
+  switch (s) {
+    case FrameState::kHv:
+    case FrameState::kRoot:
+      return owner == 0;
+    case FrameState::kRunPage:
+    case FrameState::kDepositedFree:
+    case FrameState::kDepositedUsed:
+    case FrameState::kChild:
+      return owner != 0 && owner <= kMaxOwner;
+  }
+  return false;
 }
 
 bool FrameTable::index_of(uint64_t pfn, uint64_t& index) const {
@@ -68,79 +106,59 @@ bool FrameTable::index_of(uint64_t pfn, uint64_t& index) const {
   return entries_[index] != kNotRamEntry;
 }
 
-bool FrameTable::lookup(uint64_t pfn, FrameOwner& owner, uint16_t& partition) const {
+bool FrameTable::lookup(uint64_t pfn, FrameState& state, uint16_t& owner) const {
   uint64_t i = 0;
   if (!index_of(pfn, i)) return false;
-  owner = static_cast<FrameOwner>(entries_[i] >> kOwnerShift);
-  partition = static_cast<uint16_t>(entries_[i] & kPartitionMask);
+  state = static_cast<FrameState>(entries_[i] >> kStateShift);
+  owner = static_cast<uint16_t>(entries_[i] & kOwnerMask);
   return true;
 }
 
-FrameTableStatus FrameTable::move(uint64_t pfn, FrameOwner from, uint16_t from_partition,
-                                  FrameOwner to, uint16_t to_partition) {
-  const uint16_t partition = from == FrameOwner::kRoot ? to_partition : from_partition;
-  if (partition == 0 || partition > kMaxPartitionId) return FrameTableStatus::kBadPartition;
+bool FrameTable::is(uint64_t pfn, FrameState state, uint16_t owner) const {
+  uint64_t i = 0;
+  return index_of(pfn, i) && entries_[i] == entry(state, owner);
+}
+
+FrameTableStatus FrameTable::move(uint64_t pfn, FrameState from, uint16_t from_owner, FrameState to,
+                                  uint16_t to_owner) {
+  if (!valid_entry(entry(from, from_owner)) || !valid_entry(entry(to, to_owner))) {
+    return FrameTableStatus::kBadOwner;
+  }
   uint64_t i = 0;
   if (!index_of(pfn, i)) return FrameTableStatus::kNotRam;
-  if (entries_[i] != entry(from, from_partition)) {
-    return from == FrameOwner::kRoot ? FrameTableStatus::kNotRootOwned
-                                     : FrameTableStatus::kWrongOwner;
-  }
-  entries_[i] = entry(to, to_partition);
+  if (entries_[i] != entry(from, from_owner)) return FrameTableStatus::kWrongState;
+  entries_[i] = entry(to, to_owner);
   return FrameTableStatus::kOk;
 }
 
-FrameTableStatus FrameTable::deposit(uint64_t pfn, uint16_t partition) {
-  return move(pfn, FrameOwner::kRoot, 0, FrameOwner::kDeposited, partition);
-}
-
-FrameTableStatus FrameTable::withdraw(uint64_t pfn, uint16_t partition) {
-  return move(pfn, FrameOwner::kDeposited, partition, FrameOwner::kRoot, 0);
-}
-
-FrameTableStatus FrameTable::give_to_child(uint64_t pfn, uint16_t partition) {
-  return move(pfn, FrameOwner::kRoot, 0, FrameOwner::kChild, partition);
-}
-
-FrameTableStatus FrameTable::take_from_child(uint64_t pfn, uint16_t partition) {
-  return move(pfn, FrameOwner::kChild, partition, FrameOwner::kRoot, 0);
-}
-
-uint64_t FrameTable::release_partition(uint16_t partition) {
-  if (partition == 0) return 0;
-  uint64_t released = 0;
+uint64_t FrameTable::count_states(uint64_t (&counts)[RS_FRAME_STATE_SLOTS]) const {
+  for (uint64_t& c : counts) c = 0;
+  uint64_t total = 0;
   for (uint64_t i = 0; i < count_; ++i) {
-    if (entries_[i] == entry(FrameOwner::kDeposited, partition) ||
-        entries_[i] == entry(FrameOwner::kChild, partition)) {
-      entries_[i] = entry(FrameOwner::kRoot, 0);
-      ++released;
-    }
+    const uint16_t e = entries_[i];
+    if (e == kNotRamEntry) continue;
+    ++counts[(e >> kStateShift) % RS_FRAME_STATE_SLOTS];
+    ++total;
   }
-  return released;
+  return total;
 }
 
-uint64_t FrameTable::count(FrameOwner owner, uint16_t partition) const {
+uint64_t FrameTable::count(FrameState state, uint16_t owner) const {
   uint64_t n = 0;
   for (uint64_t i = 0; i < count_; ++i) {
-    if (entries_[i] == kNotRamEntry) continue;
-    if (static_cast<FrameOwner>(entries_[i] >> kOwnerShift) != owner) continue;
-    if (partition != 0 && (entries_[i] & kPartitionMask) != partition) continue;
+    const uint16_t e = entries_[i];
+    if (e == kNotRamEntry || static_cast<FrameState>(e >> kStateShift) != state) continue;
+    if (owner != 0 && (e & kOwnerMask) != owner) continue;
     ++n;
   }
   return n;
 }
 
-bool FrameTable::check_invariants() const {
+uint64_t FrameTable::first_invalid_entry() const {
   for (uint64_t i = 0; i < count_; ++i) {
-    const uint16_t e = entries_[i];
-    if (e == kNotRamEntry) continue;
-    const auto owner = static_cast<FrameOwner>(e >> kOwnerShift);
-    const uint16_t partition = e & kPartitionMask;
-    const bool shared = owner == FrameOwner::kRoot || owner == FrameOwner::kHv;
-    if (shared && partition != 0) return false;
-    if (!shared && partition == 0) return false;
+    if (entries_[i] != kNotRamEntry && !valid_entry(entries_[i])) return first_pfn_ + i;
   }
-  return true;
+  return ~uint64_t{0};
 }
 
 }  // namespace hv

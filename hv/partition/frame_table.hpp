@@ -1,46 +1,50 @@
-// Who owns each physical frame of RAM (DESIGN.md §2 "Memory"; docs/hypercalls.md, "the frame
-// table rule"): hv, the root, hv on behalf of a partition (deposited), or one child (mapped).
-// Frames move only root -> deposited/child and back, and only through these calls, so the
-// rules "the root can hand over only frames it owns" and "destroy returns every frame" are
-// checked in one place. Pure logic over a caller-provided array: host-unit-tested.
+// Who owns each physical frame of RAM (DESIGN.md §2 "Memory"; docs/hypercalls.md §6): hv, the
+// root, one VP's run page, one partition's deposits (free or in use by hv for it), or one child
+// (mapped). Frames move only along the transitions §6 lists, each a compare-and-set on one entry,
+// so "the root can hand over only frames it owns" and "destroy returns every frame" are checked
+// in one place. Pure logic over a caller-provided array: host-unit-tested.
 #pragma once
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include <rootstock/hypercall_abi.h>
 #include <rootstock/memory_map.hpp>
 
 namespace hv {
 
-/// A frame's owner.
-enum class FrameOwner : uint8_t {
-  kRoot = 0,       ///< the root partition's RAM (the state every RAM frame starts in)
-  kHv = 1,         ///< hv's image and reservation: never handed over
-  kDeposited = 2,  ///< given to hv for one partition's tables and VP state
-  kChild = 3,      ///< mapped into exactly one child partition
+/// A frame's state; the values are the ABI's RS_FRAME_* (hv's frames count as RS_FRAME_HV_USED
+/// here: the frame allocator knows which of them are free).
+enum class FrameState : uint8_t {
+  kHv = RS_FRAME_HV_USED,                    ///< hv's image and reservation: never handed over
+  kRoot = RS_FRAME_ROOT,                     ///< the root partition's (every RAM frame at start)
+  kRunPage = RS_FRAME_RUN_PAGE,              ///< the root's, lent to hv as one VP's run page
+  kDepositedFree = RS_FRAME_DEPOSITED_FREE,  ///< given to hv for one partition, not yet used
+  kDepositedUsed = RS_FRAME_DEPOSITED_USED,  ///< one partition's page table or VP state
+  kChild = RS_FRAME_CHILD,                   ///< mapped into exactly one child
 };
 
 /// Result of a frame-table change. Anything but kOk changed nothing.
 enum class [[nodiscard]] FrameTableStatus : uint8_t {
   kOk,
-  kNotRam,        ///< outside the RAM the table covers (MMIO, a hole, beyond the end)
-  kNotRootOwned,  ///< the root handed over a frame it does not own
-  kWrongOwner,    ///< the frame is not in the state (or partition) the call expects
-  kBadPartition,  ///< partition id 0 or beyond kMaxPartitionId
-  kTooSmall,      ///< the storage cannot hold one entry per frame
+  kNotRam,      ///< outside the RAM the table covers (MMIO, a hole, beyond the end)
+  kWrongState,  ///< the frame is not in the state (or of the owner) the move expects
+  kBadOwner,    ///< an owner that the target state cannot carry
+  kTooSmall,    ///< the storage cannot hold one entry per frame
 };
 
 const char* describe(FrameTableStatus status);
 
-/// Frames of RAM from `first_pfn` to `first_pfn + frame_count`, one 16-bit entry each: the
-/// owner in bits 15:14, the partition id in bits 13:0.
+/// Frames of RAM from `first_pfn` to `first_pfn + frame_count`, one 16-bit entry each: the state
+/// in bits 15:13 and, for per-partition states, the owner (a partition's slot + 1) in 12:0.
 class FrameTable {
  public:
-  /// Partition ids are 1..kMaxPartitionId (0 means "none"; 0x3fff with owner kChild would
-  /// read as kNotRamEntry, so it is not an id).
-  static constexpr uint16_t kMaxPartitionId = (1u << 14) - 2;
+  /// Owners are 1..kMaxOwner; 0 is "nobody" (the root's and hv's frames).
+  static constexpr uint16_t kMaxOwner = (1u << 13) - 2;
   /// Bytes of storage needed for `frame_count` frames.
   static constexpr uint64_t storage_bytes(uint64_t frame_count) { return frame_count * 2; }
+  /// Frames the table covers for `map`: from the first to the last usable frame.
+  static uint64_t frames_spanned(const rootstock::MemoryRange* map, size_t map_count);
 
   /// Takes `storage` (zeroed or not) for the RAM `map` describes: usable ranges start as the
   /// root's, `hv_ranges` as hv's, everything else is not RAM.
@@ -48,39 +52,36 @@ class FrameTable {
                         const rootstock::MemoryRange* map, size_t map_count,
                         const rootstock::MemoryRange* hv_ranges, size_t hv_count);
 
-  /// The owner of the frame at `pfn`, and (kDeposited/kChild) its partition; false when `pfn`
-  /// is not RAM the table covers.
-  bool lookup(uint64_t pfn, FrameOwner& owner, uint16_t& partition) const;
+  /// The state of the frame at `pfn` and its owner (0 for kRoot and kHv); false when `pfn` is
+  /// not RAM the table covers.
+  bool lookup(uint64_t pfn, FrameState& state, uint16_t& owner) const;
+  /// Whether `pfn` is RAM in `state` with `owner`.
+  bool is(uint64_t pfn, FrameState state, uint16_t owner) const;
+  /// Moves `pfn` from (`from`, `from_owner`) to (`to`, `to_owner`) if it is there now.
+  FrameTableStatus move(uint64_t pfn, FrameState from, uint16_t from_owner, FrameState to,
+                        uint16_t to_owner);
 
-  /// root -> kDeposited(partition)
-  FrameTableStatus deposit(uint64_t pfn, uint16_t partition);
-  /// kDeposited(partition) -> root
-  FrameTableStatus withdraw(uint64_t pfn, uint16_t partition);
-  /// root -> kChild(partition)
-  FrameTableStatus give_to_child(uint64_t pfn, uint16_t partition);
-  /// kChild(partition) -> root
-  FrameTableStatus take_from_child(uint64_t pfn, uint16_t partition);
-  /// Every frame of `partition` (deposited or mapped) back to the root; returns how many.
-  uint64_t release_partition(uint16_t partition);
-
-  /// Frames in `owner` state (for kDeposited/kChild: of `partition`, or all when 0).
-  uint64_t count(FrameOwner owner, uint16_t partition = 0) const;
-  /// The invariants: every entry has a valid owner, root and hv entries carry no partition,
-  /// deposited and child entries carry a valid one. False names a broken table.
-  bool check_invariants() const;
+  /// Frames per RS_FRAME_* slot (hv's all under RS_FRAME_HV_USED), and the total.
+  uint64_t count_states(uint64_t (&counts)[RS_FRAME_STATE_SLOTS]) const;
+  /// Frames in `state` of `owner` (any owner when 0).
+  uint64_t count(FrameState state, uint16_t owner = 0) const;
+  /// The first frame whose entry is not a valid (state, owner) pair, as a pfn; ~0 when none.
+  uint64_t first_invalid_entry() const;
+  uint64_t first_pfn() const { return first_pfn_; }
+  uint64_t frame_count() const { return count_; }
 
  private:
-  static constexpr unsigned kOwnerShift = 14;
-  static constexpr uint16_t kPartitionMask = (1u << 14) - 1;
+  static constexpr unsigned kStateShift = 13;
+  static constexpr uint16_t kOwnerMask = (1u << 13) - 1;
   // Entries for frames that are not RAM (holes inside [first, first + count)).
   static constexpr uint16_t kNotRamEntry = 0xffff;
 
-  static uint16_t entry(FrameOwner o, uint16_t partition) {
-    return static_cast<uint16_t>((static_cast<unsigned>(o) << kOwnerShift) | partition);
+  static bool shared_state(FrameState s) { return s == FrameState::kRoot || s == FrameState::kHv; }
+  static uint16_t entry(FrameState s, uint16_t owner) {
+    return static_cast<uint16_t>((static_cast<unsigned>(s) << kStateShift) | owner);
   }
+  static bool valid_entry(uint16_t e);
   bool index_of(uint64_t pfn, uint64_t& index) const;
-  FrameTableStatus move(uint64_t pfn, FrameOwner from, uint16_t from_partition, FrameOwner to,
-                        uint16_t to_partition);
 
   uint16_t* entries_ = nullptr;
   uint64_t first_pfn_ = 0;

@@ -19,4 +19,15 @@ using PhysicalCheck = bool (*)(uint64_t gpa, uint64_t length);
 bool read_guest_virtual(const GuestState& state, uint64_t gva, void* out, size_t len,
                         PhysicalCheck allowed);
 
+/// Reads guest-physical memory for read_guest_virtual(): false when [gpa, gpa + len) is not
+/// readable (a child's unmapped GPA, hv's memory).
+struct PhysicalReader {
+  bool (*read)(void* context, uint64_t gpa, void* out, size_t len);
+  void* context;
+};
+
+/// The same for any guest (a child, whose GPAs hv translates through its nested tables).
+bool read_guest_virtual(const GuestState& state, uint64_t gva, void* out, size_t len,
+                        const PhysicalReader& reader);
+
 }  // namespace hv::root

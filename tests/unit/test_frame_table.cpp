@@ -1,13 +1,13 @@
-// The frame table: RAM starts as the root's, hv's ranges as hv's, holes as not RAM; frames move
-// only root <-> deposited/child of one partition; every refused move changes nothing; destroy
-// gives every frame back; the invariants hold throughout.
+// The frame table: RAM starts as the root's, hv's ranges as hv's, holes and reserved ranges as
+// not RAM; frames move only along explicit (from, owner) -> (to, owner) transitions; every
+// refused move changes nothing; the counts always add up to the RAM.
 #include <catch2/catch_test_macros.hpp>
 #include <random>
 #include <vector>
 
 #include "partition/frame_table.hpp"
 
-using hv::FrameOwner;
+using hv::FrameState;
 using hv::FrameTable;
 using hv::FrameTableStatus;
 using rootstock::MemoryRange;
@@ -34,91 +34,99 @@ struct Machine {
   }
 };
 
+uint64_t sum(const uint64_t (&c)[RS_FRAME_STATE_SLOTS]) {
+  uint64_t s = 0;
+  for (uint64_t v : c) s += v;
+  return s;
+}
+
 }  // namespace
 
-TEST_CASE("frame table: initial owners", "[hv][frames]") {
+TEST_CASE("frame table: initial states", "[hv][frames]") {
   Machine m;
-  FrameOwner o;
-  uint16_t p;
-  REQUIRE(m.table.lookup(0x10, o, p));
-  CHECK(o == FrameOwner::kRoot);
-  CHECK_FALSE(m.table.lookup(0xb0, o, p));  // the ISA hole
-  REQUIRE(m.table.lookup(32 * kMiB / kPage, o, p));
-  CHECK(o == FrameOwner::kHv);
-  CHECK_FALSE(m.table.lookup(64 * kMiB / kPage, o, p));  // reserved, not RAM
-  CHECK(m.table.count(FrameOwner::kHv) == 8 * kMiB / kPage);
-  CHECK(m.table.count(FrameOwner::kRoot) == 0xa0 + (63 - 8) * kMiB / kPage);
-  CHECK(m.table.check_invariants());
+  FrameState s;
+  uint16_t o;
+  REQUIRE(m.table.lookup(0x10, s, o));
+  CHECK(s == FrameState::kRoot);
+  CHECK(o == 0);
+  CHECK_FALSE(m.table.lookup(0xb0, s, o));  // the ISA hole
+  REQUIRE(m.table.lookup(32 * kMiB / kPage, s, o));
+  CHECK(s == FrameState::kHv);
+  CHECK_FALSE(m.table.lookup(64 * kMiB / kPage, s, o));  // reserved, not RAM
+  CHECK(m.table.count(FrameState::kHv) == 8 * kMiB / kPage);
+  CHECK(m.table.count(FrameState::kRoot) == 0xa0 + (63 - 8) * kMiB / kPage);
+  uint64_t counts[RS_FRAME_STATE_SLOTS];
+  const uint64_t total = m.table.count_states(counts);
+  CHECK(total == sum(counts));
+  CHECK(counts[RS_FRAME_ROOT] == m.table.count(FrameState::kRoot));
+  CHECK(counts[RS_FRAME_HV_USED] == 8 * kMiB / kPage);
+  CHECK(m.table.first_invalid_entry() == ~uint64_t{0});
+  CHECK(FrameTable::frames_spanned(m.map, 3) == 64 * kMiB / kPage);
 }
 
-TEST_CASE("frame table: the root hands over only its own frames", "[hv][frames]") {
+TEST_CASE("frame table: a move happens only from the expected state and owner", "[hv][frames]") {
   Machine m;
   const uint64_t f = 2 * kMiB / kPage;
-  CHECK(m.table.deposit(f, 1) == FrameTableStatus::kOk);
-  CHECK(m.table.deposit(f, 1) == FrameTableStatus::kNotRootOwned);        // twice
-  CHECK(m.table.give_to_child(f, 2) == FrameTableStatus::kNotRootOwned);  // deposited already
-  CHECK(m.table.deposit(32 * kMiB / kPage, 1) == FrameTableStatus::kNotRootOwned);  // hv's
-  CHECK(m.table.deposit(0xb0, 1) == FrameTableStatus::kNotRam);
-  CHECK(m.table.deposit(1ull << 40, 1) == FrameTableStatus::kNotRam);
-  CHECK(m.table.deposit(f + 1, 0) == FrameTableStatus::kBadPartition);
-  CHECK(m.table.deposit(f + 1, FrameTable::kMaxPartitionId + 1) == FrameTableStatus::kBadPartition);
-  CHECK(m.table.withdraw(f, 2) == FrameTableStatus::kWrongOwner);  // another partition's
-  CHECK(m.table.take_from_child(f, 1) == FrameTableStatus::kWrongOwner);
-  CHECK(m.table.withdraw(f, 1) == FrameTableStatus::kOk);
-  CHECK(m.table.count(FrameOwner::kDeposited) == 0);
-  CHECK(m.table.check_invariants());
+  using S = FrameState;
+  CHECK(m.table.move(f, S::kRoot, 0, S::kDepositedFree, 1) == FrameTableStatus::kOk);
+  CHECK(m.table.is(f, S::kDepositedFree, 1));
+  // twice, or as if it were still the root's
+  CHECK(m.table.move(f, S::kRoot, 0, S::kDepositedFree, 1) == FrameTableStatus::kWrongState);
+  CHECK(m.table.move(f, S::kRoot, 0, S::kChild, 2) == FrameTableStatus::kWrongState);
+  // hv's frames, holes, beyond the end
+  CHECK(m.table.move(32 * kMiB / kPage, S::kRoot, 0, S::kChild, 1) ==
+        FrameTableStatus::kWrongState);
+  CHECK(m.table.move(0xb0, S::kRoot, 0, S::kChild, 1) == FrameTableStatus::kNotRam);
+  CHECK(m.table.move(1ull << 40, S::kRoot, 0, S::kChild, 1) == FrameTableStatus::kNotRam);
+  // owners the states cannot carry
+  CHECK(m.table.move(f + 1, S::kRoot, 0, S::kChild, 0) == FrameTableStatus::kBadOwner);
+  CHECK(m.table.move(f + 1, S::kRoot, 0, S::kChild, FrameTable::kMaxOwner + 1) ==
+        FrameTableStatus::kBadOwner);
+  CHECK(m.table.move(f + 1, S::kRoot, 3, S::kChild, 1) == FrameTableStatus::kBadOwner);
+  // another owner's frame
+  CHECK(m.table.move(f, S::kDepositedFree, 2, S::kRoot, 0) == FrameTableStatus::kWrongState);
+  CHECK(m.table.move(f, S::kDepositedFree, 1, S::kDepositedUsed, 1) == FrameTableStatus::kOk);
+  CHECK(m.table.move(f, S::kDepositedUsed, 1, S::kRoot, 0) == FrameTableStatus::kOk);
+  CHECK(m.table.count(S::kDepositedFree) + m.table.count(S::kDepositedUsed) == 0);
+  CHECK(m.table.first_invalid_entry() == ~uint64_t{0});
 }
 
-TEST_CASE("frame table: destroy returns every frame of one partition only", "[hv][frames]") {
+TEST_CASE("frame table: counts per owner", "[hv][frames]") {
   Machine m;
-  const uint64_t before = m.table.count(FrameOwner::kRoot);
-  for (uint64_t f = 256; f < 256 + 100; ++f)
-    REQUIRE(m.table.give_to_child(f, 7) == FrameTableStatus::kOk);
-  for (uint64_t f = 512; f < 512 + 20; ++f) REQUIRE(m.table.deposit(f, 7) == FrameTableStatus::kOk);
-  for (uint64_t f = 1024; f < 1024 + 5; ++f)
-    REQUIRE(m.table.deposit(f, 8) == FrameTableStatus::kOk);
-  CHECK(m.table.count(FrameOwner::kChild, 7) == 100);
-  CHECK(m.table.count(FrameOwner::kDeposited, 7) == 20);
-  CHECK(m.table.release_partition(7) == 120);
-  CHECK(m.table.count(FrameOwner::kDeposited, 8) == 5);
-  CHECK(m.table.count(FrameOwner::kRoot) == before - 5);
-  CHECK(m.table.release_partition(0) == 0);
-  CHECK(m.table.check_invariants());
+  using S = FrameState;
+  for (uint64_t f = 256; f < 256 + 100; ++f) {
+    REQUIRE(m.table.move(f, S::kRoot, 0, S::kChild, 7) == FrameTableStatus::kOk);
+  }
+  for (uint64_t f = 1024; f < 1024 + 5; ++f) {
+    REQUIRE(m.table.move(f, S::kRoot, 0, S::kDepositedFree, 8) == FrameTableStatus::kOk);
+  }
+  CHECK(m.table.count(S::kChild, 7) == 100);
+  CHECK(m.table.count(S::kChild, 8) == 0);
+  CHECK(m.table.count(S::kDepositedFree, 8) == 5);
+  CHECK(m.table.count(S::kDepositedFree) == 5);
 }
 
 TEST_CASE("frame table: random moves keep every frame accounted for", "[hv][frames]") {
   Machine m;
-  const uint64_t ram = m.table.count(FrameOwner::kRoot) + m.table.count(FrameOwner::kHv);
+  uint64_t counts[RS_FRAME_STATE_SLOTS];
+  const uint64_t ram = m.table.count_states(counts);
   std::mt19937_64 rng(42);
   const uint64_t span = 64 * kMiB / kPage;
+  const FrameState states[] = {FrameState::kHv,
+                               FrameState::kRoot,
+                               FrameState::kRunPage,
+                               FrameState::kDepositedFree,
+                               FrameState::kDepositedUsed,
+                               FrameState::kChild};
   for (int i = 0; i < 200000; ++i) {
     const uint64_t pfn = rng() % (span + 16);
-    const auto partition = static_cast<uint16_t>(rng() % 4);
-    switch (rng() % 5) {
-      case 0:
-        (void)m.table.deposit(pfn, partition);
-        break;
-      case 1:
-        (void)m.table.withdraw(pfn, partition);
-        break;
-      case 2:
-        (void)m.table.give_to_child(pfn, partition);
-        break;
-      case 3:
-        (void)m.table.take_from_child(pfn, partition);
-        break;
-      default:
-        if (rng() % 1000 == 0) (void)m.table.release_partition(partition);
-        break;
-    }
+    const FrameState from = states[rng() % 6], to = states[rng() % 6];
+    (void)m.table.move(pfn, from, static_cast<uint16_t>(rng() % 4), to,
+                       static_cast<uint16_t>(rng() % 4));
   }
-  CHECK(m.table.check_invariants());
-  uint64_t total = m.table.count(FrameOwner::kRoot) + m.table.count(FrameOwner::kHv) +
-                   m.table.count(FrameOwner::kDeposited) + m.table.count(FrameOwner::kChild);
-  CHECK(total == ram);
-  CHECK(m.table.count(FrameOwner::kHv) == 8 * kMiB / kPage);  // hv's frames never moved
-  for (uint16_t p = 1; p < 4; ++p) (void)m.table.release_partition(p);
-  CHECK(m.table.count(FrameOwner::kRoot) + m.table.count(FrameOwner::kHv) == ram);
+  CHECK(m.table.first_invalid_entry() == ~uint64_t{0});
+  CHECK(m.table.count_states(counts) == ram);
+  CHECK(sum(counts) == ram);
 }
 
 TEST_CASE("frame table: too little storage is refused", "[hv][frames]") {

@@ -1,0 +1,140 @@
+#include "hypercall/dispatch.hpp"
+
+#include "hypercall/control.hpp"
+
+extern "C" void* memcpy(void* dst, const void* src, __SIZE_TYPE__ n);
+
+namespace hv::hypercall {
+namespace {
+
+constexpr uint64_t kPage = RS_HC_PAGE_SIZE;
+
+bool root_page(uint64_t pfn, void* context) {
+  return pfn != 0 && static_cast<FrameTable*>(context)->is(pfn, FrameState::kRoot, 0);
+}
+
+// hv's copy of the input page: read once, before anything is checked (§2).
+template <typename T>
+const T& copy_input(HypercallEnv& env, uint64_t pa) {
+  static_assert(sizeof(T) <= kPage);
+  memcpy(env.scratch, env.machine->frame(pa), sizeof(T));
+  return *static_cast<const T*>(env.scratch);
+}
+
+template <typename T>
+T& output_page(HypercallEnv& env, uint64_t pa) {
+  static_assert(sizeof(T) <= kPage);
+  return *static_cast<T*>(env.machine->frame(pa));
+}
+
+CallResult run_vp(HypercallEnv& env, uint64_t id, uint64_t vp, uint64_t flags) {
+  RunTicket ticket;
+  const CallResult begun = env.partitions->begin_run(id, vp, flags, ticket);
+  if (begun.status != RS_STATUS_SUCCESS) return begun;
+  LastExit exit;
+  uint16_t status = RS_STATUS_SUCCESS;
+  if (ticket.vp->shutdown) {
+    // A VP that shut down is never entered again; it says so at every VP_RUN (§7).
+    exit.reason = RS_EXIT_SHUTDOWN;
+    ticket.run_page->exit_reason = RS_EXIT_SHUTDOWN;
+  } else {
+    status = env.run_vp(env.run_context, ticket, exit);
+  }
+  env.partitions->end_run(ticket, exit);
+  return {status};
+}
+
+CallResult call(HypercallEnv& env, const Control& c, HypercallRegisters& r) {
+  Partitions& p = *env.partitions;
+  switch (c.code) {
+    case RS_HC_GET_VERSION:
+      r.rbx = RS_ABI_VERSION;
+      r.rcx = RS_HC_FEATURES_NONE;
+      r.rdx = kChildGpaBits | (uint64_t{kMaxVps} << RS_HC_LIMITS_VP_COUNT_SHIFT) |
+              (uint64_t{Partitions::kCapacity} << RS_HC_LIMITS_PARTITION_COUNT_SHIFT);
+      r.rsi = 0;
+      return {};
+    case RS_HC_CHECK_INVARIANTS: {
+      auto& out = output_page<rs_hc_invariants_output>(env, r.rcx);
+      rs_hc_invariants_output result;
+      p.check_invariants(result);
+      // The frame table counts hv's frames as one state; the allocator knows how many are free.
+      const uint64_t hv = result.frames[RS_FRAME_HV_USED];
+      result.frames[RS_FRAME_HV_FREE] = env.hv_free_frames < hv ? env.hv_free_frames : hv;
+      result.frames[RS_FRAME_HV_USED] = hv - result.frames[RS_FRAME_HV_FREE];
+      out = result;
+      return {};
+    }
+    case RS_HC_PARTITION_CREATE: {
+      uint64_t id = 0;
+      const CallResult res = p.create(r.rbx, id);
+      if (res.status == RS_STATUS_SUCCESS) r.rbx = id;
+      return res;
+    }
+    case RS_HC_PARTITION_DESTROY:
+      return p.destroy(r.rbx);
+    case RS_HC_PARTITION_QUERY: {
+      PartitionInfo info;
+      const CallResult res = p.query(r.rbx, info);
+      if (res.status == RS_STATUS_SUCCESS) {
+        r.rbx = info.vps;
+        r.rcx = info.mapped_pages;
+        r.rdx = info.deposited_pages;
+        r.rsi = info.deposited_used;
+      }
+      return res;
+    }
+    case RS_HC_MAP_GPA_RANGE:
+      return p.map(copy_input<rs_hc_map_gpa_input>(env, r.rbx), r.rbx / kPage, c.rep_start,
+                   c.rep_count);
+    case RS_HC_UNMAP_GPA_RANGE:
+      return p.unmap(r.rbx, r.rcx, r.rdx, c.rep_start, c.rep_count);
+    case RS_HC_DEPOSIT_MEMORY:
+      return p.deposit(copy_input<rs_hc_deposit_input>(env, r.rbx), r.rbx / kPage, c.rep_start,
+                       c.rep_count);
+    case RS_HC_WITHDRAW_MEMORY:
+      return p.withdraw(copy_input<rs_hc_withdraw_input>(env, r.rbx), c.rep_start, c.rep_count,
+                        output_page<rs_hc_withdraw_output>(env, r.rcx));
+    case RS_HC_VP_CREATE:
+      return p.vp_create(r.rbx, r.rcx, r.rdx);
+    case RS_HC_VP_DESTROY:
+      return p.vp_destroy(r.rbx, r.rcx);
+    case RS_HC_VP_RUN:
+      return run_vp(env, r.rbx, r.rcx, r.rdx);
+    case RS_HC_VP_GET_REGISTERS:
+      return p.get_registers(copy_input<rs_hc_get_registers_input>(env, r.rbx), c.rep_start,
+                             c.rep_count, output_page<rs_hc_get_registers_output>(env, r.rcx));
+    case RS_HC_VP_SET_REGISTERS:
+      return p.set_registers(copy_input<rs_hc_set_registers_input>(env, r.rbx), c.rep_start,
+                             c.rep_count);
+    case RS_HC_VP_INJECT:
+      return p.inject(r.rbx, r.rcx, r.rdx);
+    default:
+      return {RS_STATUS_INVALID_CALL_CODE};  // validate_call() knows every code listed above
+  }
+}
+
+}  // namespace
+
+void dispatch(HypercallEnv& env, HypercallRegisters& regs) {
+  Control control;
+  const CallForm* form = nullptr;
+  const Arguments args{regs.rbx, regs.rcx, regs.rdx, regs.rsi};
+  const uint16_t checked = validate_call(regs.rax, args, root_page, env.table, control, form);
+  if (checked != RS_STATUS_SUCCESS) {
+    regs.rax = result_word(checked, 0, control.rep_start);
+    return;
+  }
+  HypercallRegisters out = regs;
+  const CallResult res = call(env, control, out);
+  // Fast-call outputs only on success; otherwise the argument registers are unchanged (§2).
+  if (res.status == RS_STATUS_SUCCESS && form->fast) regs = out;
+  uint16_t reps = 0;
+  if (form->max_reps != 0) {
+    reps = res.status == RS_STATUS_SUCCESS || res.status == RS_STATUS_PARTIAL ? res.reps_done
+                                                                              : control.rep_start;
+  }
+  regs.rax = result_word(res.status, res.detail, reps);
+}
+
+}  // namespace hv::hypercall

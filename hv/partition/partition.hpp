@@ -1,0 +1,63 @@
+// A child partition and its virtual processors as hv keeps them (docs/hypercalls.md §5–§7):
+// the deposits hv builds its structures from, the nested page tables, and each VP's state page
+// (a VMCB on SVM) and run page. Plain data; partition/partitions.hpp changes it under its lock.
+#pragma once
+
+#include <stdint.h>
+
+#include <rootstock/hypercall_abi.h>
+
+#include "mm/page_table.hpp"
+#include "mm/paging_policy.hpp"
+#include "partition/deposit_pool.hpp"
+#include "vcpu/exit.hpp"
+
+namespace hv {
+
+/// VP indices per partition: 0 .. kMaxVps - 1.
+inline constexpr uint32_t kMaxVps = 64;
+/// Child guest physical address width: 4-level nested paging covers 48 bits.
+inline constexpr unsigned kChildGpaBits = 48;
+
+using ChildNpt = PageTable<NptPaging, DepositPool>;
+
+/// What the next VP_RUN must know about the last exit to apply the root's completion.
+struct LastExit {
+  uint32_t reason = RS_EXIT_NONE;
+  uint8_t instruction_length = 0;  ///< 0: RS_RUN_COMPLETE_ADVANCE is not allowed
+  uint8_t io_size = 0;             ///< an IN's size, for ADVANCE
+  bool io_in = false;
+};
+
+/// One virtual processor of a child.
+struct ChildVp {
+  bool exists = false;
+  bool running = false;   ///< in VP_RUN on some CPU
+  bool shutdown = false;  ///< reported RS_EXIT_SHUTDOWN: never entered again
+  uint64_t state_pa = 0;  ///< VMCB (deposited, in use)
+  uint64_t run_page_pa = 0;
+  GuestRegisters regs{};  ///< the GPRs the VMCB does not hold
+  LastExit last;
+  uint64_t exit_count = 0;
+  uint64_t pending_event = 0;  ///< an EVENTINJ-format event for the next entry, 0: none
+};
+
+/// One child partition.
+struct Partition {
+  Partition(FrameTable& table, Machine& machine, uint16_t owner_tag)
+      : owner(owner_tag), deposits(table, machine, owner_tag), npt(deposits) {}
+  Partition(const Partition&) = delete;
+  Partition& operator=(const Partition&) = delete;
+
+  uint64_t id = 0;  ///< the ABI's partition id
+  uint16_t owner;   ///< its frame-table owner tag (slot + 1)
+  bool destroying = false;
+  DepositPool deposits;
+  ChildNpt npt;
+  uint64_t mapped_pages = 0;  ///< 4 KiB pages mapped into the child
+  uint32_t vp_count = 0;
+  uint32_t running_vps = 0;
+  ChildVp vps[kMaxVps];
+};
+
+}  // namespace hv
