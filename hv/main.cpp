@@ -23,6 +23,7 @@
 #include "mm/shared_frames.hpp"
 #include "panic.hpp"
 #include "platform/power.hpp"
+#include "root/hypercalls.hpp"
 #include "root/payload.hpp"
 #include "root/root_loader.hpp"
 #include "root/root_memory.hpp"
@@ -156,14 +157,16 @@ void carve_memory() {
   request.map_count = g_boot.memory_count;
   request.exclusions = exclusions;
   request.exclusion_count = n;
-  request.size = g_options.reserve_bytes;
+  // The frame table (docs/hypercalls.md §6) comes on top of the pool hv.reserve asks for.
+  const uint64_t table_bytes = root::frame_table_reservation(g_boot.memory, g_boot.memory_count);
+  request.size = g_options.reserve_bytes + table_bytes;
   rootstock::MemoryRange reservation;
   FrameStatus s = carve_reservation(request, reservation);
   if (s == FrameStatus::kOk) {
     s = g_frames.init(reservation, reinterpret_cast<void*>(reservation.base));
   }
   if (s != FrameStatus::kOk) {
-    panic("cannot reserve %lu MiB for hv: %s", g_options.reserve_bytes / kMiB, describe(s));
+    panic("cannot reserve %lu MiB for hv: %s", request.size / kMiB, describe(s));
   }
   log::info("memory: %lu MiB usable, hv reserved [0x%lx, 0x%lx) (%lu MiB), image at 0x%lx",
             rootstock::boot::usable_bytes(g_boot) / kMiB, reservation.base, reservation.end(),
@@ -292,6 +295,10 @@ void prepare_permission_maps(BootArena& arena) {
   config.reset_port = 0;
   config.reservation = g_frames.reservation();
   if (const char* e = root::prepare_root(config, shared_frames())) stop_cannot_run(e);
+  if (const char* e = root::init_hypercalls(g_boot.memory, g_boot.memory_count, hv_ranges, 2,
+                                            g_frames, {g_maps.iopm_pa, g_maps.msrpm_pa})) {
+    log::error("hypercalls are off (ABI version 0): %s", e);
+  }
   __atomic_store_n(&g_ap_work, static_cast<uint32_t>(ApWork::kRoot), __ATOMIC_RELEASE);
   x86::LocalApic::restore_firmware_mode(bsp.firmware_apic_base);
   root::run_root_bsp(bsp);
@@ -332,7 +339,7 @@ extern "C" [[noreturn]] void hv_main(uint32_t protocol, uint32_t boot_info) {
   bsp->firmware_apic_base = firmware_apic;
   install_per_cpu(*bsp);
   register_bsp(bsp);
-  if (g_options.selftest) prepare_permission_maps(arena);
+  prepare_permission_maps(arena);  // the self-test guest's, and every child's
   shared_frames();
 
   uint32_t n = 0;

@@ -28,6 +28,12 @@ struct PerCpu {
   volatile uint32_t selftest_done;
   uint32_t selftest_passed;
   uint32_t selftest_failed;
+  // Cross-CPU TLB flushes and NMIs (cpu/tlb_shootdown.hpp).
+  volatile uint32_t flush_request;  ///< set by the requesting CPU, cleared by this one's NMI
+  uint32_t must_flush;              ///< flush every guest ASID before the next guest entry
+  uint32_t nmi_for_root;            ///< an NMI that was the root's: inject it at its next entry
+  uint64_t last_child_state;        ///< the child VMCB last entered here (its TLB entries)
+  uint64_t hypercall_scratch;       ///< 4 KiB for hv's copy of a hypercall's input page
 };
 
 /// The calling CPU's PerCpu.

@@ -11,10 +11,12 @@
 #include "arch/x86/safe_msr.hpp"
 #include "console/log.hpp"
 #include "cpu/smp.hpp"
+#include "cpu/tlb_shootdown.hpp"
 #include "mm/hv_address_space.hpp"
 #include "panic.hpp"
 #include "platform/power.hpp"
 #include "root/guest_memory.hpp"
+#include "root/hypercalls.hpp"
 
 namespace hv::root {
 namespace {
@@ -25,14 +27,11 @@ constexpr uint64_t kPage = 4096;
 constexpr uint64_t kLow32 = 0xffffffffull;
 // Instruction lengths without prefixes (AMD APM vol. 3): hv advances RIP itself, as TCG and
 // older CPUs have no next-RIP saving.
-constexpr uint64_t kLenCpuid = 2, kLenMsr = 2, kLenVmmcall = 3;
+constexpr uint64_t kLenCpuid = 2, kLenMsr = 2;
 constexpr uint8_t kVectorUd = 6, kVectorGp = 13;
 // CPUID: hv's leaves and what it changes for the root (docs/hypercalls.md §1).
 constexpr uint32_t kHypervisorLeafLast = 0x400000ff;
 constexpr uint32_t kHypervisorMaxLeaf = RS_CPUID_LEAF_HV_CANARY;
-/// The hypercall ABI version in CPUID 0x40000001 EAX: 0 ("no hypercalls") until hv implements
-/// the calls of docs/hypercalls.md; then RS_ABI_VERSION.
-constexpr uint32_t kHypercallAbiVersion = 0;
 // EFER bits a guest may set (APM vol. 2, 3.1.7): SCE, LME, LMA (ignored), NXE, LMSLE, FFXSR,
 // TCE, and AutomaticIBRS (bit 21). SVME is hv's.
 constexpr uint64_t kEferGuestBits = (1ull << 0) | (1ull << 8) | (1ull << 10) | (1ull << 11) |
@@ -117,7 +116,7 @@ void handle_cpuid(svm::SvmVcpu& v) {
       set_result32(r, kHypervisorMaxLeaf, RS_CPUID_SIGNATURE_EBX, RS_CPUID_SIGNATURE_ECX,
                    RS_CPUID_SIGNATURE_EDX);
     } else if (leaf == RS_CPUID_LEAF_ABI) {
-      set_result32(r, kHypercallAbiVersion, 0, 0, 0);
+      set_result32(r, hypercall_abi_version(), 0, 0, 0);
     } else if (leaf == RS_CPUID_LEAF_HV_MEMORY) {
       set_result32(r, static_cast<uint32_t>(st.config.reservation.base),
                    static_cast<uint32_t>(st.config.reservation.base >> 32),
@@ -129,19 +128,28 @@ void handle_cpuid(svm::SvmVcpu& v) {
       set_result32(r, 0, 0, 0, 0);
     }
   } else {
-    x86::CpuidResult c = x86::cpuid(leaf, sub);
-    if (leaf == x86::cpuid_bit::kLeafFeatures) {
-      c.ecx |= x86::cpuid_bit::kFeaturesEcxHypervisor;
-      c.ecx &= ~x86::cpuid_bit::kFeaturesEcxVmx;
-    } else if (leaf == x86::cpuid_bit::kLeafExtFeatures) {
-      c.ecx &= ~x86::cpuid_bit::kExtFeaturesEcxSvm;
-    } else if (leaf == x86::cpuid_bit::kLeafSvm) {
-      c = {0, 0, 0, 0};  // no SVM: no SVM features either
-    }
+    const x86::CpuidResult c = guest_cpuid(leaf, sub);
     set_result32(r, c.eax, c.ebx, c.ecx, c.edx);
   }
   v.set_rip(v.rip() + kLenCpuid);
 }
+
+}  // namespace
+
+x86::CpuidResult guest_cpuid(uint32_t leaf, uint32_t sub) {
+  x86::CpuidResult c = x86::cpuid(leaf, sub);
+  if (leaf == x86::cpuid_bit::kLeafFeatures) {
+    c.ecx |= x86::cpuid_bit::kFeaturesEcxHypervisor;
+    c.ecx &= ~x86::cpuid_bit::kFeaturesEcxVmx;
+  } else if (leaf == x86::cpuid_bit::kLeafExtFeatures) {
+    c.ecx &= ~x86::cpuid_bit::kExtFeaturesEcxSvm;
+  } else if (leaf == x86::cpuid_bit::kLeafSvm) {
+    c = {0, 0, 0, 0};  // no SVM: no SVM features either
+  }
+  return c;
+}
+
+namespace {
 
 // Sends an ordinary IPI the root asked for, in the APIC mode it asked in.
 void forward_icr(uint64_t value, bool x2apic_format) {
@@ -344,7 +352,8 @@ void handle_npf(PerCpu& cpu, svm::SvmVcpu& v, const NestedFault& f) {
     // Trapped while APs start. The fault may also have been taken just before another CPU
     // released the page: then the mapping exists now and the access simply runs again.
     if (s.xapic_trapped) emulate_xapic(cpu, v, f.gpa);
-  } else if (in_hv_range(page, kPage)) {
+  } else if (in_hv_range(page, kPage) || (!f.present && page < s.mapped_top)) {
+    // hv's memory, or a frame deposited to hv for a child (hidden from the root since).
     protect_hv(v, f);
   } else if (!f.present && page >= s.mapped_top) {
     // High MMIO (a 64-bit BAR) the start-up map did not reach: map it one to one now.
@@ -354,6 +363,18 @@ void handle_npf(PerCpu& cpu, svm::SvmVcpu& v, const NestedFault& f) {
   } else {
     panic("unexpected nested page fault for the root at 0x%lx (%s%s) rip 0x%lx", f.gpa,
           f.present ? "present, " : "", f.write ? "write" : "read", v.rip());
+  }
+}
+
+// What must happen before the root runs again on this CPU: a TLB flush another CPU asked for,
+// and an NMI that arrived for the root while hv ran (cpu/tlb_shootdown.hpp). An NMI waits
+// while another event is being re-delivered: EVENTINJ holds one event.
+void before_root_entry(PerCpu& cpu, svm::SvmVcpu& v) {
+  svm::VmcbControl& c = v.vmcb().control;
+  if (take_flush(cpu)) c.tlb_control = static_cast<uint8_t>(svm::TlbControl::kFlushAll);
+  if (cpu.nmi_for_root != 0 && (c.event_inject & svm::event_inj::kValid) == 0) {
+    cpu.nmi_for_root = 0;
+    c.event_inject = svm::event_inj::kValid | svm::event_inj::kTypeNmi | 2;
   }
 }
 
@@ -373,6 +394,7 @@ void handle_npf(PerCpu& cpu, svm::SvmVcpu& v, const NestedFault& f) {
 
 void run_root_vcpu(PerCpu& cpu, svm::SvmVcpu& v) {
   for (;;) {
+    before_root_entry(cpu, v);
     const VcpuExit e = v.run();
     ++counter(cpu, e.kind);
     switch (e.kind) {
@@ -390,13 +412,16 @@ void run_root_vcpu(PerCpu& cpu, svm::SvmVcpu& v) {
         handle_npf(cpu, v, e.npf);
         break;
       case ExitKind::kHypercall:
-        if (v.vmcb().save.cpl != 0) {
+        // Only the root's kernel in 64-bit mode may call (docs/hypercalls.md §2).
+        if (v.vmcb().save.cpl != 0 || (v.vmcb().save.efer & x86::efer::kLma) == 0 ||
+            (v.vmcb().save.cs.attrib & svm::seg_attr::kLong) == 0) {
           v.inject_exception(kVectorUd, false, 0);
         } else {
-          v.regs().rax = RS_STATUS_INVALID_CALL_CODE;  // ABI version 0: no calls yet
-          v.set_rip(v.rip() + kLenVmmcall);
+          handle_hypercall(cpu, v);
         }
         break;
+      case ExitKind::kNmi:
+        break;  // taken by hv's NMI handler as the exit ended (cpu/tlb_shootdown.hpp)
       case ExitKind::kShutdown:
         root_triple_fault(cpu, v);
       case ExitKind::kUnhandled:

@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 
+#include "arch/x86/cpuid.hpp"
 #include "arch/x86/svm/svm_vcpu.hpp"
 #include "cpu/per_cpu.hpp"
 #include "lib/spinlock.hpp"
@@ -52,6 +53,12 @@ RootState& state();
 
 /// Maps [gpa, gpa + length) to [pa, ...) in the root's nested tables.
 PagingStatus map_for_root(uint64_t gpa, uint64_t pa, uint64_t length, bool writable);
+/// Removes [gpa, gpa + length) from the root's nested tables; false when hv ran out of memory
+/// for a split (nothing changed). The caller flushes the TLBs.
+bool unmap_for_root(uint64_t gpa, uint64_t length);
+/// The CPUID the root and the children see for a leaf outside hv's own: SVM and VMX hidden,
+/// the hypervisor bit set (docs/hypercalls.md §1).
+x86::CpuidResult guest_cpuid(uint32_t leaf, uint32_t subleaf);
 /// Whether the range touches hv's memory.
 bool in_hv_range(uint64_t gpa, uint64_t length);
 /// Ends the start-up traps (xAPIC page, x2APIC ICR) once every AP has been started; `x2apic`

@@ -209,6 +209,11 @@ PagingStatus map_for_root(uint64_t gpa, uint64_t pa, uint64_t length, bool writa
   return npt().map(gpa, pa, length, writable ? PageFlags::kWritable : PageFlags::kNone);
 }
 
+bool unmap_for_root(uint64_t gpa, uint64_t length) {
+  SpinlockGuard guard(state().npt_lock);
+  return npt().unmap(gpa, length) == PagingStatus::kOk;
+}
+
 bool in_hv_range(uint64_t gpa, uint64_t length) {
   const RootState& s = state();
   for (size_t i = 0; i < s.config.hv_count; ++i) {
@@ -233,7 +238,9 @@ void init_vcpu(PerCpu& cpu, svm::SvmVcpu& vcpu) {
   c.msrpm_pa = s.msrpm_pa;
   c.nested_cr3 = npt().root();
   c.asid = kRootAsid;
-  c.intercept3 = svm::intercept3::kCpuid;
+  // NMIs come to hv first: TLB-flush requests between CPUs, or the root's, injected back
+  // (cpu/tlb_shootdown.hpp).
+  c.intercept3 = svm::intercept3::kCpuid | svm::intercept3::kNmi;
   vcpu.init(c);
 }
 

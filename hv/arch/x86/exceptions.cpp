@@ -1,7 +1,9 @@
 #include "arch/x86/exceptions.hpp"
 
 #include "arch/x86/descriptors.hpp"
+#include "arch/x86/msr.hpp"
 #include "arch/x86/safe_msr.hpp"
+#include "cpu/tlb_shootdown.hpp"
 #include "panic.hpp"
 
 extern "C" const uint64_t hv_isr_table[32];
@@ -54,6 +56,13 @@ void load_idt() {
 
 extern "C" void hv_exception(hv::x86::ExceptionFrame* frame) {
   using hv::x86::vector_name;
+  // An NMI is a TLB-flush request from another CPU or the root's own (cpu/tlb_shootdown.hpp);
+  // before this CPU has its per-CPU data it cannot be either, and is reported below.
+  if (frame->vector == static_cast<uint64_t>(hv::x86::Vector::kNmi) &&
+      hv::x86::rdmsr(hv::x86::Msr::kGsBase) != 0) {
+    hv::handle_nmi(hv::this_cpu());
+    return;
+  }
   // A #GP at an instruction with a fixup (safe_msr.hpp) is expected: resume at the fixup.
   if (frame->vector == static_cast<uint64_t>(hv::x86::Vector::kGeneralProtection)) {
     if (const uint64_t fixup = hv::x86::find_fixup(frame->rip); fixup != 0) {
