@@ -47,7 +47,9 @@ rootstock_part(user musl -DROOTSTOCK_SYSROOT=${ROOTSTOCK_SYSROOT})
 rootstock_part(host host)
 # The host part registers the boot tests, which run the static programs and boot hv.
 ExternalProject_Add_StepDependencies(host configure hv user)
-# rootstock.elf embeds the kernel and the root's initramfs.
+# rootstock.elf embeds the kernel and the root's initramfs; the initramfs holds hvroot.ko, built
+# against the kernel tree.
+ExternalProject_Add_StepDependencies(user build kernel)
 ExternalProject_Add_StepDependencies(hv build kernel user)
 
 # One ctest at the top runs every part's tests.

@@ -6,6 +6,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -13,6 +14,7 @@
 #include <sstream>
 
 #include "console.hpp"
+#include "modules.hpp"
 #include "power_button.hpp"
 #include "selftest.hpp"
 
@@ -62,6 +64,8 @@ void PidOne::start() {
   options_ = parse_options(read_file("/proc/cmdline"));
   for (const std::string& p : options_.problems) say("command line: " + p + "; ignored");
 
+  load_hvroot();
+
   // Ctrl-Alt-Del becomes SIGINT to PID 1 instead of an immediate reboot.
   if (sys_.reboot(LINUX_REBOOT_CMD_CAD_OFF) != 0) say("cannot take over Ctrl-Alt-Del");
   watch_signals();
@@ -78,6 +82,16 @@ void PidOne::start() {
                .field("mem_mib", mem_mib)
                .field("ram_mib", system_ram_bytes(read_file("/proc/iomem")) >> 20)
                .field("kernel", u.release));
+}
+
+void PidOne::load_hvroot() {
+  // The driver through which the VMM reaches hv (docs/hvroot.md). Without hv (a plain kernel
+  // boot) it refuses to load; PID 1 says why and runs on without child VMs. Raw hypercalls are
+  // for the hypercall-abuse self-test only.
+  const bool abuse = std::find(options_.selftests.begin(), options_.selftests.end(),
+                               "hypercall-abuse") != options_.selftests.end();
+  const auto loaded = load_module(kHvrootModule, abuse ? "allow_raw_hypercalls=1" : "");
+  if (!loaded) say("hvroot: " + loaded.error() + "; no child VMs");
 }
 
 void PidOne::watch_signals() {

@@ -24,6 +24,9 @@ namespace rootstock::init {
 uint64_t system_ram_bytes(const std::string& iomem);
 
 /// The running init.
+/// Where the initramfs holds the hvroot driver (image/initramfs/root.list.in).
+inline constexpr const char* kHvrootModule = "/lib/modules/hvroot.ko";
+
 class PidOne {
  public:
   explicit PidOne(System& sys) : sys_(sys) {}
@@ -43,6 +46,7 @@ class PidOne {
 
  private:
   void start();
+  void load_hvroot();
   void watch_signals();
   void watch_power_buttons();
   void reap();

@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A VP fd (HVROOT_CREATE_VP): one virtual processor, its run page (mmap offset 0) and the
+ * run loop. The fd holds the partition's file, so the partition outlives its VPs.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/anon_inodes.h>
+#include <linux/fcntl.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/io.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "hvroot_drv.h"
+#include "hvroot_hypercall.h"
+
+/*
+ * VP_DESTROY, then the run page goes back to Linux. If hv refused (its bug: no VP_RUN can be
+ * in progress when the fd is released), hv still holds the run page: it is freed with the
+ * partition's deposits once PARTITION_DESTROY has returned it.
+ */
+static void hvroot_vp_destroy(struct hvroot_vp *vp)
+{
+	struct hvroot_partition *part = vp->part;
+	u16 status;
+
+	status = RS_HC_RESULT_STATUS(hvroot_hc_vp_destroy(part->id, vp->index));
+	if (status == RS_STATUS_SUCCESS) {
+		__free_page(vp->run_page);
+		return;
+	}
+	pr_err("partition %llu VP %u: VP_DESTROY failed (status %#x)\n",
+	       part->id, vp->index, status);
+	mutex_lock(&part->lock);
+	hvroot_hv_pages_give(part, vp->run_page);
+	mutex_unlock(&part->lock);
+}
+
+static int hvroot_vp_release(struct inode *inode, struct file *file)
+{
+	struct hvroot_vp *vp = file->private_data;
+
+	hvroot_vp_destroy(vp);
+	fput(vp->part_file);
+	kfree(vp);
+	return 0;
+}
+
+/* mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, vp_fd, 0): the run page. */
+static int hvroot_vp_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct hvroot_vp *vp = file->private_data;
+
+	if (vma->vm_pgoff || vma_pages(vma) != 1 || !(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	vm_flags_set(vma, VM_DONTEXPAND);
+	return vm_insert_page(vma, vma->vm_start, vp->run_page);
+}
+
+/*
+ * HVROOT_RUN_VP. VP_RUN returns INTERRUPTED when a physical interrupt arrived; the root has
+ * taken it by the time the call returns (interrupts are enabled around VMMCALL). Then a
+ * pending signal ends the ioctl, and otherwise the scheduler gets its chance before the VP
+ * runs on, so a vCPU thread is scheduled like any other thread.
+ */
+static long hvroot_vp_run(struct hvroot_vp *vp)
+{
+	u16 status;
+
+	for (;;) {
+		status = RS_HC_RESULT_STATUS(hvroot_hc_vp_run(vp->part->id, vp->index));
+		if (status != RS_STATUS_INTERRUPTED)
+			return hvroot_status_errno(status, "VP_RUN");
+		if (signal_pending(current))
+			return -EINTR;
+		cond_resched();
+	}
+}
+
+/* HVROOT_INJECT */
+static long hvroot_vp_inject(struct hvroot_vp *vp, struct hvroot_inject __user *uarg)
+{
+	struct hvroot_inject arg;
+	u16 status;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (arg.reserved)
+		return -EINVAL;
+	status = RS_HC_RESULT_STATUS(hvroot_hc_vp_inject(vp->part->id, vp->index, arg.event));
+	return hvroot_put_hv_status(&uarg->hv_status, status,
+				    hvroot_status_errno(status, "VP_INJECT"));
+}
+
+static long hvroot_vp_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct hvroot_vp *vp = file->private_data;
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case HVROOT_RUN_VP:
+		return arg ? -EINVAL : hvroot_vp_run(vp);
+	case HVROOT_GET_REGISTERS:
+		return hvroot_vp_get_registers(vp, uarg);
+	case HVROOT_SET_REGISTERS:
+		return hvroot_vp_set_registers(vp, uarg);
+	case HVROOT_INJECT:
+		return hvroot_vp_inject(vp, uarg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations hvroot_vp_fops = {
+	.owner = THIS_MODULE,
+	.release = hvroot_vp_release,
+	.unlocked_ioctl = hvroot_vp_ioctl,
+	.mmap = hvroot_vp_mmap,
+	.llseek = noop_llseek,
+};
+
+/* VP_CREATE, depositing what hv asks for; the run page is hv's from SUCCESS on. */
+static int hvroot_vp_create(struct hvroot_vp *vp)
+{
+	struct hvroot_partition *part = vp->part;
+	struct hvroot_call call = { .name = "VP_CREATE" };
+	u64 result;
+
+	mutex_lock(&part->lock);
+	do {
+		result = hvroot_hc_vp_create(part->id, vp->index, page_to_phys(vp->run_page));
+	} while (hvroot_call_again(part, result, &call));
+	mutex_unlock(&part->lock);
+	return hvroot_status_errno(call.status, call.name);
+}
+
+/**
+ * hvroot_create_vp() - HVROOT_CREATE_VP
+ * @part_file: the partition's file, which the new VP fd holds
+ * @uarg: struct hvroot_create_vp in user memory
+ *
+ * Return: a new VP fd (O_CLOEXEC), or a negative errno.
+ */
+long hvroot_create_vp(struct file *part_file, struct hvroot_create_vp __user *uarg)
+{
+	struct hvroot_create_vp arg;
+	struct hvroot_vp *vp;
+	struct file *file;
+	int fd, ret;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (arg.reserved || arg.vp_index >= hvroot_hv.vp_limit)
+		return -EINVAL;
+
+	vp = kzalloc(sizeof(*vp), GFP_KERNEL_ACCOUNT);
+	if (!vp)
+		return -ENOMEM;
+	vp->part = part_file->private_data;
+	vp->index = arg.vp_index;
+	vp->run_page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	if (!vp->run_page) {
+		ret = -ENOMEM;
+		goto free_vp;
+	}
+
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		ret = fd;
+		goto free_page;
+	}
+	ret = hvroot_vp_create(vp);
+	if (ret)
+		goto put_fd;
+
+	file = anon_inode_getfile("hvroot-vp", &hvroot_vp_fops, vp, O_RDWR);
+	if (IS_ERR(file)) {
+		put_unused_fd(fd);
+		hvroot_vp_destroy(vp);
+		kfree(vp);
+		return PTR_ERR(file);
+	}
+	vp->part_file = get_file(part_file);
+	fd_install(fd, file);
+	return fd;
+
+put_fd:
+	put_unused_fd(fd);
+free_page:
+	__free_page(vp->run_page);
+free_vp:
+	kfree(vp);
+	return ret;
+}
