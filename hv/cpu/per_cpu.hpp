@@ -33,7 +33,8 @@ struct PerCpu {
   uint32_t must_flush;              ///< flush every guest ASID before the next guest entry
   uint32_t nmi_for_root;            ///< an NMI that was the root's: inject it at its next entry
   uint64_t last_child_state;        ///< the child VMCB last entered here (its TLB entries)
-  uint64_t hypercall_scratch;       ///< 4 KiB for hv's copy of a hypercall's input page
+  uint64_t hypercall_in;            ///< 4 KiB: hv's copy of a hypercall's input page
+  uint64_t hypercall_out;           ///< 4 KiB: a hypercall's output before it is copied out
 };
 
 /// The calling CPU's PerCpu.

@@ -17,14 +17,34 @@ bool root_page(uint64_t pfn, void* context) {
 template <typename T>
 const T& copy_input(HypercallEnv& env, uint64_t pa) {
   static_assert(sizeof(T) <= kPage);
-  memcpy(env.scratch, env.machine->frame(pa), sizeof(T));
-  return *static_cast<const T*>(env.scratch);
+  memcpy(env.scratch_in, env.machine->frame(pa), sizeof(T));
+  return *static_cast<const T*>(env.scratch_in);
 }
 
+// The output is built in hv's memory and copied out at the end (write_output), under the
+// partitions' lock and only if the page is still the root's.
 template <typename T>
-T& output_page(HypercallEnv& env, uint64_t pa) {
+T& output(HypercallEnv& env) {
   static_assert(sizeof(T) <= kPage);
-  return *static_cast<T*>(env.machine->frame(pa));
+  return *static_cast<T*>(env.scratch_out);
+}
+
+// Which bytes of the output page a completed call writes: its elements [start, done).
+struct OutputSpan {
+  uint64_t offset = 0, length = 0;
+};
+
+OutputSpan output_span(uint16_t code, uint16_t start, uint16_t done) {
+  switch (code) {
+    case RS_HC_CHECK_INVARIANTS:
+      return {0, sizeof(rs_hc_invariants_output)};
+    case RS_HC_WITHDRAW_MEMORY:
+      return {start * sizeof(uint64_t), (done - start) * sizeof(uint64_t)};
+    case RS_HC_VP_GET_REGISTERS:
+      return {start * sizeof(rs_hc_register_value), (done - start) * sizeof(rs_hc_register_value)};
+    default:
+      return {};
+  }
 }
 
 CallResult run_vp(HypercallEnv& env, uint64_t id, uint64_t vp, uint64_t flags) {
@@ -55,7 +75,7 @@ CallResult call(HypercallEnv& env, const Control& c, HypercallRegisters& r) {
       r.rsi = 0;
       return {};
     case RS_HC_CHECK_INVARIANTS: {
-      auto& out = output_page<rs_hc_invariants_output>(env, r.rcx);
+      auto& out = output<rs_hc_invariants_output>(env);
       rs_hc_invariants_output result;
       p.check_invariants(result);
       // The frame table counts hv's frames as one state; the allocator knows how many are free.
@@ -94,7 +114,7 @@ CallResult call(HypercallEnv& env, const Control& c, HypercallRegisters& r) {
                        c.rep_count);
     case RS_HC_WITHDRAW_MEMORY:
       return p.withdraw(copy_input<rs_hc_withdraw_input>(env, r.rbx), c.rep_start, c.rep_count,
-                        output_page<rs_hc_withdraw_output>(env, r.rcx));
+                        output<rs_hc_withdraw_output>(env));
     case RS_HC_VP_CREATE:
       return p.vp_create(r.rbx, r.rcx, r.rdx);
     case RS_HC_VP_DESTROY:
@@ -103,7 +123,7 @@ CallResult call(HypercallEnv& env, const Control& c, HypercallRegisters& r) {
       return run_vp(env, r.rbx, r.rcx, r.rdx);
     case RS_HC_VP_GET_REGISTERS:
       return p.get_registers(copy_input<rs_hc_get_registers_input>(env, r.rbx), c.rep_start,
-                             c.rep_count, output_page<rs_hc_get_registers_output>(env, r.rcx));
+                             c.rep_count, output<rs_hc_get_registers_output>(env));
     case RS_HC_VP_SET_REGISTERS:
       return p.set_registers(copy_input<rs_hc_set_registers_input>(env, r.rbx), c.rep_start,
                              c.rep_count);
@@ -126,7 +146,18 @@ void dispatch(HypercallEnv& env, HypercallRegisters& regs) {
     return;
   }
   HypercallRegisters out = regs;
-  const CallResult res = call(env, control, out);
+  CallResult res = call(env, control, out);
+  if (form->output_page && (res.status == RS_STATUS_SUCCESS || res.status == RS_STATUS_PARTIAL)) {
+    const uint16_t done = form->max_reps != 0 ? res.reps_done : 0;
+    const OutputSpan span = output_span(control.code, control.rep_start, done);
+    if (!env.partitions->write_root_page(regs.rcx, span.offset,
+                                         static_cast<const uint8_t*>(env.scratch_out) + span.offset,
+                                         span.length)) {
+      // The root handed its own output page over during the call: the call is done, its
+      // outputs are lost, and the caller learns it (docs/hypercalls.md §2).
+      res = {RS_STATUS_ACCESS_DENIED, 0, 0};
+    }
+  }
   // Fast-call outputs only on success; otherwise the argument registers are unchanged (§2).
   if (res.status == RS_STATUS_SUCCESS && form->fast) regs = out;
   uint16_t reps = 0;

@@ -23,7 +23,8 @@ struct HypercallEnv {
   RunVp run_vp = nullptr;
   void* run_context = nullptr;
   uint64_t hv_free_frames = 0;  ///< for CHECK_INVARIANTS: hv's frames not in use
-  void* scratch = nullptr;      ///< 4 KiB of hv memory for this CPU: the input page's copy
+  void* scratch_in = nullptr;   ///< 4 KiB of hv memory for this CPU: the input page's copy
+  void* scratch_out = nullptr;  ///< 4 KiB: the output, copied to the output page at the end
 };
 
 /// The registers of one call: RAX and the argument registers in, results out.

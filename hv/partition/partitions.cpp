@@ -3,6 +3,7 @@
 #include "lib/placement_new.hpp"
 
 extern "C" void* memset(void* dst, int c, __SIZE_TYPE__ n);
+extern "C" void* memcpy(void* dst, const void* src, __SIZE_TYPE__ n);
 
 namespace hv {
 namespace {
@@ -104,6 +105,27 @@ CallResult Partitions::query(uint64_t id, PartitionInfo& out) {
   out.deposited_pages = p->deposits.free_count() + p->deposits.used_count();
   out.deposited_used = p->deposits.used_count();
   return {};
+}
+
+bool Partitions::read_child(const RunTicket& ticket, uint64_t gpa, void* out, uint64_t len) {
+  SpinlockGuard guard(lock_);
+  const Translation t = ticket.partition->npt.translate(gpa);
+  if (!t || len > kPage - (t.phys & (kPage - 1))) return false;
+  if (!table_.is(t.phys / kPage, FrameState::kChild, ticket.partition->owner)) return false;
+  memcpy(
+      out,
+      static_cast<const uint8_t*>(machine_.frame(t.phys & ~(kPage - 1))) + (t.phys & (kPage - 1)),
+      len);
+  return true;
+}
+
+bool Partitions::write_root_page(uint64_t pa, uint64_t offset, const void* data, uint64_t len) {
+  SpinlockGuard guard(lock_);
+  if (offset > kPage || len > kPage - offset || !table_.is(pa / kPage, FrameState::kRoot, 0)) {
+    return false;
+  }
+  memcpy(static_cast<uint8_t*>(machine_.frame(pa)) + offset, data, len);
+  return true;
 }
 
 void Partitions::check_invariants(rs_hc_invariants_output& out) {

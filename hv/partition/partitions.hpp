@@ -74,6 +74,13 @@ class Partitions {
   /// call returns INTERRUPTED), with the instruction length and IN size for the completion.
   void end_run(const RunTicket& ticket, const LastExit& exit);
 
+  /// Copies [gpa, gpa + len) of a running VP's child (within one page) for the instruction
+  /// fetch of an exit: false unless the GPA maps a frame that is this child's now.
+  bool read_child(const RunTicket& ticket, uint64_t gpa, void* out, uint64_t len);
+  /// Writes a call's output to the root page at `pa`, if it is still the root's (another CPU
+  /// may have handed it over since the call's checks): false otherwise.
+  bool write_root_page(uint64_t pa, uint64_t offset, const void* data, uint64_t len);
+
   /// CHECK_INVARIANTS (§6); `hv_free`/`hv_used` come from hv's frame allocator.
   void check_invariants(rs_hc_invariants_output& out);
 

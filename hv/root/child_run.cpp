@@ -12,7 +12,6 @@
 
 extern "C" void hv_svm_vmrun(uint64_t guest_vmcb_pa, hv::GuestRegisters* regs,
                              uint64_t host_vmcb_pa);
-extern "C" void* memcpy(void* dst, const void* src, __SIZE_TYPE__ n);
 
 namespace hv::root {
 namespace {
@@ -47,14 +46,12 @@ GuestState child_state(const svm::VmcbSave& s) {
 // Up to 15 bytes at CS:RIP through the child's paging and nested tables; the count read.
 uint8_t fetch_instruction(const Run& r, uint8_t (&bytes)[16]) {
   const svm::VmcbSave& s = r.vmcb.save;
-  const PhysicalReader reader{
-      [](void* context, uint64_t gpa, void* out, size_t len) {
-        const Translation t = static_cast<Partition*>(context)->npt.translate(gpa);
-        if (!t || ((t.phys + len - 1) & ~(kPage - 1)) != (t.phys & ~(kPage - 1))) return false;
-        memcpy(out, reinterpret_cast<const void*>(t.phys), len);
-        return true;
-      },
-      r.ticket.partition};
+  // Through the partitions' lock: another CPU may be unmapping the page at the same time.
+  const PhysicalReader reader{[](void* context, uint64_t gpa, void* out, size_t len) {
+                                const auto* run = static_cast<const Run*>(context);
+                                return partitions().read_child(run->ticket, gpa, out, len);
+                              },
+                              const_cast<Run*>(&r)};
   const uint64_t linear = s.cs.base + s.rip;
   const GuestState g = child_state(s);
   if (read_guest_virtual(g, linear, bytes, 15, reader)) return 15;

@@ -71,9 +71,10 @@ const char* init_hypercalls(const rootstock::MemoryRange* map, size_t map_count,
     return "the frame table does not fit its storage";
   }
   for (uint32_t i = 0; i < cpu_count(); ++i) {
-    uint64_t pa = 0;
-    if (frames.allocate_frame(pa) != FrameStatus::kOk) return "out of hv memory for hypercalls";
-    cpu(i)->hypercall_scratch = pa;
+    if (frames.allocate_frame(cpu(i)->hypercall_in) != FrameStatus::kOk ||
+        frames.allocate_frame(cpu(i)->hypercall_out) != FrameStatus::kOk) {
+      return "out of hv memory for hypercalls";
+    }
   }
   g_calls.arch = new (g_arch_storage) svm::SvmChildArch(child_maps);
   g_calls.partitions =
@@ -83,6 +84,10 @@ const char* init_hypercalls(const rootstock::MemoryRange* map, size_t map_count,
   log::info("hypercalls: ABI %u.%u, frame table of %lu frames (%lu KiB)", RS_ABI_VERSION_MAJOR,
             RS_ABI_VERSION_MINOR, entries, FrameTable::storage_bytes(entries) / 1024);
   return nullptr;
+}
+
+Partitions& partitions() {
+  return *g_calls.partitions;
 }
 
 VpArch& child_arch() {
@@ -105,7 +110,8 @@ void handle_hypercall(PerCpu& cpu, svm::SvmVcpu& v) {
     env.run_vp = run_child_vp;
     env.run_context = &cpu;
     env.hv_free_frames = g_calls.frames->free_frames();
-    env.scratch = reinterpret_cast<void*>(cpu.hypercall_scratch);
+    env.scratch_in = reinterpret_cast<void*>(cpu.hypercall_in);
+    env.scratch_out = reinterpret_cast<void*>(cpu.hypercall_out);
     hypercall::HypercallRegisters regs{r.rax, r.rbx, r.rcx, r.rdx, r.rsi};
     hypercall::dispatch(env, regs);
     r.rax = regs.rax;

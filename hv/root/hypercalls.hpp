@@ -12,6 +12,7 @@
 #include "arch/x86/svm/svm_vcpu.hpp"
 #include "cpu/per_cpu.hpp"
 #include "mm/frame_allocator.hpp"
+#include "partition/partitions.hpp"
 
 namespace hv::root {
 
@@ -26,6 +27,9 @@ const char* init_hypercalls(const rootstock::MemoryRange* map, size_t map_count,
 
 /// The ABI version CPUID 0x40000001 reports: RS_ABI_VERSION once init_hypercalls() succeeded.
 uint32_t hypercall_abi_version();
+
+/// The child partitions (for VP_RUN's reads of child memory).
+Partitions& partitions();
 
 /// The children's VpArch (for the MSRs a child reads and writes through it).
 VpArch& child_arch();

@@ -55,7 +55,8 @@ struct World {
   hv::FrameTable table;
   hv::svm::SvmChildArch arch{hv::svm::ChildMaps{kHvBase, kHvBase + 0x4000}};
   hv::Partitions* partitions;
-  std::vector<uint8_t> scratch = std::vector<uint8_t>(4096);
+  std::vector<uint8_t> scratch_in = std::vector<uint8_t>(4096);
+  std::vector<uint8_t> scratch_out = std::vector<uint8_t>(4096);
   hv::hypercall::HypercallEnv env;
   uint64_t next_frame = 1 << 20;  // root frames handed out by root_frame(), from 1 MiB up
 
@@ -68,7 +69,8 @@ struct World {
     env.partitions = partitions;
     env.table = &table;
     env.machine = &machine;
-    env.scratch = scratch.data();
+    env.scratch_in = scratch_in.data();
+    env.scratch_out = scratch_out.data();
   }
   ~World() { delete partitions; }
   World(const World&) = delete;

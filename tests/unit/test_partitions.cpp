@@ -327,3 +327,31 @@ TEST_CASE("partition calls: 1000 cycles of random calls leave nothing behind", "
   CHECK(w.machine.errors == 0);
   check_clean(w);
 }
+
+TEST_CASE("partition calls: outputs and fetches touch only frames of the right owner",
+          "[hv][partition]") {
+  World w;
+  const uint64_t id = create(w);
+  deposit(w, id, 5);  // four tables and a VMCB
+  auto in = map_input(w, id, 0x3000, 1);
+  REQUIRE(w.partitions->map(in, 0, 0, 1).status == RS_STATUS_SUCCESS);
+  const uint64_t out = w.root_frame();
+  const uint64_t value = 0x1234;
+  CHECK(w.partitions->write_root_page(out, 8, &value, 8));
+  CHECK(w.page<uint64_t>(out + 8) == 0x1234);
+  CHECK_FALSE(w.partitions->write_root_page(in.frames[0], 0, &value, 8));  // the child's now
+  CHECK_FALSE(w.partitions->write_root_page(World::kHvBase, 0, &value, 8));
+  CHECK_FALSE(w.partitions->write_root_page(out, 4090, &value, 8));  // past the page
+  // A VP's view of its child's memory: the mapped frame only, within one page.
+  const uint64_t run_page = w.root_frame();
+  REQUIRE(w.partitions->vp_create(id, 0, run_page).status == RS_STATUS_SUCCESS);
+  RunTicket t;
+  REQUIRE(w.partitions->begin_run(id, 0, 0, t).status == RS_STATUS_SUCCESS);
+  w.page<uint64_t>(in.frames[0] + 16) = 0xabcdef;
+  uint64_t got = 0;
+  CHECK(w.partitions->read_child(t, 0x3010, &got, 8));
+  CHECK(got == 0xabcdef);
+  CHECK_FALSE(w.partitions->read_child(t, 0x4000, &got, 8));  // not mapped
+  CHECK_FALSE(w.partitions->read_child(t, 0x3ffc, &got, 8));  // crosses the page
+  w.partitions->end_run(t, LastExit{});
+}

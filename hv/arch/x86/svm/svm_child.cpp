@@ -147,7 +147,9 @@ void SvmChildArch::reset(void* state, uint64_t npt_root, bool bootstrap) {
   Vmcb& v = vmcb(state);
   VmcbControl& c = v.control;
   using namespace intercept3;
-  c.intercept3 = kIntr | kNmi | kSmi | kInit | kCpuid | kHlt | kIoioProt | kMsrProt | kShutdown;
+  // INVD would drop dirty cache lines of memory that is not the child's: the child may not.
+  c.intercept3 =
+      kIntr | kNmi | kSmi | kInit | kCpuid | kInvd | kHlt | kIoioProt | kMsrProt | kShutdown;
   c.intercept4 = intercept4::kVmrun | intercept4::kVmmcall | intercept4::kVmload |
                  intercept4::kVmsave | intercept4::kStgi | intercept4::kClgi | intercept4::kSkinit |
                  intercept4::kXsetbv;

@@ -41,6 +41,7 @@ inline constexpr uint32_t kNmi = 1u << 1;
 inline constexpr uint32_t kSmi = 1u << 2;
 inline constexpr uint32_t kInit = 1u << 3;
 inline constexpr uint32_t kCpuid = 1u << 18;
+inline constexpr uint32_t kInvd = 1u << 22;
 inline constexpr uint32_t kHlt = 1u << 24;
 inline constexpr uint32_t kIoioProt = 1u << 27;
 inline constexpr uint32_t kMsrProt = 1u << 28;
