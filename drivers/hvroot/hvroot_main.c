@@ -17,10 +17,13 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
 #include <asm/cpufeature.h>
+#include <asm/msr.h>
 #include <asm/processor.h>
 
 #include "hvroot_drv.h"
@@ -32,6 +35,11 @@ bool hvroot_allow_raw_hypercalls;
 module_param_named(allow_raw_hypercalls, hvroot_allow_raw_hypercalls, bool, 0444);
 MODULE_PARM_DESC(allow_raw_hypercalls,
 		 "Allow HVROOT_RAW_HYPERCALL (self-tests only; also needs CAP_SYS_RAWIO)");
+
+static unsigned int hvroot_null_call_cycles;
+module_param_named(null_hypercall_cycles, hvroot_null_call_cycles, uint, 0444);
+MODULE_PARM_DESC(null_hypercall_cycles,
+		 "Median TSC cycles of one GET_VERSION round trip, measured at load (read-only)");
 
 /* HVROOT_GET_VERSION: what hv reported at load time. */
 static long hvroot_get_version(struct hvroot_version __user *uarg)
@@ -162,6 +170,38 @@ static int hvroot_discover(void)
 	return 0;
 }
 
+static int hvroot_cmp_u64(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The null hypercall's round trip (GET_VERSION: VMMCALL, hv's dispatch, back), in TSC cycles:
+ * the median of HVROOT_NULL_CALLS calls, each timed with serializing TSC reads.
+ */
+#define HVROOT_NULL_CALLS 1000
+static void __init hvroot_measure_null_call(void)
+{
+	struct hvroot_hc_regs out;
+	u64 *samples;
+	int i;
+
+	samples = kvmalloc_array(HVROOT_NULL_CALLS, sizeof(*samples), GFP_KERNEL);
+	if (!samples)
+		return;
+	for (i = 0; i < HVROOT_NULL_CALLS; i++) {
+		u64 start = rdtsc_ordered();
+
+		hvroot_hc_get_version(&out);
+		samples[i] = rdtsc_ordered() - start;
+	}
+	sort(samples, HVROOT_NULL_CALLS, sizeof(*samples), hvroot_cmp_u64, NULL);
+	hvroot_null_call_cycles = min_t(u64, samples[HVROOT_NULL_CALLS / 2], UINT_MAX);
+	kvfree(samples);
+}
+
 static int __init hvroot_init(void)
 {
 	int ret;
@@ -169,6 +209,7 @@ static int __init hvroot_init(void)
 	ret = hvroot_discover();
 	if (ret)
 		return ret;
+	hvroot_measure_null_call();
 	ret = misc_register(&hvroot_dev);
 	if (ret) {
 		pr_err("cannot register /dev/hvroot: %d\n", ret);
