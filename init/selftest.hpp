@@ -36,4 +36,14 @@ void selftest_init(PidOne& init, SelftestResult& result);
 /// unwritable, SVM stays hidden and hv's MSRs untouchable.
 void selftest_protection(PidOne& init, SelftestResult& result);
 
+/// The `partitions` self-test: four payload children at once on four threads (ids, MMIO,
+/// checksums of 64 MiB), 1000 create/destroy cycles and a killed VMM process, with the root's
+/// free memory and hv's frame counts back where they started (needs /dev/hvroot).
+void selftest_partitions(PidOne& init, SelftestResult& result);
+
+/// The `hypercall-abuse` self-test: every validation rule of docs/hypercalls.md and a seeded
+/// random stream of 100,000 raw hypercalls, then no invariant violations and the frame counts of
+/// the start (needs hvroot loaded with allow_raw_hypercalls=1).
+void selftest_hypercall_abuse(PidOne& init, SelftestResult& result);
+
 }  // namespace rootstock::init

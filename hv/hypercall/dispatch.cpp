@@ -142,7 +142,11 @@ void dispatch(HypercallEnv& env, HypercallRegisters& regs) {
   const Arguments args{regs.rbx, regs.rcx, regs.rdx, regs.rsi};
   const uint16_t checked = validate_call(regs.rax, args, root_page, env.table, control, form);
   if (checked != RS_STATUS_SUCCESS) {
-    regs.rax = result_word(checked, 0, control.rep_start);
+    // A refused rep call has done nothing from its start on (§3): reps done = rep start.
+    const CallForm* f = find_call(static_cast<uint16_t>(regs.rax & RS_HC_CONTROL_CODE_MASK));
+    const auto start = static_cast<uint16_t>((regs.rax & RS_HC_CONTROL_REP_START_MASK) >>
+                                             RS_HC_CONTROL_REP_START_SHIFT);
+    regs.rax = result_word(checked, 0, f != nullptr && f->max_reps != 0 ? start : 0);
     return;
   }
   HypercallRegisters out = regs;

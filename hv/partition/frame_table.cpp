@@ -53,7 +53,9 @@ FrameTableStatus FrameTable::init(uint16_t* storage, uint64_t storage_entries,
   }
   const uint64_t count = frames_spanned(map, map_count);
   if (count == 0) lo = 0;
-  if (count > storage_entries) return FrameTableStatus::kTooSmall;
+  if (count > storage_entries || hv_count > kMaxHvRanges) return FrameTableStatus::kTooSmall;
+  for (size_t i = 0; i < hv_count; ++i) hv_ranges_[i] = hv_ranges[i];
+  hv_count_ = hv_count;
   entries_ = storage;
   first_pfn_ = lo;
   count_ = count;
@@ -154,9 +156,21 @@ uint64_t FrameTable::count(FrameState state, uint16_t owner) const {
   return n;
 }
 
+bool FrameTable::in_hv_ranges(uint64_t pfn) const {
+  for (size_t i = 0; i < hv_count_; ++i) {
+    const uint64_t first = hv_ranges_[i].base >> kPageShift;
+    const uint64_t end = (hv_ranges_[i].end() + kPage - 1) >> kPageShift;
+    if (pfn >= first && pfn < end) return true;
+  }
+  return false;
+}
+
 uint64_t FrameTable::first_invalid_entry() const {
   for (uint64_t i = 0; i < count_; ++i) {
-    if (entries_[i] != kNotRamEntry && !valid_entry(entries_[i])) return first_pfn_ + i;
+    const uint16_t e = entries_[i];
+    if (e == kNotRamEntry) continue;
+    const bool hv = static_cast<FrameState>(e >> kStateShift) == FrameState::kHv;
+    if (!valid_entry(e) || hv != in_hv_ranges(first_pfn_ + i)) return first_pfn_ + i;
   }
   return ~uint64_t{0};
 }

@@ -65,7 +65,9 @@ class FrameTable {
   uint64_t count_states(uint64_t (&counts)[RS_FRAME_STATE_SLOTS]) const;
   /// Frames in `state` of `owner` (any owner when 0).
   uint64_t count(FrameState state, uint16_t owner = 0) const;
-  /// The first frame whose entry is not a valid (state, owner) pair, as a pfn; ~0 when none.
+  /// The first frame whose entry is not a valid (state, owner) pair, or that is hv's outside
+  /// hv's ranges or not hv's inside them (no call moves a frame to or from kHv), as a pfn; ~0
+  /// when none.
   uint64_t first_invalid_entry() const;
   uint64_t first_pfn() const { return first_pfn_; }
   uint64_t frame_count() const { return count_; }
@@ -83,6 +85,11 @@ class FrameTable {
   static bool valid_entry(uint16_t e);
   bool index_of(uint64_t pfn, uint64_t& index) const;
 
+  bool in_hv_ranges(uint64_t pfn) const;
+
+  static constexpr size_t kMaxHvRanges = 4;
+  rootstock::MemoryRange hv_ranges_[kMaxHvRanges] = {};
+  size_t hv_count_ = 0;
   uint16_t* entries_ = nullptr;
   uint64_t first_pfn_ = 0;
   uint64_t count_ = 0;

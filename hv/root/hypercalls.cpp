@@ -43,6 +43,14 @@ uint64_t round_up_block(uint64_t bytes) {
   return (bytes + kBlockSize - 1) & ~(kBlockSize - 1);
 }
 
+// What CHECK_INVARIANTS found goes to hv's log too (docs/hypercalls.md CHECK_INVARIANTS).
+void report_violations(const PerCpu& cpu) {
+  const auto& out = *reinterpret_cast<const rs_hc_invariants_output*>(cpu.hypercall_out);
+  if (out.violations == 0) return;
+  log::error("CHECK_INVARIANTS: %lu violations, the first of invariant %u at frame 0x%lx",
+             out.violations, out.first_violation, out.first_violation_frame);
+}
+
 }  // namespace
 
 uint64_t frame_table_reservation(const rootstock::MemoryRange* map, size_t map_count) {
@@ -114,6 +122,10 @@ void handle_hypercall(PerCpu& cpu, svm::SvmVcpu& v) {
     env.scratch_out = reinterpret_cast<void*>(cpu.hypercall_out);
     hypercall::HypercallRegisters regs{r.rax, r.rbx, r.rcx, r.rdx, r.rsi};
     hypercall::dispatch(env, regs);
+    if ((r.rax & RS_HC_CONTROL_CODE_MASK) == RS_HC_CHECK_INVARIANTS &&
+        RS_HC_RESULT_STATUS(regs.rax) == RS_STATUS_SUCCESS) {
+      report_violations(cpu);
+    }
     r.rax = regs.rax;
     r.rbx = regs.rbx;
     r.rcx = regs.rcx;

@@ -47,6 +47,10 @@ TEST_CASE("dispatch: version, and form errors before anything else", "[hv][hyper
         RS_STATUS_ACCESS_DENIED);
   CHECK(status(call(w, RS_HC_CONTROL(RS_HC_DEPOSIT_MEMORY, 0, 511, 0), page).rax) ==
         RS_STATUS_REP_COUNT_TOO_LARGE);
+  // A refused rep call reports reps done = its start.
+  const auto refused = call(w, RS_HC_CONTROL(RS_HC_DEPOSIT_MEMORY, 0, 9, 3), World::kHvBase);
+  CHECK(status(refused.rax) == RS_STATUS_ACCESS_DENIED);
+  CHECK(RS_HC_RESULT_REPS_DONE(refused.rax) == 3);
 }
 
 TEST_CASE("dispatch: a partition's life through registers and pages", "[hv][hypercall]") {

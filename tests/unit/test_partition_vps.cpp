@@ -189,3 +189,14 @@ TEST_CASE("VP calls: VP_RUN applies the root's completion once", "[hv][vp]") {
   CHECK(w.get(RS_REG_RFLAGS) == 0x202);
   CHECK(w.page().root_flags == 0);
 }
+
+TEST_CASE("VP calls: EFER.LMA follows LME, PG and PAE as the CPU would set it", "[hv][vp]") {
+  VpWorld w;
+  REQUIRE(w.set(RS_REG_EFER, 1ull << 8) == RS_STATUS_SUCCESS);  // LME
+  CHECK(w.get(RS_REG_EFER) == (1ull << 8));
+  REQUIRE(w.set(RS_REG_CR4, 1ull << 5) == RS_STATUS_SUCCESS);         // PAE
+  REQUIRE(w.set(RS_REG_CR0, (1ull << 31) | 1) == RS_STATUS_SUCCESS);  // PG, PE
+  CHECK(w.get(RS_REG_EFER) == ((1ull << 8) | (1ull << 10)));          // LMA now
+  REQUIRE(w.set(RS_REG_CR0, 1) == RS_STATUS_SUCCESS);                 // paging off: long mode off
+  CHECK(w.get(RS_REG_EFER) == (1ull << 8));
+}

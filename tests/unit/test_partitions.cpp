@@ -355,3 +355,16 @@ TEST_CASE("partition calls: outputs and fetches touch only frames of the right o
   CHECK_FALSE(w.partitions->read_child(t, 0x3ffc, &got, 8));  // crosses the page
   w.partitions->end_run(t, LastExit{});
 }
+
+TEST_CASE("partition calls: a partition with no deposits has no tables to walk",
+          "[hv][partition]") {
+  World w;
+  const uint64_t id = create(w);
+  CHECK(w.partitions->unmap(id, 0, 0, 0, 1).status == RS_STATUS_GPA_NOT_MAPPED);
+  auto in = map_input(w, id, 0, 1);
+  CHECK(w.partitions->map(in, 0, 0, 1).status == RS_STATUS_INSUFFICIENT_MEMORY);
+  rs_hc_invariants_output inv{};
+  w.partitions->check_invariants(inv);
+  CHECK(inv.violations == 0);
+  CHECK(w.partitions->destroy(id).status == RS_STATUS_SUCCESS);
+}

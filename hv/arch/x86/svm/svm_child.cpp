@@ -300,6 +300,14 @@ void SvmChildArch::set_register(void* state, GuestRegisters& gprs, uint32_t name
   } else if (name == RS_REG_TSC) {
     vm.control.tsc_offset = v - read_tsc();
   }
+  if (name == RS_REG_EFER || name == RS_REG_CR0 || name == RS_REG_CR4) {
+    // LMA is what the CPU would have derived had the child set these itself: long mode is
+    // active when LME, PG and PAE are all set (APM vol. 2, 14.6.1). VMRUN loads EFER as it is.
+    constexpr uint64_t kCr4Pae = 1ull << 5;
+    const bool active =
+        (s.efer & x86::efer::kLme) != 0 && (s.cr0 & kCr0Pg) != 0 && (s.cr4 & kCr4Pae) != 0;
+    s.efer = active ? s.efer | kEferLma : s.efer & ~kEferLma;
+  }
   // A changed state: the CPU must not use cached VMCB fields (APM 15.15.3).
   vm.control.clean_bits = 0;
 }

@@ -1,0 +1,67 @@
+#include "vmm/payloads/payload_device.hpp"
+
+#include "vmm/payloads/test_device.h"
+
+namespace rootstock::vmm::payloads {
+
+void PayloadDevice::put_char(char c) {
+  if (c == '\n') {
+    if (lines_.size() < kMaxLines) lines_.push_back(partial_);
+    partial_.clear();
+    return;
+  }
+  if (partial_.size() < kMaxLineLength) partial_ += (c >= 0x20 && c < 0x7f) ? c : '?';
+}
+
+Next PayloadDevice::out(uint16_t port, uint8_t size, uint32_t value) {
+  switch (port) {
+    case PAYLOAD_PORT_CONSOLE:
+      put_char(static_cast<char>(value & 0xff));
+      break;
+    case PAYLOAD_PORT_SUM:
+      has_checksum_ = size == 4;
+      checksum_ = value;
+      break;
+    case PAYLOAD_PORT_MMIO_SEEN:
+      has_mmio_seen_ = size == 4;
+      mmio_seen_ = value;
+      break;
+    default:
+      ++stray_;
+      break;
+  }
+  return Next::kContinue;
+}
+
+uint32_t PayloadDevice::in(uint16_t port, uint8_t size) {
+  if (size == 4) {
+    switch (port) {
+      case PAYLOAD_PORT_ID:
+        return parameters_.id;
+      case PAYLOAD_PORT_SUM_BASE:
+        return parameters_.sum_gpa;
+      case PAYLOAD_PORT_SUM_SIZE:
+        return parameters_.sum_size;
+      default:
+        break;
+    }
+  }
+  ++stray_;
+  return 0xffffffff;  // an empty bus
+}
+
+uint64_t PayloadDevice::read(uint64_t gpa, uint8_t size) {
+  const uint64_t value =
+      gpa == PAYLOAD_MMIO_GPA && size == 4 ? PAYLOAD_MMIO_READ_VALUE : ~uint64_t{0};
+  if (gpa < PAYLOAD_MMIO_GPA || gpa - PAYLOAD_MMIO_GPA >= PAYLOAD_MMIO_SIZE) ++stray_;
+  if (reads_.size() < kMaxAccesses) reads_.push_back({gpa, size, value});
+  return value;
+}
+
+Next PayloadDevice::write(uint64_t gpa, uint8_t size, uint64_t value) {
+  if (gpa < PAYLOAD_MMIO_GPA || gpa - PAYLOAD_MMIO_GPA >= PAYLOAD_MMIO_SIZE) ++stray_;
+  if (writes_.size() < kMaxAccesses) writes_.push_back({gpa, size, value});
+  return Next::kContinue;
+}
+
+}  // namespace rootstock::vmm::payloads

@@ -1,0 +1,71 @@
+// The VMM's side of test_device.h: the ports and the MMIO window a payload talks to, recording
+// everything the payload did so that a self-test or unit test can check it afterwards. A hostile
+// or broken payload can only fill bounded logs.
+#pragma once
+
+#include <stdint.h>
+
+#include <string>
+#include <vector>
+
+#include "vmm/devices.hpp"
+
+namespace rootstock::vmm::payloads {
+
+/// One access to the MMIO window.
+struct MmioAccess {
+  uint64_t gpa = 0;
+  uint8_t size = 0;
+  uint64_t value = 0;  ///< stores: the value written; loads: the value answered
+};
+
+/// What the VMM tells the payload (the IN ports).
+struct PayloadParameters {
+  uint32_t id = 0;
+  uint32_t sum_gpa = 0;
+  uint32_t sum_size = 0;
+};
+
+/// The test device.
+class PayloadDevice final : public PortIoHandler, public MmioHandler {
+ public:
+  static constexpr size_t kMaxLines = 64;
+  static constexpr size_t kMaxLineLength = 160;
+  static constexpr size_t kMaxAccesses = 64;
+
+  explicit PayloadDevice(const PayloadParameters& parameters) : parameters_(parameters) {}
+
+  Next out(uint16_t port, uint8_t size, uint32_t value) override;
+  uint32_t in(uint16_t port, uint8_t size) override;
+  uint64_t read(uint64_t gpa, uint8_t size) override;
+  Next write(uint64_t gpa, uint8_t size, uint64_t value) override;
+
+  /// Whole console lines, without '\n' (at most kMaxLines, each cut to kMaxLineLength).
+  [[nodiscard]] const std::vector<std::string>& lines() const { return lines_; }
+  /// The checksum the payload sent, if it sent one.
+  [[nodiscard]] bool has_checksum() const { return has_checksum_; }
+  [[nodiscard]] uint32_t checksum() const { return checksum_; }
+  /// The value the payload said it read from the MMIO window, if it said.
+  [[nodiscard]] bool has_mmio_seen() const { return has_mmio_seen_; }
+  [[nodiscard]] uint32_t mmio_seen() const { return mmio_seen_; }
+  [[nodiscard]] const std::vector<MmioAccess>& mmio_reads() const { return reads_; }
+  [[nodiscard]] const std::vector<MmioAccess>& mmio_writes() const { return writes_; }
+  /// Accesses to ports or addresses the device does not have.
+  [[nodiscard]] uint64_t stray_accesses() const { return stray_; }
+
+ private:
+  void put_char(char c);
+
+  PayloadParameters parameters_;
+  std::vector<std::string> lines_;
+  std::string partial_;
+  bool has_checksum_ = false;
+  uint32_t checksum_ = 0;
+  bool has_mmio_seen_ = false;
+  uint32_t mmio_seen_ = 0;
+  std::vector<MmioAccess> reads_;
+  std::vector<MmioAccess> writes_;
+  uint64_t stray_ = 0;
+};
+
+}  // namespace rootstock::vmm::payloads

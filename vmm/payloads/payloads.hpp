@@ -1,0 +1,23 @@
+// The self-test payloads (real16.S, long64.S), assembled into flat binaries by the build and
+// embedded in the rootstock binary (embed.S). Their contract with the VMM is test_device.h.
+#pragma once
+
+#include <stdint.h>
+
+#include <span>
+
+namespace rootstock::vmm::payloads {
+
+/// The payloads there are.
+enum class PayloadKind : uint8_t {
+  kReal16,  ///< a 64 KiB ROM at PAYLOAD_ROM_GPA, run from the RESET state
+  kLong64,  ///< code at PAYLOAD_LONG64_GPA, entered in 64-bit mode the VMM set up
+};
+
+/// The payload's bytes, as loaded into guest memory.
+[[nodiscard]] std::span<const uint8_t> image(PayloadKind kind);
+
+/// "real16" or "long64".
+[[nodiscard]] const char* name(PayloadKind kind);
+
+}  // namespace rootstock::vmm::payloads
