@@ -5,6 +5,11 @@
 namespace rootstock::vmm::payloads {
 
 void PayloadDevice::put_char(char c) {
+  const uint64_t now = __builtin_ia32_rdtsc();
+  if (last_char_tsc_ != 0 && intervals_.size() < kMaxIntervals) {
+    intervals_.push_back(now - last_char_tsc_);
+  }
+  last_char_tsc_ = c == '\n' ? 0 : now;
   if (c == '\n') {
     if (lines_.size() < kMaxLines) lines_.push_back(partial_);
     partial_.clear();

@@ -32,6 +32,7 @@ class PayloadDevice final : public PortIoHandler, public MmioHandler {
   static constexpr size_t kMaxLines = 64;
   static constexpr size_t kMaxLineLength = 160;
   static constexpr size_t kMaxAccesses = 64;
+  static constexpr size_t kMaxIntervals = 1024;
 
   explicit PayloadDevice(const PayloadParameters& parameters) : parameters_(parameters) {}
 
@@ -50,6 +51,10 @@ class PayloadDevice final : public PortIoHandler, public MmioHandler {
   [[nodiscard]] uint32_t mmio_seen() const { return mmio_seen_; }
   [[nodiscard]] const std::vector<MmioAccess>& mmio_reads() const { return reads_; }
   [[nodiscard]] const std::vector<MmioAccess>& mmio_writes() const { return writes_; }
+  /// TSC cycles between consecutive console characters of one line, in order: each is one
+  /// I/O exit's round trip to this VMM and back into the child (the payload's print loop runs
+  /// a handful of instructions between two OUTs). At most kMaxIntervals.
+  [[nodiscard]] const std::vector<uint64_t>& console_intervals() const { return intervals_; }
   /// Accesses to ports or addresses the device does not have.
   [[nodiscard]] uint64_t stray_accesses() const { return stray_; }
 
@@ -58,6 +63,8 @@ class PayloadDevice final : public PortIoHandler, public MmioHandler {
 
   PayloadParameters parameters_;
   std::vector<std::string> lines_;
+  std::vector<uint64_t> intervals_;
+  uint64_t last_char_tsc_ = 0;  ///< 0: no character of the current line yet
   std::string partial_;
   bool has_checksum_ = false;
   uint32_t checksum_ = 0;
