@@ -358,7 +358,8 @@ extern "C" [[noreturn]] void hv_main(uint32_t protocol, uint32_t boot_info) {
                      .field("cpus", uint64_t{ready})
                      .field("arch", "svm")
                      .field("apic", x2apic ? "x2apic" : "xapic")
-                     .field("reserved_mib", g_frames.reservation().length / kMiB));
+                     .field("reserved_mib", g_frames.reservation().length / kMiB)
+                     .field("pool_mib", g_options.reserve_bytes / kMiB));
   if (ready != n) log::error("%u of %u CPUs listed by ACPI are ready", ready, n);
 
   if (g_options.selftest_exception) {
