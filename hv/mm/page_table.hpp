@@ -123,10 +123,20 @@ class PageTable {
     const Op op{small_leaves ? bytes(PageSize::k4KiB) : 0, PageFlags::kNone};
     return count_map(root_, Kind::kReal, kPml4Level, addr, addr + (size - 1), op);
   }
-  /// Calls f(addr, phys, size) for every leaf, in address order.
+  /// Calls f(addr, phys, size) for every leaf, in address order, while f returns true (an f
+  /// returning void visits every leaf).
   template <typename F>
   void for_each_leaf(F&& f) const {
-    if (initialized_) visit_leaves(root_, kPml4Level, 0, f);
+    if (!initialized_) return;
+    auto visit = [&](uint64_t addr, uint64_t phys, uint64_t size) {
+      if constexpr (SameAs<decltype(f(addr, phys, size)), void>) {
+        f(addr, phys, size);
+        return true;
+      } else {
+        return static_cast<bool>(f(addr, phys, size));
+      }
+    };
+    (void)visit_leaves(root_, kPml4Level, 0, visit);
   }
   /// Walks the tables for `addr` as the processor would (APM vol. 2, 5.3.3).
   Translation translate(uint64_t addr) const {
@@ -345,8 +355,9 @@ class PageTable {
     return true;
   }
 
+  // False once f asked to stop.
   template <typename F>
-  void visit_leaves(uint64_t table, unsigned level, uint64_t base, F& f) const {
+  bool visit_leaves(uint64_t table, unsigned level, uint64_t base, F& f) const {
     const uint64_t span = level_span(level);
     for (size_t j = 0; j < kEntriesPerTable; ++j) {
       const PageTableEntry e = read(table, j);
@@ -354,11 +365,12 @@ class PageTable {
       const uint64_t addr = base + j * span;
       if (is_leaf(e, level)) {
         const PageSize size = static_cast<PageSize>(span);
-        f(addr, e.leaf_address(size), span);
-      } else {
-        visit_leaves(e.table_address(), level - 1, addr, f);
+        if (!f(addr, e.leaf_address(size), span)) return false;
+      } else if (!visit_leaves(e.table_address(), level - 1, addr, f)) {
+        return false;
       }
     }
+    return true;
   }
   /// Frees `table` (at `level`) and every table below it.
   void free_tree(uint64_t table, unsigned level) {

@@ -32,6 +32,7 @@ struct LastExit {
 /// One virtual processor of a child.
 struct ChildVp {
   bool exists = false;
+  uint64_t uid = 0;       ///< unique for the boot: a CPU that ran another VP last flushes
   bool running = false;   ///< in VP_RUN on some CPU
   bool shutdown = false;  ///< reported RS_EXIT_SHUTDOWN: never entered again
   uint64_t state_pa = 0;  ///< VMCB (deposited, in use)

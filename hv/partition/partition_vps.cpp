@@ -72,6 +72,7 @@ CallResult Partitions::vp_create(uint64_t id, uint64_t vp_index, uint64_t run_pa
   (void)p->deposits.allocate_zeroed(state_pa);
   vp = ChildVp{};
   vp.exists = true;
+  vp.uid = next_vp_uid_++;
   vp.state_pa = state_pa;
   vp.run_page_pa = run_page;
   arch_.reset(machine_.frame(state_pa), p->npt.root(), vp_index == 0);

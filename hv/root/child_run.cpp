@@ -200,11 +200,12 @@ uint16_t run_child_vp(void* context, const RunTicket& ticket, LastExit& exit) {
   exit = LastExit{};
   for (;;) {
     if (r.cpu.nmi_for_root != 0) break;  // the root's NMI: let it in first
-    // Every child shares one ASID: entering another VP than the last one here, or after a
-    // flush request, starts from an empty TLB.
-    if (take_flush(r.cpu) || r.cpu.last_child_state != ticket.vp->state_pa) {
+    // Every child shares one ASID: entering another VP than the last one here (VPs are told
+    // apart by a uid never reused, not by their VMCB, whose frame a later VP may get), or
+    // after a flush request, starts from an empty TLB.
+    if (take_flush(r.cpu) || r.cpu.last_child_vp != ticket.vp->uid) {
       c.tlb_control = static_cast<uint8_t>(svm::TlbControl::kFlushAll);
-      r.cpu.last_child_state = ticket.vp->state_pa;
+      r.cpu.last_child_vp = ticket.vp->uid;
     }
     hv_svm_vmrun(ticket.vp->state_pa, &ticket.vp->regs, r.cpu.host_vmcb_pa);
     c.tlb_control = static_cast<uint8_t>(svm::TlbControl::kNothing);

@@ -368,3 +368,34 @@ TEST_CASE("partition calls: a partition with no deposits has no tables to walk",
   CHECK(inv.violations == 0);
   CHECK(w.partitions->destroy(id).status == RS_STATUS_SUCCESS);
 }
+
+TEST_CASE("partition calls: destroying a large child takes several calls", "[hv][partition]") {
+  World w;
+  const Snapshot empty(w);
+  const uint64_t id = create(w);
+  deposit(w, id, 8);
+  // 20 large pages (10240 frames) from 8 MiB up: more than one destroy call unmaps.
+  rs_hc_map_gpa_input in{};
+  in.partition_id = id;
+  in.flags = RS_ACCESS_READ | RS_ACCESS_WRITE | RS_MAP_LARGE;
+  for (unsigned i = 0; i < 20; ++i) in.frames[i] = (8ull << 20) + i * (2ull << 20);
+  REQUIRE(w.partitions->map(in, 0, 0, 20).status == RS_STATUS_SUCCESS);
+  CHECK(w.partitions->destroy(id).status == RS_STATUS_PARTIAL);
+  PartitionInfo info;
+  REQUIRE(w.partitions->query(id, info).status == RS_STATUS_SUCCESS);  // still there, shrinking
+  CHECK(info.mapped_pages > 0);
+  CHECK(info.mapped_pages < 20 * 512);
+  // Being destroyed: every other call on it is BUSY.
+  CHECK(w.partitions->vp_create(id, 0, w.root_frame()).status == RS_STATUS_BUSY);
+  CHECK(w.partitions->unmap(id, 0, RS_MAP_LARGE, 0, 1).status == RS_STATUS_BUSY);
+  int calls = 1;  // the PARTIAL above
+  CallResult r;
+  do {
+    r = w.partitions->destroy(id);
+    ++calls;
+  } while (r.status == RS_STATUS_PARTIAL && calls < 100);
+  CHECK(r.status == RS_STATUS_SUCCESS);
+  CHECK(calls == 2);  // 10240 pages at 8192 per call
+  CHECK(Snapshot(w) == empty);
+  check_clean(w);
+}
