@@ -44,10 +44,13 @@ uint16_t check_event(uint64_t event) {
 
 }  // namespace
 
-uint16_t Partitions::idle_vp(Partition& p, uint64_t vp_index, ChildVp*& vp) {
-  if (vp_index >= kMaxVps || !p.vps[vp_index].exists) return RS_STATUS_INVALID_VP_INDEX;
-  vp = &p.vps[vp_index];
+uint16_t Partitions::idle_vp(uint64_t id, uint64_t vp_index, ChildVp*& vp, Partition** owner) {
+  Partition* p = nullptr;
+  if (const uint16_t s = changeable(id, p); s != RS_STATUS_SUCCESS) return s;
+  if (vp_index >= kMaxVps || !p->vps[vp_index].exists) return RS_STATUS_INVALID_VP_INDEX;
+  vp = &p->vps[vp_index];
   if (vp->running) return RS_STATUS_BUSY;
+  if (owner != nullptr) *owner = p;
   return RS_STATUS_SUCCESS;
 }
 
@@ -87,9 +90,8 @@ CallResult Partitions::vp_create(uint64_t id, uint64_t vp_index, uint64_t run_pa
 CallResult Partitions::vp_destroy(uint64_t id, uint64_t vp_index) {
   SpinlockGuard guard(lock_);
   Partition* p = nullptr;
-  if (const uint16_t s = changeable(id, p); s != RS_STATUS_SUCCESS) return {s};
   ChildVp* vp = nullptr;
-  if (const uint16_t s = idle_vp(*p, vp_index, vp); s != RS_STATUS_SUCCESS) return {s};
+  if (const uint16_t s = idle_vp(id, vp_index, vp, &p); s != RS_STATUS_SUCCESS) return {s};
   release_vp(*p, *vp);
   return {};
 }
@@ -98,10 +100,10 @@ CallResult Partitions::get_registers(const rs_hc_get_registers_input& in, uint16
                                      uint16_t count, rs_hc_get_registers_output& out) {
   if (in.reserved0 != 0) return {RS_STATUS_RESERVED_NONZERO};
   SpinlockGuard guard(lock_);
-  Partition* p = nullptr;
-  if (const uint16_t s = changeable(in.partition_id, p); s != RS_STATUS_SUCCESS) return {s};
   ChildVp* vp = nullptr;
-  if (const uint16_t s = idle_vp(*p, in.vp_index, vp); s != RS_STATUS_SUCCESS) return {s};
+  if (const uint16_t s = idle_vp(in.partition_id, in.vp_index, vp); s != RS_STATUS_SUCCESS) {
+    return {s};
+  }
   const void* state = machine_.frame(vp->state_pa);
   // Into a local copy first: the output page is written only when every element succeeded.
   static rs_hc_register_value values[RS_HC_REGISTERS_MAX_REPS];  // under lock_
@@ -117,10 +119,10 @@ CallResult Partitions::set_registers(const rs_hc_set_registers_input& in, uint16
                                      uint16_t count) {
   if (in.reserved0 != 0) return {RS_STATUS_RESERVED_NONZERO};
   SpinlockGuard guard(lock_);
-  Partition* p = nullptr;
-  if (const uint16_t s = changeable(in.partition_id, p); s != RS_STATUS_SUCCESS) return {s};
   ChildVp* vp = nullptr;
-  if (const uint16_t s = idle_vp(*p, in.vp_index, vp); s != RS_STATUS_SUCCESS) return {s};
+  if (const uint16_t s = idle_vp(in.partition_id, in.vp_index, vp); s != RS_STATUS_SUCCESS) {
+    return {s};
+  }
   for (uint16_t i = start; i < count; ++i) {
     const rs_hc_register_assoc& e = in.elements[i];
     if (e.reserved0 != 0) return element_error(RS_STATUS_RESERVED_NONZERO, i);
@@ -215,9 +217,8 @@ CallResult Partitions::begin_run(uint64_t id, uint64_t vp_index, uint64_t flags,
   if (flags != 0) return {RS_STATUS_RESERVED_NONZERO};
   SpinlockGuard guard(lock_);
   Partition* p = nullptr;
-  if (const uint16_t s = changeable(id, p); s != RS_STATUS_SUCCESS) return {s};
   ChildVp* vp = nullptr;
-  if (const uint16_t s = idle_vp(*p, vp_index, vp); s != RS_STATUS_SUCCESS) return {s};
+  if (const uint16_t s = idle_vp(id, vp_index, vp, &p); s != RS_STATUS_SUCCESS) return {s};
   auto* page = static_cast<rs_run_page*>(machine_.frame(vp->run_page_pa));
   if (const uint16_t s = apply_completion(*vp, *page); s != RS_STATUS_SUCCESS) return {s};
   vp->running = true;

@@ -94,8 +94,9 @@ class Partitions {
   Partition* slot(uint16_t index) { return reinterpret_cast<Partition*>(storage_[index]); }
   /// The partition for a call that changes it: INVALID_PARTITION_ID or BUSY (being destroyed).
   uint16_t changeable(uint64_t id, Partition*& p);
-  /// The VP for a call on a created, not running VP.
-  uint16_t idle_vp(Partition& p, uint64_t vp_index, ChildVp*& vp);
+  /// The VP for a call on a created, not running VP of a changeable partition (`owner`: its
+  /// partition), with the statuses in the documented order.
+  uint16_t idle_vp(uint64_t id, uint64_t vp_index, ChildVp*& vp, Partition** owner = nullptr);
   void release_vp(Partition& p, ChildVp& vp);
   void give_back_deposits(Partition& p);
   uint16_t apply_completion(ChildVp& vp, rs_run_page& page);
