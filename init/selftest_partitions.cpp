@@ -30,8 +30,11 @@
 #include "pid_one.hpp"
 #include "selftest.hpp"
 #include "vmm/exit_report.hpp"
+#include "vmm/guest_memory.hpp"
 #include "vmm/hvroot_backend.hpp"
 #include "vmm/kick.hpp"
+#include "vmm/partition.hpp"
+#include "vmm/payloads/payload_device.hpp"
 #include "vmm/payloads/payload_vm.hpp"
 #include "vmm/payloads/test_device.h"
 
@@ -192,6 +195,65 @@ bool check_children(vmm::Backend& backend, SelftestResult& r) {
   return true;
 }
 
+// A child that never exits (`jmp $` at the reset vector) must not keep the root from its own
+// interrupts: physical interrupts leave the child at once (docs/hypercalls.md VP_RUN), so the
+// VMM thread running it can be stopped by a signal, and the root's timers go on meanwhile.
+void check_spinning_child(vmm::Backend& backend, SelftestResult& r) {
+  constexpr uint64_t kRomSize = 0x10000;
+  // On the heap: if the thread never comes back, it keeps all of this, leaked on purpose.
+  struct Spinner {
+    std::optional<vmm::GuestMemory> rom;
+    std::optional<vmm::Partition> partition;
+    std::optional<vmm::Vp> vp;
+    vmm::payloads::PayloadDevice device{{}};
+    std::atomic<bool> done{false};
+    std::optional<vmm::Result<vmm::VpExit>> outcome;
+  };
+  auto s = std::make_unique<Spinner>();
+  auto rom = vmm::GuestMemory::allocate(PAYLOAD_ROM_GPA, kRomSize);
+  if (!rom) return r.check(false, "spinning child: " + vmm::describe(rom.error()));
+  s->rom.emplace(std::move(*rom));
+  const uint8_t jump_to_self[] = {0xeb, 0xfe};  // jmp $ (short jump, displacement -2)
+  if (auto w = s->rom->write(PAYLOAD_ROM_GPA + 0xfff0, jump_to_self); !w) {
+    return r.check(false, "spinning child: " + vmm::describe(w.error()));
+  }
+  auto partition = vmm::Partition::create(backend);
+  if (!partition) return r.check(false, "spinning child: " + vmm::describe(partition.error()));
+  s->partition.emplace(std::move(*partition));
+  if (auto m = s->partition->map(*s->rom, RS_ACCESS_READ | RS_ACCESS_EXECUTE); !m) {
+    return r.check(false, "spinning child: " + vmm::describe(m.error()));
+  }
+  auto vp = s->partition->create_vp(0);
+  if (!vp) return r.check(false, "spinning child: " + vmm::describe(vp.error()));
+  s->vp.emplace(std::move(*vp));
+  Spinner* sp = s.get();
+  std::thread runner([sp] {
+    sp->outcome.emplace(sp->vp->run(sp->device, sp->device));
+    sp->done.store(true);
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const bool spun = !s->done.load();
+  const auto asked = Clock::now();
+  s->vp->request_stop();
+  while (!s->done.load() && Clock::now() - asked < std::chrono::seconds(10)) {
+    vmm::kick(runner.native_handle());
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - asked).count();
+  if (!s->done.load()) {
+    runner.detach();  // stuck in VP_RUN for good: nothing after this can be trusted
+    (void)s.release();
+    return r.check(false, "a child spinning without exits could not be stopped in 10 s");
+  }
+  runner.join();
+  r.check(spun, "the spinning child returned before it was stopped");
+  r.check(s->outcome && *s->outcome && (**s->outcome).kind == vmm::VpExit::Kind::kStopped,
+          "the spinning child did not end as stopped");
+  say("partitions: a child spinning without exits was stopped " + std::to_string(ms) +
+      " ms after the VMM asked");
+}
+
 uint64_t median(std::vector<uint64_t> v) {
   if (v.empty()) return 0;
   std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
@@ -328,6 +390,7 @@ void selftest_partitions(PidOne& init, SelftestResult& r) {
   say("partitions: at start " + frame_counts_text(*start));
 
   if (!check_children(**backend, r)) return;
+  check_spinning_child(**backend, r);
   measure_round_trips(**backend, r);
   check_partition_cycles(**backend, r);
   check_killed_vmm(init, **backend, r);

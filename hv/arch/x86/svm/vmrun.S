@@ -6,7 +6,7 @@
  * hidden parts and the SYSCALL/SYSENTER MSRs are swapped here with VMSAVE/VMLOAD through a
  * per-CPU host VMCB, so hv keeps its GS base (per-CPU data) and TSS (IST stacks). GIF stays
  * clear from before VMRUN until the host state is back, so no interrupt or NMI can find a
- * half-restored host.
+ * half-restored host; IF is set only inside that window.
  */
 #include "vcpu/guest_registers_layout.h"
 
@@ -25,6 +25,11 @@ hv_svm_vmrun:
     pushq %rdi              /*  0(%rsp): guest VMCB */
 
     clgi
+    /* Host IF set while the guest runs: a child's VMCB sets V_INTR_MASKING, and then the host's
+     * IF decides whether physical interrupts reach the CPU (and exit) at all (APM vol. 2,
+     * 15.21.1); with IF clear a child that never exits would hold the root's interrupts for
+     * ever. GIF is clear, so nothing is taken here in hv; the root's VMCB does not mask. */
+    sti
     movq %rdx, %rax
     vmsave %rax
     movq (%rsp), %rax
@@ -70,6 +75,8 @@ hv_svm_vmrun:
     vmsave %rax
     movq 16(%rsp), %rax
     vmload %rax
+    /* #VMEXIT restored the host RFLAGS with IF set: hv runs with interrupts off. */
+    cli
     stgi
 
     addq $24, %rsp
