@@ -17,9 +17,13 @@ namespace rootstock::init {
 /// The value in KiB of `key` ("MemFree") in /proc/meminfo-formatted `text`.
 [[nodiscard]] std::optional<uint64_t> meminfo_kib(std::string_view text, std::string_view key);
 
-/// MemFree of the running kernel in KiB, after dropping clean caches so that the figure moves
-/// only with allocations (0 if /proc/meminfo cannot be read).
+/// Free memory of the running kernel in KiB: MemFree plus the free pages on per-CPU lists,
+/// after dropping clean caches so that the figure moves only with allocations (0 if
+/// /proc/meminfo cannot be read).
 [[nodiscard]] uint64_t free_kib();
+
+/// KiB of free pages waiting on the kernel's per-CPU lists (part of free_kib()).
+[[nodiscard]] uint64_t per_cpu_list_kib();
 
 /// Pages pinned for long-term use (FOLL_PIN) and not yet released, from /proc/vmstat
 /// (nr_foll_pin_acquired − nr_foll_pin_released): exact where MemFree is noisy. The hvroot
