@@ -24,9 +24,8 @@ void SelftestResult::finish() const {
 
 bool run_selftest(const std::string& name, PidOne& init) {
   static const std::map<std::string, void (*)(PidOne&, SelftestResult&)> kTests = {
-      {"hypercall-abuse", selftest_hypercall_abuse},
-      {"init", selftest_init},
-      {"partitions", selftest_partitions},
+      {"hypercall-abuse", selftest_hypercall_abuse}, {"init", selftest_init},
+      {"linux-children", selftest_linux_children},   {"partitions", selftest_partitions},
       {"protection", selftest_protection},
   };
   const auto it = kTests.find(name);

@@ -46,4 +46,8 @@ void selftest_partitions(PidOne& init, SelftestResult& result);
 /// the start (needs hvroot loaded with allow_raw_hypercalls=1).
 void selftest_hypercall_abuse(PidOne& init, SelftestResult& result);
 
+/// The `linux-children` self-test: the default child kernel booted in a child VM as far as it
+/// goes without a child interrupt controller: its banner through the child's UART (issue 7).
+void selftest_linux_children(PidOne& init, SelftestResult& result);
+
 }  // namespace rootstock::init

@@ -1,0 +1,60 @@
+#include "vmm/linux_vm.hpp"
+
+#include "vmm/acpi/acpi_builder.hpp"
+#include "vmm/loader/linux_loader.hpp"
+
+namespace rootstock::vmm {
+namespace {
+
+constexpr uint16_t kCom1 = 0x3f8;
+constexpr uint32_t kRwx = RS_ACCESS_READ | RS_ACCESS_WRITE | RS_ACCESS_EXECUTE;
+
+}  // namespace
+
+LinuxVm::LinuxVm(LinuxVmConfig config, GuestMemory ram)
+    : config_(std::move(config)),
+      ram_(std::move(ram)),
+      uart_(
+          kCom1,
+          [this](uint8_t b) {
+            if (config_.console) config_.console(b);
+          },
+          [](bool) {}) {}  // the UART's interrupt line goes nowhere until the IOAPIC exists
+
+Result<std::unique_ptr<LinuxVm>> LinuxVm::create(Backend& backend, LinuxVmConfig config) {
+  if (config.ram_mib < 16 || config.ram_mib > 1024) {
+    return fail("linux vm: " + std::to_string(config.ram_mib) + " MiB of RAM; 16 to 1024 work");
+  }
+  auto ram = GuestMemory::allocate(0, config.ram_mib << 20);
+  if (!ram) return std::unexpected(ram.error());
+  std::unique_ptr<LinuxVm> vm(new LinuxVm(std::move(config), std::move(*ram)));
+  if (auto r = vm->build(backend); !r) return std::unexpected(r.error());
+  return vm;
+}
+
+Result<void> LinuxVm::build(Backend& backend) {
+  acpi::AcpiConfig acpi_config;
+  acpi_config.vcpu_count = 1;
+  auto area = ram_.bytes(acpi_config.area_gpa, acpi_config.area_size);
+  if (!area) return std::unexpected(area.error());
+  auto tables = acpi::build_acpi_tables(acpi_config, *area);
+  if (!tables) return fail(std::string("linux vm: ACPI tables: ") + acpi::describe(tables.error()));
+  auto loaded = loader::load_linux(
+      ram_, {config_.kernel, config_.initramfs, config_.cmdline, tables->rsdp.gpa});
+  if (!loaded) return std::unexpected(loaded.error());
+  if (auto r = bus_.add(kCom1, devices::Uart16550::kPortCount, uart_); !r) return r;
+  auto partition = Partition::create(backend);
+  if (!partition) return std::unexpected(partition.error());
+  partition_.emplace(std::move(*partition));
+  if (auto r = partition_->map(ram_, kRwx); !r) return r;
+  auto vp = partition_->create_vp(0);
+  if (!vp) return std::unexpected(vp.error());
+  vp_.emplace(std::move(*vp));
+  return vp_->set_registers(loaded->registers);
+}
+
+Result<VpExit> LinuxVm::run() {
+  return vp_->run(bus_, mmio_);
+}
+
+}  // namespace rootstock::vmm
