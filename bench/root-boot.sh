@@ -23,7 +23,8 @@ one_boot() {
     sed -n "s/.*\[ *\([0-9.]*\) s\] milestone 'root-init'.*/\1/p"
 }
 
-median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
 
 plain=() hv=()
 for ((i = 1; i <= runs; i++)); do
@@ -39,6 +40,6 @@ mh=$(printf '%s\n' "${hv[@]}" | median)
 echo "QEMU start -> root-init, -smp 2 -m 1G, $runs runs each, alternating:"
 echo "  plain Linux (QEMU -kernel):  median ${mp} s"
 echo "  under hv (rootstock.elf):    median ${mh} s"
-awk -v a="$mh" -v b="$mp" 'BEGIN {printf "  ratio hv / plain:            %.2f\n", a / b}'
+ratio "$mp" "$mh" "ratio hv / plain:          "
 echo "hv's exits during the last hv boot (to power-off):"
 grep -o 'poweroff component=hv.*' "$work/hv.log" | tr -d '\r'

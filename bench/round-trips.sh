@@ -10,7 +10,8 @@ boottest=$build/tests/rootstock-boottest
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
 
 nulls=() ios=()
 for ((i = 1; i <= runs; i++)); do
@@ -33,4 +34,4 @@ mo=$(printf '%s\n' "${ios[@]}" | median)
 echo "TSC cycles under TCG (-smp 4 -m 1G), $runs boots:"
 echo "  null hypercall (root kernel -> hv -> root):          median $mn"
 echo "  child I/O exit -> VMM user space -> child:          median $mo"
-awk -v a="$mo" -v b="$mn" 'BEGIN {printf "  ratio I/O round trip / null hypercall:              %.2f\n", a / b}'
+ratio "$mn" "$mo" "ratio I/O round trip / null hypercall:            "
