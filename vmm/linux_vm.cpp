@@ -3,10 +3,21 @@
 #include "vmm/acpi/acpi_builder.hpp"
 #include "vmm/loader/linux_loader.hpp"
 
+#include <chrono>
+
 namespace rootstock::vmm {
 namespace {
 
 constexpr uint16_t kCom1 = 0x3f8;
+constexpr uint16_t kPitPorts = 0x40;  // channels 0-2 and the control word (8254)
+constexpr uint16_t kPortB = 0x61;     // NMI status and control: PIT channel 2 gate and output
+
+// The devices' clock: the root's monotonic clock in nanoseconds.
+uint64_t now_ns() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch())
+                                   .count());
+}
 constexpr uint32_t kRwx = RS_ACCESS_READ | RS_ACCESS_WRITE | RS_ACCESS_EXECUTE;
 
 }  // namespace
@@ -19,7 +30,11 @@ LinuxVm::LinuxVm(LinuxVmConfig config, GuestMemory ram)
           [this](uint8_t b) {
             if (config_.console) config_.console(b);
           },
-          [](bool) {}) {}  // the UART's interrupt line goes nowhere until the IOAPIC exists
+          [](bool) {}),  // the interrupt lines go nowhere until the child's IOAPIC exists
+      pm_(
+          {}, now_ns, [](bool) {}, [this] { powered_off_ = true; }),
+      pit_(now_ns, [](bool) {}),
+      reset_(acpi::kResetPort, [this] { reset_requested_ = true; }) {}
 
 Result<std::unique_ptr<LinuxVm>> LinuxVm::create(Backend& backend, LinuxVmConfig config) {
   if (config.ram_mib < 16 || config.ram_mib > 1024) {
@@ -43,6 +58,13 @@ Result<void> LinuxVm::build(Backend& backend) {
       ram_, {config_.kernel, config_.initramfs, config_.cmdline, tables->rsdp.gpa});
   if (!loaded) return std::unexpected(loaded.error());
   if (auto r = bus_.add(kCom1, devices::Uart16550::kPortCount, uart_); !r) return r;
+  // The ports the child's ACPI tables promise (acpi_builder.hpp) and the PC's timer.
+  if (auto r = bus_.add(acpi_config.pm1a_evt_port, 4, pm_); !r) return r;
+  if (auto r = bus_.add(acpi_config.pm1a_cnt_port, 2, pm_); !r) return r;
+  if (auto r = bus_.add(acpi_config.pm_tmr_port, 4, pm_); !r) return r;
+  if (auto r = bus_.add(acpi::kResetPort, 1, reset_); !r) return r;
+  if (auto r = bus_.add(kPitPorts, 4, pit_); !r) return r;
+  if (auto r = bus_.add(kPortB, 1, pit_); !r) return r;
   auto partition = Partition::create(backend);
   if (!partition) return std::unexpected(partition.error());
   partition_.emplace(std::move(*partition));

@@ -1,8 +1,9 @@
 // A Linux child VM assembled from the VMM's parts (issue 7, first step): RAM from guest-physical
 // 0, the child's ACPI tables in the BIOS area, the kernel and initramfs through the 64-bit boot
-// protocol, one VP, and the port bus with the console UART at COM1. There is no interrupt
+// protocol, one VP, and the port bus with the console UART at COM1, the ACPI PM block and PM
+// timer, the PIT (with port 0x61) and the 0xcf9 reset register. There is no interrupt
 // controller for the child yet (issue 7: LAPIC/IOAPIC in hv), so such a child gets as far as a
-// kernel gets without timer interrupts: its banner and early log on the console.
+// kernel gets without interrupts: its banner and early boot on the console.
 #pragma once
 
 #include <stdint.h>
@@ -14,6 +15,9 @@
 #include <string>
 
 #include "vmm/backend.hpp"
+#include "vmm/devices/acpi_pm.hpp"
+#include "vmm/devices/pit8254.hpp"
+#include "vmm/devices/reset_port.hpp"
 #include "vmm/devices/uart16550.hpp"
 #include "vmm/guest_memory.hpp"
 #include "vmm/io_bus.hpp"
@@ -45,6 +49,9 @@ class LinuxVm {
   /// The boot vCPU (request_stop(), counters).
   [[nodiscard]] Vp& vp() { return *vp_; }
   [[nodiscard]] uint64_t unclaimed_io() const { return bus_.unclaimed(); }
+  /// Whether the child asked for soft-off (ACPI S5) or a reset (0xcf9).
+  [[nodiscard]] bool powered_off() const { return powered_off_; }
+  [[nodiscard]] bool reset_requested() const { return reset_requested_; }
 
  private:
   explicit LinuxVm(LinuxVmConfig config, GuestMemory ram);
@@ -67,6 +74,11 @@ class LinuxVm {
   LinuxVmConfig config_;
   GuestMemory ram_;
   devices::Uart16550 uart_;
+  devices::AcpiPm pm_;
+  devices::Pit8254 pit_;
+  devices::ResetPort reset_;
+  bool powered_off_ = false;
+  bool reset_requested_ = false;
   IoBus bus_;
   EmptyMmio mmio_;
   std::optional<Partition> partition_;
