@@ -4,6 +4,7 @@
 #include "vmm/loader/linux_loader.hpp"
 
 #include <chrono>
+#include <thread>
 
 namespace rootstock::vmm {
 namespace {
@@ -19,6 +20,19 @@ uint64_t now_ns() {
                                    .count());
 }
 constexpr uint32_t kRwx = RS_ACCESS_READ | RS_ACCESS_WRITE | RS_ACCESS_EXECUTE;
+
+// The TSC frequency the child sees (its TSC is the host's: no offset), measured against the
+// root's monotonic clock over 50 ms. Handed to the child as tsc_early_khz= so that it skips
+// its own calibration, which needs PIT or PM-timer reads far faster than exits to the VMM are
+// (each is a round trip to user space: bench/round-trips.sh).
+uint64_t measure_tsc_khz() {
+  const uint64_t t0 = now_ns();
+  const uint64_t c0 = __builtin_ia32_rdtsc();
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  const uint64_t c1 = __builtin_ia32_rdtsc();
+  const uint64_t t1 = now_ns();
+  return t1 > t0 ? (c1 - c0) * 1000000 / (t1 - t0) : 0;
+}
 
 }  // namespace
 
@@ -39,6 +53,9 @@ LinuxVm::LinuxVm(LinuxVmConfig config, GuestMemory ram)
 Result<std::unique_ptr<LinuxVm>> LinuxVm::create(Backend& backend, LinuxVmConfig config) {
   if (config.ram_mib < 16 || config.ram_mib > 1024) {
     return fail("linux vm: " + std::to_string(config.ram_mib) + " MiB of RAM; 16 to 1024 work");
+  }
+  if (const uint64_t khz = measure_tsc_khz(); khz != 0) {
+    config.cmdline += " tsc_early_khz=" + std::to_string(khz);
   }
   auto ram = GuestMemory::allocate(0, config.ram_mib << 20);
   if (!ram) return std::unexpected(ram.error());

@@ -24,6 +24,12 @@ constexpr uint64_t kLow32 = 0xffffffffull;
 // What a child sees at the hypervisor leaves: hv's signature and "no hypercalls" (version 0);
 // hypercalls are the root's alone (docs/hypercalls.md §2).
 constexpr uint32_t kChildMaxHypervisorLeaf = RS_CPUID_LEAF_ABI;
+constexpr uint32_t kLeafFeatures = 0x1, kLeafTopology = 0xb, kLeafTopologyV2 = 0x1f,
+                   kLeafExtendedApicId = 0x8000001e;
+// MTRRs: a child has none (IA32_MTRRCAP reads 0, so VCNT = 0 and no fixed ranges) and memory
+// types come from its PAT; MTRR_DEF_TYPE reads 0 and writes are ignored (Intel SDM vol. 3A,
+// 12.11.1-12.11.2). Linux then says "MTRRs disabled by BIOS" instead of taking a #GP.
+constexpr uint32_t kMsrMtrrCap = 0xfe, kMsrMtrrDefType = 0x2ff;
 
 struct Run {
   PerCpu& cpu;
@@ -74,6 +80,17 @@ void handle_cpuid(Run& r) {
     c = {0, 0, 0, 0};
   } else {
     c = guest_cpuid(leaf, static_cast<uint32_t>(g.rcx));
+    // The VP's own APIC ID where the CPU reports the running CPU's (Intel SDM vol. 2A CPUID
+    // leaves 01h EBX[31:24], 0Bh/1Fh EDX; AMD APM vol. 3, Fn8000_001E EAX): a child must see
+    // its VP index there, not the physical CPU its thread happens to run on.
+    const auto apic_id = static_cast<uint32_t>(r.ticket.vp - r.ticket.partition->vps);
+    if (leaf == kLeafFeatures) {
+      c.ebx = (c.ebx & 0x00ffffffu) | (apic_id << 24);
+    } else if (leaf == kLeafTopology || leaf == kLeafTopologyV2) {
+      c.edx = apic_id;
+    } else if (leaf == kLeafExtendedApicId) {
+      c.eax = apic_id;
+    }
   }
   s.rax = c.eax;
   g.rbx = c.ebx;
@@ -121,7 +138,16 @@ uint32_t msr_register(uint32_t msr) {
 void handle_msr(Run& r, VpArch& arch, bool write) {
   svm::VmcbSave& s = r.vmcb.save;
   GuestRegisters& g = r.ticket.vp->regs;
-  const uint32_t name = msr_register(static_cast<uint32_t>(g.rcx));
+  const auto msr = static_cast<uint32_t>(g.rcx);
+  if (msr == kMsrMtrrCap || msr == kMsrMtrrDefType) {
+    if (!write) {
+      s.rax = 0;
+      g.rdx = 0;
+    }
+    s.rip += kLenMsr;
+    return;
+  }
+  const uint32_t name = msr_register(msr);
   bool ok = name != 0;
   if (ok) {
     rs_hc_register_value v{};
