@@ -41,6 +41,7 @@ struct ChildVp {
   LastExit last;
   uint64_t exit_count = 0;
   uint64_t pending_event = 0;  ///< an EVENTINJ-format event for the next entry, 0: none
+  uint64_t tsc_aux = 0;        ///< IA32_TSC_AUX as the child wrote it (RDTSCP/RDPID are hidden)
 };
 
 /// One child partition.

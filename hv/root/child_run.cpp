@@ -30,6 +30,12 @@ constexpr uint32_t kLeafFeatures = 0x1, kLeafTopology = 0xb, kLeafTopologyV2 = 0
 // types come from its PAT; MTRR_DEF_TYPE reads 0 and writes are ignored (Intel SDM vol. 3A,
 // 12.11.1-12.11.2). Linux then says "MTRRs disabled by BIOS" instead of taking a #GP.
 constexpr uint32_t kMsrMtrrCap = 0xfe, kMsrMtrrDefType = 0x2ff;
+// IA32_TSC_AUX is not switched by VMRUN: the CPU's value is the root's (its CPU number for
+// getcpu). A child keeps its own copy in hv, and RDTSCP and RDPID, which would read the
+// root's, are hidden from it (CPUID 80000001h EDX bit 27, 07h ECX bit 22).
+constexpr uint32_t kMsrTscAux = 0xc0000103;
+constexpr uint32_t kLeafStructuredExt = 0x7, kLeafExtFeatures = 0x80000001;
+constexpr uint32_t kExtEdxRdtscp = 1u << 27, kStructEcxRdpid = 1u << 22;
 
 struct Run {
   PerCpu& cpu;
@@ -90,6 +96,10 @@ void handle_cpuid(Run& r) {
       c.edx = apic_id;
     } else if (leaf == kLeafExtendedApicId) {
       c.eax = apic_id;
+    } else if (leaf == kLeafExtFeatures) {
+      c.edx &= ~kExtEdxRdtscp;
+    } else if (leaf == kLeafStructuredExt && g.rcx == 0) {
+      c.ecx &= ~kStructEcxRdpid;
     }
   }
   s.rax = c.eax;
@@ -139,6 +149,23 @@ void handle_msr(Run& r, VpArch& arch, bool write) {
   svm::VmcbSave& s = r.vmcb.save;
   GuestRegisters& g = r.ticket.vp->regs;
   const auto msr = static_cast<uint32_t>(g.rcx);
+  if (msr == kMsrTscAux) {
+    ChildVp& vp = *r.ticket.vp;
+    if (write && (g.rdx & kLow32) != 0) {
+      // Bits 63:32 are reserved: #GP, as the CPU does (Intel SDM vol. 4, IA32_TSC_AUX).
+      r.vmcb.control.event_inject = svm::event_inj::kValid | svm::event_inj::kTypeException |
+                                    svm::event_inj::kErrorValid | kVectorGp;
+      return;
+    }
+    if (write) {
+      vp.tsc_aux = s.rax & kLow32;
+    } else {
+      s.rax = vp.tsc_aux;
+      g.rdx = 0;
+    }
+    s.rip += kLenMsr;
+    return;
+  }
   if (msr == kMsrMtrrCap || msr == kMsrMtrrDefType) {
     if (!write) {
       s.rax = 0;
