@@ -118,12 +118,20 @@ SessionResult run_session(const SessionConfig& config) {
   SessionResult result;
   std::error_code ec;
   std::filesystem::create_directories(config.log_dir, ec);
+  // The run writes NAME.running.log and renames it NAME.log only to keep it (a failure, or
+  // --keep-log): a passing retry of a failed test leaves the failure's NAME.log in place.
   const std::filesystem::path log_path = config.log_dir / (config.name + ".log");
-  std::ofstream log(log_path, std::ios::trunc);
+  const std::filesystem::path running_path = config.log_dir / (config.name + ".running.log");
+  std::ofstream log(running_path, std::ios::trunc);
   if (!log) {
-    result.reason = "cannot write the log " + log_path.string();
+    result.reason = "cannot write the log " + running_path.string();
     return result;
   }
+  const auto keep_log = [&] {
+    log.close();
+    std::filesystem::rename(running_path, log_path, ec);
+    result.log = ec ? running_path : log_path;
+  };
 
   const Clock::time_point start = Clock::now();
   const Clock::time_point hard_deadline =
@@ -132,7 +140,7 @@ SessionResult run_session(const SessionConfig& config) {
   std::optional<ChildProcess> child = ChildProcess::spawn(config.command, error);
   if (!child) {
     result.reason = error;
-    result.log = log_path;
+    keep_log();
     return result;
   }
 
@@ -191,13 +199,13 @@ SessionResult run_session(const SessionConfig& config) {
 
   if (failure) {
     result.reason = *failure;
-    result.log = log_path;
+    keep_log();
   } else {
     result.passed = true;
     if (config.keep_log) {
-      result.log = log_path;
+      keep_log();
     } else {
-      std::filesystem::remove(log_path, ec);
+      std::filesystem::remove(running_path, ec);
     }
   }
   return result;

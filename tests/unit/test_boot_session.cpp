@@ -76,6 +76,21 @@ TEST_CASE("session fails at once on a panic and keeps the full log", "[harness]"
   CHECK(log.find("Kernel panic - not syncing: test\n") != std::string::npos);
 }
 
+TEST_CASE("a passing retry keeps the failed run's log", "[harness]") {
+  // ./rootstock test runs a failed test once more; the first run's log is the evidence.
+  const auto failed = run_session(
+      config("retry", {"print:first run", "print:Kernel panic - not syncing: x", "hang"},
+             {milestone("root-init", 30)}));
+  REQUIRE_FALSE(failed.passed);
+  const auto passed = run_session(
+      config("retry", {"print:second run", "print:[rootstock] root-init cpus=1", "hang"},
+             {milestone("root-init")}));
+  CHECK(passed.passed);
+  REQUIRE(std::filesystem::exists(log_dir() / "retry.log"));
+  CHECK(slurp(log_dir() / "retry.log").find("first run") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(log_dir() / "retry.running.log"));
+}
+
 TEST_CASE("session times out on a hung console and kills the process", "[harness]") {
   const auto start = std::chrono::steady_clock::now();
   const auto r = run_session(config("hang", {"print:[rootstock] hv-ready", "hang"},
