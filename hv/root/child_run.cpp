@@ -109,6 +109,12 @@ void handle_cpuid(Run& r) {
   s.rip += kLenCpuid;
 }
 
+// #GP(0) at the child's next entry: the faulting instruction does not complete.
+void inject_gp(Run& r) {
+  r.vmcb.control.event_inject = svm::event_inj::kValid | svm::event_inj::kTypeException |
+                                svm::event_inj::kErrorValid | kVectorGp;
+}
+
 // The ABI register an MSR is (docs/hypercalls.md §8), or 0 when hv does not emulate it.
 uint32_t msr_register(uint32_t msr) {
   switch (msr) {
@@ -153,8 +159,7 @@ void handle_msr(Run& r, VpArch& arch, bool write) {
     ChildVp& vp = *r.ticket.vp;
     if (write && (g.rdx & kLow32) != 0) {
       // Bits 63:32 are reserved: #GP, as the CPU does (Intel SDM vol. 4, IA32_TSC_AUX).
-      r.vmcb.control.event_inject = svm::event_inj::kValid | svm::event_inj::kTypeException |
-                                    svm::event_inj::kErrorValid | kVectorGp;
+      inject_gp(r);
       return;
     }
     if (write) {
@@ -196,8 +201,7 @@ void handle_msr(Run& r, VpArch& arch, bool write) {
     }
   }
   if (!ok) {
-    r.vmcb.control.event_inject = svm::event_inj::kValid | svm::event_inj::kTypeException |
-                                  svm::event_inj::kErrorValid | kVectorGp;
+    inject_gp(r);
     return;
   }
   s.rip += kLenMsr;

@@ -50,6 +50,20 @@ Access access(uint32_t offset, bool x2apic) {
   }
 }
 
+// The register an x2APIC MSR names (SDM 11.12.1.2: MSR 0x800 + offset / 16) for an access
+// that is not `forbidden` (kRead for writes, kWrite for reads), or why there is none.
+LapicStatus x2apic_register(uint32_t msr, LapicMode mode, Access forbidden, uint32_t& offset) {
+  if (msr < apic::kMsrX2apicFirst || msr > apic::kMsrX2apicLast) return LapicStatus::kNotApic;
+  if (mode != LapicMode::kX2apic) return LapicStatus::kWrongMode;
+  offset = (msr - apic::kMsrX2apicFirst) * 16;
+  const Access a = access(offset, true);
+  if (a == Access::kNone) return LapicStatus::kReserved;
+  if (a == forbidden) {
+    return forbidden == Access::kWrite ? LapicStatus::kWriteOnly : LapicStatus::kReadOnly;
+  }
+  return LapicStatus::kOk;
+}
+
 // The fields each LVT entry has (SDM 11.5.1, figure 11-8), in register order.
 constexpr uint32_t kLvtFields[] = {
     apic::lvt::kVector | apic::lvt::kDeliveryStatus | apic::lvt::kMasked |
@@ -270,12 +284,11 @@ LapicStatus VirtualLapic::msr_read(uint32_t msr, uint64_t now, uint64_t& value) 
     if (timer_mode() == apic::TimerMode::kTscDeadline) value = tsc_deadline_;
     return LapicStatus::kOk;
   }
-  if (msr < apic::kMsrX2apicFirst || msr > apic::kMsrX2apicLast) return LapicStatus::kNotApic;
-  if (mode_ != LapicMode::kX2apic) return LapicStatus::kWrongMode;
-  const uint32_t offset = (msr - apic::kMsrX2apicFirst) * 16;
-  const Access a = access(offset, true);
-  if (a == Access::kNone) return LapicStatus::kReserved;
-  if (a == Access::kWrite) return LapicStatus::kWriteOnly;
+  uint32_t offset = 0;
+  if (const LapicStatus st = x2apic_register(msr, mode_, Access::kWrite, offset);
+      st != LapicStatus::kOk) {
+    return st;
+  }
   advance(now);
   value = read_register(offset, now);
   return LapicStatus::kOk;
@@ -295,12 +308,11 @@ LapicStatus VirtualLapic::msr_write(uint32_t msr, uint64_t value, uint64_t now,
     }
     return LapicStatus::kOk;
   }
-  if (msr < apic::kMsrX2apicFirst || msr > apic::kMsrX2apicLast) return LapicStatus::kNotApic;
-  if (mode_ != LapicMode::kX2apic) return LapicStatus::kWrongMode;
-  const uint32_t offset = (msr - apic::kMsrX2apicFirst) * 16;
-  const Access a = access(offset, true);
-  if (a == Access::kNone) return LapicStatus::kReserved;
-  if (a == Access::kRead) return LapicStatus::kReadOnly;
+  uint32_t offset = 0;
+  if (const LapicStatus st = x2apic_register(msr, mode_, Access::kRead, offset);
+      st != LapicStatus::kOk) {
+    return st;
+  }
   if ((value & ~x2apic_defined_bits(offset)) != 0) return LapicStatus::kReservedBits;
   advance(now);
   write_register(offset, value, now, actions);
