@@ -1,0 +1,50 @@
+#!/bin/sh
+# The default child VM's /init (busybox sh). The root reads the child's console: the marker line
+# below says the child reached user space and what it sees; rootstock.child_cmd=NAME on the
+# kernel command line runs one named check before the shell.
+
+# Not `set -e`: if PID 1 exits the kernel panics, so a failed step is reported and we go on.
+export PATH=/bin
+
+# The kernel mounts nothing for an initramfs. A mount that is already there (a second run of
+# this script by hand) is kept.
+mounted() { grep -q "^[^ ]* $1 " /proc/mounts 2>/dev/null; }
+mounted /proc || mount -t proc proc /proc
+mounted /sys || mount -t sysfs sysfs /sys
+mounted /dev || mount -t devtmpfs devtmpfs /dev
+
+mem_kib=
+while read -r key value _; do
+  if [ "$key" = MemTotal: ]; then
+    mem_kib=$value
+    break
+  fi
+done </proc/meminfo
+# nproc counts the CPUs PID 1 may run on: at boot, every online CPU.
+echo "rootstock-child: init reached cpus=$(nproc) mem_kib=$mem_kib kernel=$(uname -r)"
+
+cmd=
+read -r cmdline </proc/cmdline
+set -f # the command line's words are not file patterns
+for word in $cmdline; do
+  case $word in
+    rootstock.child_cmd=*) cmd=${word#*=} ;;
+  esac
+done
+case $cmd in
+  '') ;;
+  # The root times the gap between the two lines against its own clock.
+  sleep2)
+    echo "rootstock-child: sleep2 start"
+    sleep 2
+    echo "rootstock-child: sleep2 end"
+    ;;
+  poweroff) poweroff -f ;;
+  *) echo "rootstock-child: unknown rootstock.child_cmd=$cmd" ;;
+esac
+
+# /dev/console cannot be a controlling terminal, so without help the shell has no job control:
+# setsid gives a new session and cttyhack reopens the real console (ttyS0) as its terminal.
+setsid cttyhack sh
+# Nothing restarts the shell; a child VM with no shell left has nothing to do.
+poweroff -f
