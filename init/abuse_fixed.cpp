@@ -77,7 +77,7 @@ uint64_t event(uint64_t vector, uint64_t type, bool with_code, uint64_t code = 0
 }
 
 void control_word_cases(std::vector<Call>& out) {
-  for (const uint16_t code : {uint16_t{0}, uint16_t{0x0003}, uint16_t{0x0036}, uint16_t{0x0040},
+  for (const uint16_t code : {uint16_t{0}, uint16_t{0x0003}, uint16_t{0x0036}, uint16_t{0x0041},
                               uint16_t{0x004f}, uint16_t{0x1234}, uint16_t{0xffff}}) {
     out.push_back(
         fast("unknown call code " + std::to_string(code), code, {}, RS_STATUS_INVALID_CALL_CODE));
@@ -266,6 +266,39 @@ void vp_cases(std::vector<Call>& out, const Targets& t) {
   inject("exception vector 32", event(32, 3, false), RS_STATUS_INVALID_PARAMETER);
   out.push_back(fast("VP_INJECT of a VP never created", RS_HC_VP_INJECT,
                      {t.child_b, 1, event(40, 0, false), 0}, RS_STATUS_INVALID_VP_INDEX));
+
+  // PARTITION_INTERRUPT (docs/hypercalls.md §10): every pin is masked after RESET, so the
+  // valid ones change nothing the child sees.
+  const auto interrupt = [&](std::string name, uint64_t id, uint64_t flags, uint64_t argument,
+                             uint16_t expect) {
+    out.push_back(fast("PARTITION_INTERRUPT " + std::move(name), RS_HC_PARTITION_INTERRUPT,
+                       {id, flags, argument, 0}, expect));
+  };
+  constexpr uint64_t kMsi = RS_MSI_ADDRESS_BASE;
+  interrupt("reserved flag bits", t.child_b, RS_INTERRUPT_GSI_EDGE | (1ull << 9), 4,
+            RS_STATUS_RESERVED_NONZERO);
+  interrupt("of a destroyed partition", t.dead, RS_INTERRUPT_GSI_EDGE, 4,
+            RS_STATUS_INVALID_PARTITION_ID);
+  interrupt("kind 0", t.child_b, 0, 4, RS_STATUS_INVALID_PARAMETER);
+  interrupt("kind 4", t.child_b, 4, 4, RS_STATUS_INVALID_PARAMETER);
+  interrupt("GSI 24", t.child_b, RS_INTERRUPT_GSI_EDGE, RS_INTERRUPT_GSI_COUNT,
+            RS_STATUS_INVALID_PARAMETER);
+  interrupt("GSI 2^40", t.child_b, RS_INTERRUPT_GSI_LEVEL, 1ull << 40, RS_STATUS_INVALID_PARAMETER);
+  interrupt("edge with a level", t.child_b, RS_INTERRUPT_GSI_EDGE | RS_INTERRUPT_ASSERTED, 4,
+            RS_STATUS_INVALID_PARAMETER);
+  interrupt("MSI outside FEEx_xxxx", t.child_b, RS_INTERRUPT_MSI, (0x41ull << 32) | 0xfec00000,
+            RS_STATUS_INVALID_PARAMETER);
+  interrupt("MSI vector 15", t.child_b, RS_INTERRUPT_MSI, (0x0full << 32) | kMsi,
+            RS_STATUS_INVALID_PARAMETER);
+  interrupt("MSI delivery mode 3", t.child_b, RS_INTERRUPT_MSI, (0x341ull << 32) | kMsi,
+            RS_STATUS_INVALID_PARAMETER);
+  interrupt("MSI data bits 31:16", t.child_b, RS_INTERRUPT_MSI, (0x10041ull << 32) | kMsi,
+            RS_STATUS_INVALID_PARAMETER);
+  interrupt("a masked GSI edge", t.child_b, RS_INTERRUPT_GSI_EDGE, 4, RS_STATUS_SUCCESS);
+  interrupt("a masked GSI level", t.child_b, RS_INTERRUPT_GSI_LEVEL | RS_INTERRUPT_ASSERTED, 23,
+            RS_STATUS_SUCCESS);
+  interrupt("a fixed MSI to no APIC ID", t.child_b, RS_INTERRUPT_MSI,
+            (0x41ull << 32) | kMsi | (0x7full << RS_MSI_ADDRESS_DEST_SHIFT), RS_STATUS_SUCCESS);
 }
 
 void register_cases(std::vector<Call>& out, const Targets& t) {

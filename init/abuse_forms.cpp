@@ -25,6 +25,7 @@ constexpr Form kForms[] = {
     {RS_HC_VP_GET_REGISTERS, false, RS_HC_REGISTERS_MAX_REPS, kRbx | kRcx, true, true},
     {RS_HC_VP_SET_REGISTERS, false, RS_HC_REGISTERS_MAX_REPS, kRbx, true, false},
     {RS_HC_VP_INJECT, true, 0, kRbx | kRcx | kRdx, false, false},
+    {RS_HC_PARTITION_INTERRUPT, true, 0, kRbx | kRcx | kRdx, false, false},
 };
 
 bool documented(uint64_t status) {

@@ -37,6 +37,9 @@ class VpBackend {
   [[nodiscard]] virtual rs_run_page& run_page() = 0;
   /// HVROOT_RUN_VP: applies the completion in the run page, runs the VP until the next exit.
   [[nodiscard]] virtual Result<RunStatus> run() = 0;
+  /// Whether run() sleeps through halts in the driver (HVROOT_RUN_HALT_IN_KERNEL: a VP with
+  /// an interrupt controller) or returns them (RS_EXIT_HALT: a VP whose halt means "done").
+  virtual void set_halt_in_kernel(bool on) = 0;
   /// HVROOT_GET_REGISTERS: values[i] receives register names[i] (1 to 128 names).
   [[nodiscard]] virtual Result<void> get_registers(std::span<const uint32_t> names,
                                                    std::span<rs_hc_register_value> values) = 0;
@@ -61,6 +64,9 @@ class PartitionBackend {
   [[nodiscard]] virtual Result<std::unique_ptr<VpBackend>> create_vp(uint32_t index) = 0;
   /// HVROOT_QUERY_PARTITION (PARTITION_QUERY): hv's id and counters for this partition.
   [[nodiscard]] virtual Result<hvroot_partition_info> query() = 0;
+  /// HVROOT_INTERRUPT (PARTITION_INTERRUPT): `flags` RS_INTERRUPT_* with `argument` the GSI,
+  /// or the MSI address (bits 31:0) and data (63:32).
+  [[nodiscard]] virtual Result<void> interrupt(uint32_t flags, uint64_t argument) = 0;
 };
 
 /// The driver itself (/dev/hvroot).

@@ -103,6 +103,8 @@ class FakeVpBackend final : public VpBackend {
     return {};
   }
 
+  void set_halt_in_kernel(bool on) override { vp_->halt_in_kernel = on; }
+
   Result<void> inject(uint64_t event) override {
     if (auto r = enter(*state_, "inject " + hex(event)); !r) return r;
     vp_->injected.push_back(event);
@@ -206,6 +208,12 @@ class FakePartitionBackend final : public PartitionBackend {
     for (const auto& v : p_->vps) info.vps += v->open ? 1 : 0;
     for (const auto& m : p_->mappings) info.mapped_pages += m.size / RS_HC_PAGE_SIZE;
     return info;
+  }
+
+  Result<void> interrupt(uint32_t flags, uint64_t argument) override {
+    if (auto r = enter(*state_, "interrupt " + hex(flags) + " " + hex(argument)); !r) return r;
+    p_->interrupts.push_back({flags, argument});
+    return {};
   }
 
  private:

@@ -14,6 +14,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "vmm/backend.hpp"
@@ -71,6 +72,7 @@ struct FakeVp {
   std::map<uint32_t, rs_hc_register_value> registers;  ///< SET_REGISTERS, last value per name
   std::vector<uint32_t> set_order;                     ///< every name SET_REGISTERS got
   std::vector<uint64_t> injected;
+  bool halt_in_kernel = false;
 };
 
 /// A fake partition.
@@ -85,6 +87,8 @@ struct FakePartition {
   };
   std::vector<Mapping> mappings;
   std::vector<std::shared_ptr<FakeVp>> vps;
+  /// HVROOT_INTERRUPT calls: flags and argument.
+  std::vector<std::pair<uint32_t, uint64_t>> interrupts;
 };
 
 /// Everything the fake knows; shared by the backend and the objects it hands out, so that a

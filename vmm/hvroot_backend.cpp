@@ -42,7 +42,9 @@ class HvrootVp final : public VpBackend {
   rs_run_page& run_page() override { return *page_; }
 
   Result<RunStatus> run() override {
-    if (do_ioctl(fd_.get(), HVROOT_RUN_VP, nullptr) == 0) return RunStatus::kExit;
+    // The flags travel as the ioctl's argument value (hvroot.h), not through a pointer.
+    void* flags = reinterpret_cast<void*>(halt_in_kernel_ ? HVROOT_RUN_HALT_IN_KERNEL : 0ul);
+    if (do_ioctl(fd_.get(), HVROOT_RUN_VP, flags) == 0) return RunStatus::kExit;
     if (errno == EINTR) return RunStatus::kInterrupted;
     return fail_errno("HVROOT_RUN_VP vp=" + std::to_string(index_), errno);
   }
@@ -58,6 +60,8 @@ class HvrootVp final : public VpBackend {
     return registers(HVROOT_SET_REGISTERS, "HVROOT_SET_REGISTERS", names, values.data(),
                      values.size());
   }
+
+  void set_halt_in_kernel(bool on) override { halt_in_kernel_ = on; }
 
   Result<void> inject(uint64_t event) override {
     hvroot_inject arg{};
@@ -82,6 +86,7 @@ class HvrootVp final : public VpBackend {
                       arg.hv_status);
   }
 
+  bool halt_in_kernel_ = false;
   UniqueFd fd_;
   uint32_t index_;
   rs_run_page* page_;
@@ -128,6 +133,15 @@ class HvrootPartition final : public PartitionBackend {
     hvroot_partition_info info{};
     if (do_ioctl(fd_.get(), HVROOT_QUERY_PARTITION, &info) == 0) return info;
     return fail_errno("HVROOT_QUERY_PARTITION", errno);
+  }
+
+  Result<void> interrupt(uint32_t flags, uint64_t argument) override {
+    hvroot_interrupt arg{};
+    arg.flags = flags;
+    arg.argument = argument;
+    if (do_ioctl(fd_.get(), HVROOT_INTERRUPT, &arg) == 0) return {};
+    return fail_errno("HVROOT_INTERRUPT flags=" + hex(flags) + " argument=" + hex(argument), errno,
+                      arg.hv_status);
   }
 
  private:

@@ -1,17 +1,23 @@
 #include "vmm/linux_vm.hpp"
 
-#include "vmm/acpi/acpi_builder.hpp"
-#include "vmm/loader/linux_loader.hpp"
-
 #include <chrono>
-#include <thread>
+
+#include "vmm/acpi/acpi_builder.hpp"
+#include "vmm/exit_report.hpp"
+#include "vmm/kick.hpp"
+#include "vmm/loader/linux_loader.hpp"
 
 namespace rootstock::vmm {
 namespace {
 
 constexpr uint16_t kCom1 = 0x3f8;
+constexpr uint32_t kCom1Gsi = 4;      // ISA IRQ 4, identity-mapped (no MADT override for it)
 constexpr uint16_t kPitPorts = 0x40;  // channels 0-2 and the control word (8254)
 constexpr uint16_t kPortB = 0x61;     // NMI status and control: PIT channel 2 gate and output
+constexpr uint32_t kRwx = RS_ACCESS_READ | RS_ACCESS_WRITE | RS_ACCESS_EXECUTE;
+// How long stopping the vCPUs may take before run() gives up on a thread (it is detached).
+constexpr auto kStopTimeout = std::chrono::seconds(10);
+constexpr auto kKickInterval = std::chrono::milliseconds(20);
 
 // The devices' clock: the root's monotonic clock in nanoseconds.
 uint64_t now_ns() {
@@ -19,12 +25,12 @@ uint64_t now_ns() {
                                    std::chrono::steady_clock::now().time_since_epoch())
                                    .count());
 }
-constexpr uint32_t kRwx = RS_ACCESS_READ | RS_ACCESS_WRITE | RS_ACCESS_EXECUTE;
 
 // The TSC frequency the child sees (its TSC is the host's: no offset), measured against the
 // root's monotonic clock over 50 ms. Handed to the child as tsc_early_khz= so that it skips
 // its own calibration, which needs PIT or PM-timer reads far faster than exits to the VMM are
-// (each is a round trip to user space: bench/round-trips.sh).
+// (each is a round trip to user space: bench/round-trips.sh). With it, the TSC-deadline timer
+// and ARAT that hv's CPUID offers, Linux needs no PIT interrupts at all (apic_needs_pit()).
 uint64_t measure_tsc_khz() {
   const uint64_t t0 = now_ns();
   const uint64_t c0 = __builtin_ia32_rdtsc();
@@ -36,6 +42,22 @@ uint64_t measure_tsc_khz() {
 
 }  // namespace
 
+const char* describe(LinuxVmExit::Reason reason) {
+  switch (reason) {
+    case LinuxVmExit::Reason::kPowerOff:
+      return "poweroff";
+    case LinuxVmExit::Reason::kReset:
+      return "reset";
+    case LinuxVmExit::Reason::kTripleFault:
+      return "triple-fault";
+    case LinuxVmExit::Reason::kStopped:
+      return "stopped";
+    case LinuxVmExit::Reason::kFailed:
+      return "failed";
+  }
+  return "unknown";
+}
+
 LinuxVm::LinuxVm(LinuxVmConfig config, GuestMemory ram)
     : config_(std::move(config)),
       ram_(std::move(ram)),
@@ -44,15 +66,34 @@ LinuxVm::LinuxVm(LinuxVmConfig config, GuestMemory ram)
           [this](uint8_t b) {
             if (config_.console) config_.console(b);
           },
-          [](bool) {}),  // the interrupt lines go nowhere until the child's IOAPIC exists
+          [this](bool level) {
+            // The 16550's output is a level; the MADT leaves ISA IRQ 4 edge-triggered, active
+            // high, so a rising level is the edge the I/O APIC takes.
+            if (level && partition_) (void)partition_->pulse_gsi(kCom1Gsi);
+          }),
       pm_(
-          {}, now_ns, [](bool) {}, [this] { powered_off_ = true; }),
-      pit_(now_ns, [](bool) {}),
-      reset_(acpi::kResetPort, [this] { reset_requested_ = true; }) {}
+          {}, now_ns, [](bool) {}, [this] { end({LinuxVmExit::Reason::kPowerOff, 0, "ACPI S5"}); }),
+      pit_(now_ns, [](bool) {}),  // the child needs no PIT interrupt (measure_tsc_khz())
+      reset_(acpi::kResetPort,
+             [this] { end({LinuxVmExit::Reason::kReset, 0, "reset register 0xcf9"}); }) {
+  ports_.vm = this;
+}
+
+LinuxVm::~LinuxVm() {
+  // run() joined or detached every thread; a detached one never touches the VM again only if
+  // it is still stuck in the driver, which is why run() reports it.
+  for (auto& t : threads_) {
+    if (t.joinable()) t.detach();
+  }
+}
 
 Result<std::unique_ptr<LinuxVm>> LinuxVm::create(Backend& backend, LinuxVmConfig config) {
   if (config.ram_mib < 16 || config.ram_mib > 1024) {
     return fail("linux vm: " + std::to_string(config.ram_mib) + " MiB of RAM; 16 to 1024 work");
+  }
+  if (config.vcpus < 1 || config.vcpus > kMaxVcpus) {
+    return fail("linux vm: " + std::to_string(config.vcpus) + " vCPUs; 1 to " +
+                std::to_string(kMaxVcpus) + " work");
   }
   if (const uint64_t khz = measure_tsc_khz(); khz != 0) {
     config.cmdline += " tsc_early_khz=" + std::to_string(khz);
@@ -66,7 +107,7 @@ Result<std::unique_ptr<LinuxVm>> LinuxVm::create(Backend& backend, LinuxVmConfig
 
 Result<void> LinuxVm::build(Backend& backend) {
   acpi::AcpiConfig acpi_config;
-  acpi_config.vcpu_count = 1;
+  acpi_config.vcpu_count = config_.vcpus;
   auto area = ram_.bytes(acpi_config.area_gpa, acpi_config.area_size);
   if (!area) return std::unexpected(area.error());
   auto tables = acpi::build_acpi_tables(acpi_config, *area);
@@ -86,14 +127,135 @@ Result<void> LinuxVm::build(Backend& backend) {
   if (!partition) return std::unexpected(partition.error());
   partition_.emplace(std::move(*partition));
   if (auto r = partition_->map(ram_, kRwx); !r) return r;
-  auto vp = partition_->create_vp(0);
-  if (!vp) return std::unexpected(vp.error());
-  vp_.emplace(std::move(*vp));
-  return vp_->set_registers(loaded->registers);
+  vps_.reserve(config_.vcpus);  // the threads hold references: no reallocation later
+  for (uint32_t i = 0; i < config_.vcpus; ++i) {
+    auto vp = partition_->create_vp(i);
+    if (!vp) return std::unexpected(vp.error());
+    vps_.push_back(std::move(*vp));
+    vps_.back().set_halt_in_kernel(true);
+  }
+  // The APs wait for the boot vCPU's INIT-SIPI-SIPI, as on a PC (SDM vol. 3A, 9.4).
+  RegisterList wait_for_sipi;
+  wait_for_sipi.push_back(scalar_register(RS_REG_ACTIVITY, RS_ACTIVITY_WAIT_FOR_SIPI));
+  for (uint32_t i = 1; i < config_.vcpus; ++i) {
+    if (auto r = vps_[i].set_registers(wait_for_sipi); !r) return r;
+  }
+  finished_ = std::make_unique<std::atomic<bool>[]>(config_.vcpus);
+  return vps_[0].set_registers(loaded->registers);
 }
 
-Result<VpExit> LinuxVm::run() {
-  return vp_->run(bus_, mmio_);
+Next LinuxVm::SerialPorts::out(uint16_t port, uint8_t size, uint32_t value) {
+  std::lock_guard lock(vm->io_mutex_);
+  const Next next = vm->bus_.out(port, size, value);
+  vm->feed_input();
+  return next;
+}
+
+uint32_t LinuxVm::SerialPorts::in(uint16_t port, uint8_t size) {
+  std::lock_guard lock(vm->io_mutex_);
+  const uint32_t value = vm->bus_.in(port, size);
+  vm->feed_input();
+  return value;
+}
+
+void LinuxVm::feed_input() {
+  if (input_.empty() || uart_.rx_room() == 0) return;
+  uint8_t chunk[devices::Uart16550::kFifoSize];
+  size_t n = 0;
+  while (n < sizeof(chunk) && n < input_.size()) {
+    chunk[n] = input_[n];
+    ++n;
+  }
+  const size_t taken = uart_.receive({chunk, n});
+  input_.erase(input_.begin(), input_.begin() + static_cast<std::ptrdiff_t>(taken));
+}
+
+void LinuxVm::send_input(std::string_view bytes) {
+  std::lock_guard lock(io_mutex_);
+  input_.insert(input_.end(), bytes.begin(), bytes.end());
+  feed_input();
+}
+
+void LinuxVm::end(LinuxVmExit exit) {
+  {
+    std::lock_guard lock(end_mutex_);
+    if (!end_) end_ = std::move(exit);
+  }
+  end_cv_.notify_all();
+}
+
+void LinuxVm::stop() {
+  end({LinuxVmExit::Reason::kStopped, 0, "stopped by the VMM"});
+}
+
+void LinuxVm::vcpu_thread(uint32_t index) {
+  Vp& vp = vps_[index];
+  if (auto k = accept_kicks(); !k) {
+    end({LinuxVmExit::Reason::kFailed, index, describe(k.error())});
+  } else {
+    auto exit = vp.run(ports_, mmio_);
+    if (!exit) {
+      end({LinuxVmExit::Reason::kFailed, index, describe(exit.error())});
+    } else if (exit->kind == VpExit::Kind::kShutdown) {
+      end({LinuxVmExit::Reason::kTripleFault, index,
+           "vCPU " + std::to_string(index) + " shut down (triple fault)"});
+    } else if (exit->kind != VpExit::Kind::kStopped) {
+      end({LinuxVmExit::Reason::kFailed, index,
+           "vCPU " + std::to_string(index) + " stopped at an exit the VMM cannot continue from: " +
+               exit_report(*exit, vp.run_page())});
+    }
+  }
+  finished_[index].store(true);
+  end_cv_.notify_all();
+}
+
+LinuxVmExit LinuxVm::run() {
+  for (uint32_t i = 0; i < vcpu_count(); ++i) threads_.emplace_back([this, i] { vcpu_thread(i); });
+  std::unique_lock lock(end_mutex_);
+  end_cv_.wait(lock, [this] { return end_.has_value(); });
+  lock.unlock();
+  // Every vCPU leaves at its next exit; a kick makes a halted or busy one look (kick.hpp).
+  for (auto& vp : vps_) vp.request_stop();
+  const auto deadline = std::chrono::steady_clock::now() + kStopTimeout;
+  for (;;) {
+    bool all = true;
+    for (uint32_t i = 0; i < vcpu_count(); ++i) {
+      if (finished_[i].load()) continue;
+      all = false;
+      kick(threads_[i].native_handle());
+    }
+    if (all || std::chrono::steady_clock::now() > deadline) break;
+    lock.lock();
+    end_cv_.wait_for(lock, kKickInterval);
+    lock.unlock();
+  }
+  LinuxVmExit result;
+  {
+    std::lock_guard guard(end_mutex_);
+    result = *end_;
+  }
+  for (uint32_t i = 0; i < vcpu_count(); ++i) {
+    if (finished_[i].load()) {
+      threads_[i].join();
+    } else {
+      threads_[i].detach();
+      result.detail += "; vCPU " + std::to_string(i) + " did not stop";
+    }
+  }
+  threads_.clear();
+  return result;
+}
+
+uint64_t LinuxVm::handled_exits() const {
+  uint64_t sum = 0;
+  for (const auto& vp : vps_) sum += vp.handled_exits();
+  return sum;
+}
+
+uint64_t LinuxVm::vp_exits() {
+  uint64_t sum = 0;
+  for (auto& vp : vps_) sum += vp.run_page().exit_count;
+  return sum;
 }
 
 }  // namespace rootstock::vmm

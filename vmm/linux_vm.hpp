@@ -1,18 +1,25 @@
-// A Linux child VM assembled from the VMM's parts (issue 7, first step): RAM from guest-physical
-// 0, the child's ACPI tables in the BIOS area, the kernel and initramfs through the 64-bit boot
-// protocol, one VP, and the port bus with the console UART at COM1, the ACPI PM block and PM
-// timer, the PIT (with port 0x61) and the 0xcf9 reset register. There is no interrupt
-// controller for the child yet (issue 7: LAPIC/IOAPIC in hv), so such a child gets as far as a
-// kernel gets without interrupts: its banner and early boot on the console.
+// A Linux child VM assembled from the VMM's parts: RAM from guest-physical 0, the child's ACPI
+// tables in the BIOS area (MADT with its vCPUs and the I/O APIC hv emulates), the kernel and
+// initramfs through the 64-bit boot protocol, one thread per vCPU around VP_RUN, and the port
+// bus with the console UART at COM1 (its interrupt on GSI 4), the ACPI PM block and PM timer,
+// the PIT (with port 0x61) and the 0xcf9 reset register. The child's LAPICs, I/O APIC and
+// timers are hv's (docs/hypercalls.md "Child interrupts"): halts sleep in the driver.
 #pragma once
 
 #include <stdint.h>
 
+#include <atomic>
+#include <condition_variable>
+#include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
 
 #include "vmm/backend.hpp"
 #include "vmm/devices/acpi_pm.hpp"
@@ -29,38 +36,76 @@ namespace rootstock::vmm {
 /// What the child is made of.
 struct LinuxVmConfig {
   uint64_t ram_mib = 256;
+  uint32_t vcpus = 1;                  ///< 1 .. kMaxVcpus
   std::span<const uint8_t> kernel;     ///< a bzImage
   std::span<const uint8_t> initramfs;  ///< may be empty
   std::string cmdline = "console=ttyS0";
-  /// Each byte the child writes to its console (COM1).
+  /// Each byte the child writes to its console (COM1); called on a vCPU thread.
   std::function<void(uint8_t)> console;
 };
 
-/// One Linux child with one vCPU.
+/// How a child VM ended.
+struct LinuxVmExit {
+  enum class Reason : uint8_t {
+    kPowerOff,     ///< the child entered ACPI S5
+    kReset,        ///< the child wrote the reset register (0xcf9)
+    kTripleFault,  ///< a vCPU shut down (`vcpu` says which)
+    kStopped,      ///< stop() was called
+    kFailed,       ///< a vCPU could not go on (`detail` says why)
+  };
+  Reason reason = Reason::kStopped;
+  uint32_t vcpu = 0;
+  std::string detail;
+};
+
+/// A word for a log and for the vm-exited milestone ("poweroff", "triple-fault", …).
+[[nodiscard]] const char* describe(LinuxVmExit::Reason reason);
+
+/// One Linux child.
 class LinuxVm {
  public:
+  static constexpr uint32_t kMaxVcpus = 64;
+
   /// Builds the VM: nothing runs yet.
   [[nodiscard]] static Result<std::unique_ptr<LinuxVm>> create(Backend& backend,
                                                                LinuxVmConfig config);
+  ~LinuxVm();
+  LinuxVm(const LinuxVm&) = delete;
+  LinuxVm& operator=(const LinuxVm&) = delete;
 
-  /// Runs the boot vCPU until an exit the VM cannot continue from (HLT with nothing to wake
-  /// it, shutdown, a stop request) and returns it.
-  [[nodiscard]] Result<VpExit> run();
-  /// The boot vCPU (request_stop(), counters).
-  [[nodiscard]] Vp& vp() { return *vp_; }
+  /// Runs every vCPU on its own thread until the VM ends (power-off, reset, a triple fault, a
+  /// vCPU error, or stop()), stops the other vCPUs and returns why it ended.
+  [[nodiscard]] LinuxVmExit run();
+  /// Ends run() from another thread.
+  void stop();
+  /// Typed input for the child's console: queued, and fed to the UART as the child reads.
+  void send_input(std::string_view bytes);
+
+  [[nodiscard]] uint32_t vcpu_count() const { return static_cast<uint32_t>(vps_.size()); }
+  /// Exits the VMM handled (port and MMIO) on every vCPU.
+  [[nodiscard]] uint64_t handled_exits() const;
+  /// Exits each vCPU returned from VP_RUN with (rs_run_page.exit_count), summed.
+  [[nodiscard]] uint64_t vp_exits();
   [[nodiscard]] uint64_t unclaimed_io() const { return bus_.unclaimed(); }
-  /// Whether the child asked for soft-off (ACPI S5) or a reset (0xcf9).
-  [[nodiscard]] bool powered_off() const { return powered_off_; }
-  [[nodiscard]] bool reset_requested() const { return reset_requested_; }
 
  private:
   explicit LinuxVm(LinuxVmConfig config, GuestMemory ram);
   Result<void> build(Backend& backend);
+  void vcpu_thread(uint32_t index);
+  void feed_input();  // under io_mutex_
+  void end(LinuxVmExit exit);
 
+  // Port I/O and MMIO from every vCPU thread, serialised: the device models are not
+  // thread-safe, and the console input is fed after each access.
+  struct SerialPorts final : PortIoHandler {
+    LinuxVm* vm = nullptr;
+    Next out(uint16_t port, uint8_t size, uint32_t value) override;
+    uint32_t in(uint16_t port, uint8_t size) override;
+  };
   // Memory-mapped I/O with no device behind it: reads all ones, writes dropped, as on an empty
-  // bus (the LAPIC and IOAPIC pages among them until hv emulates them).
+  // bus. (The LAPIC and I/O APIC pages never get here: hv emulates them.)
   struct EmptyMmio final : MmioHandler {
-    uint64_t accesses = 0;
+    std::atomic<uint64_t> accesses{0};
     uint64_t read(uint64_t, uint8_t) override {
       ++accesses;
       return ~uint64_t{0};
@@ -73,16 +118,24 @@ class LinuxVm {
 
   LinuxVmConfig config_;
   GuestMemory ram_;
+  std::mutex io_mutex_;  // the devices, bus_ and input_
   devices::Uart16550 uart_;
   devices::AcpiPm pm_;
   devices::Pit8254 pit_;
   devices::ResetPort reset_;
-  bool powered_off_ = false;
-  bool reset_requested_ = false;
   IoBus bus_;
+  std::deque<uint8_t> input_;
+  SerialPorts ports_;
   EmptyMmio mmio_;
   std::optional<Partition> partition_;
-  std::optional<Vp> vp_;
+  std::vector<Vp> vps_;
+
+  // The end of the VM: the first reason wins.
+  std::mutex end_mutex_;
+  std::condition_variable end_cv_;
+  std::optional<LinuxVmExit> end_;
+  std::vector<std::thread> threads_;
+  std::unique_ptr<std::atomic<bool>[]> finished_;
 };
 
 }  // namespace rootstock::vmm

@@ -41,6 +41,15 @@ class Partition {
   [[nodiscard]] Result<Vp> create_vp(uint32_t index);
   /// PARTITION_QUERY: hv's id and counters.
   [[nodiscard]] Result<hvroot_partition_info> query() { return backend_->query(); }
+  /// PARTITION_INTERRUPT: an edge on `gsi` (an edge-triggered device's interrupt).
+  [[nodiscard]] Result<void> pulse_gsi(uint32_t gsi) {
+    return backend_->interrupt(RS_INTERRUPT_GSI_EDGE, gsi);
+  }
+  /// PARTITION_INTERRUPT: `gsi`'s line to `asserted` (a level-triggered device's interrupt).
+  [[nodiscard]] Result<void> set_gsi(uint32_t gsi, bool asserted) {
+    return backend_->interrupt(RS_INTERRUPT_GSI_LEVEL | (asserted ? RS_INTERRUPT_ASSERTED : 0),
+                               gsi);
+  }
 
  private:
   explicit Partition(std::unique_ptr<PartitionBackend> backend) : backend_(std::move(backend)) {}

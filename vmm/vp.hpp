@@ -64,6 +64,9 @@ class Vp {
   [[nodiscard]] Result<void> set_registers(const RegisterList& registers);
   /// VP_GET_REGISTERS of one register.
   [[nodiscard]] Result<rs_hc_register_value> get_register(uint32_t name);
+  /// Halts sleep in the driver until an interrupt can end them (a VP with the child interrupt
+  /// controller in use) instead of returning kHalt.
+  void set_halt_in_kernel(bool on) { backend_->set_halt_in_kernel(on); }
   /// VP_INJECT of an RS_EVENT_* word.
   [[nodiscard]] Result<void> inject(uint64_t event);
 

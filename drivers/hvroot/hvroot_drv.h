@@ -18,13 +18,19 @@
 #define HVROOT_DRV_H
 
 #include <linux/fs.h>
+#include <linux/hrtimer.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/wait.h>
 
 #include <rootstock/hypercall_abi.h>
 
 #include "uapi/hvroot.h"
+
+/* VPs per partition the driver serves: a wake mask (rs_run_page.wake_vps) has 64 bits. */
+#define HVROOT_MAX_VPS 64
 
 /* What hv reported at load time (CPUID and GET_VERSION). */
 struct hvroot_hv_info {
@@ -60,6 +66,9 @@ struct hvroot_partition {
 	 */
 	struct list_head hv_pages;
 	unsigned long nr_hv_pages;
+	/* The partition's VPs by index, for waking them; under vps_lock (taken in any context). */
+	spinlock_t vps_lock;
+	struct hvroot_vp *vps[HVROOT_MAX_VPS];
 };
 
 /* A virtual processor: the private data of one VP fd. */
@@ -68,6 +77,15 @@ struct hvroot_vp {
 	struct file *part_file;		/* reference that keeps the partition alive */
 	u32 index;
 	struct page *run_page;		/* struct rs_run_page, lent to hv from VP_CREATE */
+	/*
+	 * Halting in the driver (HVROOT_RUN_HALT_IN_KERNEL): the thread sleeps on @wait until
+	 * @kicked is set by an interrupt for this VP (hvroot_wake_vps()) or the timer fires.
+	 * @timer also fires while the VP runs in hv: its interrupt is what makes hv look at the
+	 * child's timer (docs/hvroot.md "Timers and halts").
+	 */
+	wait_queue_head_t wait;
+	atomic_t kicked;
+	struct hrtimer timer;
 };
 
 /*
@@ -104,6 +122,10 @@ void hvroot_regions_leak(struct hvroot_partition *part);
 
 /* hvroot_vp.c */
 long hvroot_create_vp(struct file *part_file, struct hvroot_create_vp __user *uarg);
+void hvroot_wake_vps(struct hvroot_partition *part, u64 mask);
+
+/* hvroot_interrupt.c */
+long hvroot_interrupt(struct hvroot_partition *part, struct hvroot_interrupt __user *uarg);
 
 /* hvroot_registers.c */
 long hvroot_vp_get_registers(struct hvroot_vp *vp, struct hvroot_registers __user *uarg);

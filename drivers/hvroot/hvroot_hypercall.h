@@ -193,4 +193,17 @@ static inline u64 hvroot_hc_vp_inject(u64 id, u32 vp_index, u64 event)
 	return hvroot_hc_fast(RS_HC_VP_INJECT, &regs);
 }
 
+/*
+ * PARTITION_INTERRUPT: a GSI edge or level, or an MSI (@flags, @argument as in
+ * hypercall_abi.h); on SUCCESS *wake is the VPs it reached outside hv's run loop.
+ */
+static inline u64 hvroot_hc_partition_interrupt(u64 id, u64 flags, u64 argument, u64 *wake)
+{
+	struct hvroot_hc_regs regs = { .rbx = id, .rcx = flags, .rdx = argument };
+	u64 result = hvroot_hc_fast(RS_HC_PARTITION_INTERRUPT, &regs);
+
+	*wake = regs.rbx;
+	return result;
+}
+
 #endif /* HVROOT_HYPERCALL_H */

@@ -164,7 +164,9 @@ static int hvroot_discover(void)
 	}
 	hvroot_hv.abi_version = version;
 	hvroot_hv.gpa_bits = out.rdx & RS_HC_LIMITS_GPA_BITS_MASK;
-	hvroot_hv.vp_limit = (out.rdx & RS_HC_LIMITS_VP_COUNT_MASK) >> RS_HC_LIMITS_VP_COUNT_SHIFT;
+	hvroot_hv.vp_limit = min_t(u32, HVROOT_MAX_VPS,
+				   (out.rdx & RS_HC_LIMITS_VP_COUNT_MASK) >>
+				   RS_HC_LIMITS_VP_COUNT_SHIFT);
 	hvroot_hv.partition_limit = (out.rdx & RS_HC_LIMITS_PARTITION_COUNT_MASK) >>
 				    RS_HC_LIMITS_PARTITION_COUNT_SHIFT;
 	return 0;

@@ -86,6 +86,8 @@ static long hvroot_partition_ioctl(struct file *file, unsigned int cmd, unsigned
 		return hvroot_create_vp(file, uarg);
 	case HVROOT_QUERY_PARTITION:
 		return hvroot_partition_query(part, uarg);
+	case HVROOT_INTERRUPT:
+		return hvroot_interrupt(part, uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -124,6 +126,7 @@ long hvroot_create_partition(struct hvroot_create_partition __user *uarg)
 	mutex_init(&part->lock);
 	INIT_LIST_HEAD(&part->regions);
 	INIT_LIST_HEAD(&part->hv_pages);
+	spin_lock_init(&part->vps_lock);
 
 	fd = get_unused_fd_flags(O_CLOEXEC);
 	if (fd < 0) {

@@ -6,16 +6,21 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/anon_inodes.h>
+#include <linux/bitops.h>
 #include <linux/fcntl.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/hrtimer.h>
 #include <linux/io.h>
+#include <linux/math64.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/wait.h>
+#include <asm/tsc.h>
 
 #include "hvroot_drv.h"
 #include "hvroot_hypercall.h"
@@ -45,7 +50,12 @@ static void hvroot_vp_destroy(struct hvroot_vp *vp)
 static int hvroot_vp_release(struct inode *inode, struct file *file)
 {
 	struct hvroot_vp *vp = file->private_data;
+	struct hvroot_partition *part = vp->part;
 
+	spin_lock_irq(&part->vps_lock);
+	part->vps[vp->index] = NULL;
+	spin_unlock_irq(&part->vps_lock);
+	hrtimer_cancel(&vp->timer);
 	hvroot_vp_destroy(vp);
 	fput(vp->part_file);
 	kfree(vp);
@@ -63,18 +73,109 @@ static int hvroot_vp_mmap(struct file *file, struct vm_area_struct *vma)
 	return vm_insert_page(vma, vma->vm_start, vp->run_page);
 }
 
-/*
- * HVROOT_RUN_VP. VP_RUN returns INTERRUPTED when a physical interrupt arrived; the root has
- * taken it by the time the call returns (interrupts are enabled around VMMCALL). Then a
- * pending signal ends the ioctl, and otherwise the scheduler gets its chance before the VP
- * runs on, so a vCPU thread is scheduled like any other thread.
+/**
+ * hvroot_wake_vps() - ends the halts of the VPs an interrupt reached
+ * @part: their partition
+ * @mask: bit n for VP n (rs_run_page.wake_vps, PARTITION_INTERRUPT's answer)
+ *
+ * Any context. A VP that is not halted now does not sleep at its next halt until it has run
+ * again, so a wake is never lost between hv's halt exit and the sleep.
  */
-static long hvroot_vp_run(struct hvroot_vp *vp)
+void hvroot_wake_vps(struct hvroot_partition *part, u64 mask)
 {
+	unsigned long bits = mask;
+	unsigned long flags;
+	unsigned int i;
+
+	spin_lock_irqsave(&part->vps_lock, flags);
+	for_each_set_bit(i, &bits, HVROOT_MAX_VPS) {
+		struct hvroot_vp *vp = part->vps[i];
+
+		if (vp) {
+			atomic_set(&vp->kicked, 1);
+			wake_up(&vp->wait);
+		}
+	}
+	spin_unlock_irqrestore(&part->vps_lock, flags);
+}
+
+/* The child's timer fired: its interrupt took the CPU out of the child; a halt ends. */
+static enum hrtimer_restart hvroot_vp_timer_fn(struct hrtimer *timer)
+{
+	struct hvroot_vp *vp = container_of(timer, struct hvroot_vp, timer);
+
+	atomic_set(&vp->kicked, 1);
+	wake_up(&vp->wait);
+	return HRTIMER_NORESTART;
+}
+
+/* The longest wait armed at once (a later deadline is re-armed when this one fires). */
+#define HVROOT_TIMER_MAX_NS (60ull * NSEC_PER_SEC)
+
+/*
+ * Arms the VP's timer for @deadline (host TSC; 0: none) on this CPU, where the VP is about to
+ * run (the caller has preemption disabled), so that its interrupt arrives where the child is.
+ */
+static void hvroot_vp_arm_timer(struct hvroot_vp *vp, u64 deadline)
+{
+	u64 now, ns;
+
+	if (!deadline) {
+		hrtimer_try_to_cancel(&vp->timer);
+		return;
+	}
+	now = rdtsc();
+	ns = deadline > now ? mul_u64_u32_div(deadline - now, USEC_PER_SEC, tsc_khz) : 0;
+	hrtimer_start(&vp->timer, ns_to_ktime(min(ns, HVROOT_TIMER_MAX_NS)),
+		      HRTIMER_MODE_REL_PINNED_HARD);
+}
+
+/*
+ * A halt with HVROOT_RUN_HALT_IN_KERNEL: sleeps until hvroot_wake_vps() or the timer (only a
+ * halt with interrupts enabled can be ended by the timer) or a signal (-EINTR).
+ */
+static int hvroot_vp_halt(struct hvroot_vp *vp, struct rs_run_page *page)
+{
+	if (READ_ONCE(page->halt_state) == RS_HALT_INTERRUPTIBLE)
+		hvroot_vp_arm_timer(vp, READ_ONCE(page->timer_deadline_tsc));
+	if (wait_event_interruptible(vp->wait, atomic_read(&vp->kicked))) {
+		/* The halt is over as far as the VMM sees: the next RUN_VP goes on after it. */
+		WRITE_ONCE(page->exit_reason, RS_EXIT_NONE);
+		return -EINTR;
+	}
+	return 0;
+}
+
+/*
+ * HVROOT_RUN_VP. VP_RUN returns INTERRUPTED when a physical interrupt arrived (or hv wants
+ * the timer re-armed, or VPs woken); the root has taken the interrupt by the time the call
+ * returns (interrupts are enabled around VMMCALL). Then a pending signal ends the ioctl, and
+ * otherwise the scheduler gets its chance before the VP runs on, so a vCPU thread is
+ * scheduled like any other thread.
+ */
+static long hvroot_vp_run(struct hvroot_vp *vp, unsigned long flags)
+{
+	struct rs_run_page *page = page_address(vp->run_page);
+	u64 wake;
 	u16 status;
+	int ret;
 
 	for (;;) {
+		atomic_set(&vp->kicked, 0);
+		preempt_disable();
+		hvroot_vp_arm_timer(vp, READ_ONCE(page->timer_deadline_tsc));
 		status = RS_HC_RESULT_STATUS(hvroot_hc_vp_run(vp->part->id, vp->index));
+		preempt_enable();
+		wake = READ_ONCE(page->wake_vps);
+		if (wake)
+			hvroot_wake_vps(vp->part, wake);
+		if (status == RS_STATUS_SUCCESS && (flags & HVROOT_RUN_HALT_IN_KERNEL) &&
+		    READ_ONCE(page->exit_reason) == RS_EXIT_HALT) {
+			ret = hvroot_vp_halt(vp, page);
+			if (ret)
+				return ret;
+			continue;
+		}
 		if (status != RS_STATUS_INTERRUPTED)
 			return hvroot_status_errno(status, "VP_RUN");
 		if (signal_pending(current))
@@ -105,7 +206,7 @@ static long hvroot_vp_ioctl(struct file *file, unsigned int cmd, unsigned long a
 
 	switch (cmd) {
 	case HVROOT_RUN_VP:
-		return arg ? -EINVAL : hvroot_vp_run(vp);
+		return arg & ~HVROOT_RUN_FLAGS_VALID ? -EINVAL : hvroot_vp_run(vp, arg);
 	case HVROOT_GET_REGISTERS:
 		return hvroot_vp_get_registers(vp, uarg);
 	case HVROOT_SET_REGISTERS:
@@ -164,6 +265,9 @@ long hvroot_create_vp(struct file *part_file, struct hvroot_create_vp __user *ua
 		return -ENOMEM;
 	vp->part = part_file->private_data;
 	vp->index = arg.vp_index;
+	init_waitqueue_head(&vp->wait);
+	hrtimer_init(&vp->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED_HARD);
+	vp->timer.function = hvroot_vp_timer_fn;
 	vp->run_page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 	if (!vp->run_page) {
 		ret = -ENOMEM;
@@ -187,6 +291,9 @@ long hvroot_create_vp(struct file *part_file, struct hvroot_create_vp __user *ua
 		return PTR_ERR(file);
 	}
 	vp->part_file = get_file(part_file);
+	spin_lock_irq(&vp->part->vps_lock);
+	vp->part->vps[vp->index] = vp;
+	spin_unlock_irq(&vp->part->vps_lock);
 	fd_install(fd, file);
 	return fd;
 

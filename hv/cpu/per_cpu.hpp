@@ -31,10 +31,12 @@ struct PerCpu {
   // Cross-CPU TLB flushes and NMIs (cpu/tlb_shootdown.hpp).
   volatile uint32_t flush_request;  ///< set by the requesting CPU, cleared by this one's NMI
   uint32_t must_flush;              ///< flush every guest ASID before the next guest entry
+  volatile uint32_t kick_request;   ///< set by a CPU that made this one's child VP an interrupt
   uint32_t nmi_for_root;            ///< an NMI that was the root's: inject it at its next entry
   uint64_t last_child_vp;           ///< uid of the child VP last entered here (its TLB entries)
   uint64_t hypercall_in;            ///< 4 KiB: hv's copy of a hypercall's input page
   uint64_t hypercall_out;           ///< 4 KiB: a hypercall's output before it is copied out
+  uint64_t root_xsave;              ///< 4 KiB: the root's vector registers while a child runs
 };
 
 /// The calling CPU's PerCpu.

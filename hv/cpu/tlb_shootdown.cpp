@@ -47,7 +47,16 @@ void flush_guest_tlbs_everywhere() {
   }
 }
 
+void kick_cpu(uint32_t index) {
+  PerCpu* c = cpu(index);
+  if (c == nullptr || c->online == 0 || c == &this_cpu()) return;
+  __atomic_store_n(&c->kick_request, 1u, __ATOMIC_SEQ_CST);
+  send_nmi(c->apic_id);
+}
+
 void handle_nmi(PerCpu& cpu) {
+  // A kick needs nothing more: its NMI exit already took the CPU out of the child.
+  const bool kicked = __atomic_exchange_n(&cpu.kick_request, 0u, __ATOMIC_ACQ_REL) != 0;
   if (__atomic_exchange_n(&cpu.flush_request, 0u, __ATOMIC_ACQ_REL) != 0) {
     // Ours. Two NMIs at once arrive as one (SDM 11.6.1's NMIs are not queued): a root NMI that
     // coincides with a flush is not seen; NMIs for the root are rare (watchdog, perf) and
@@ -55,6 +64,7 @@ void handle_nmi(PerCpu& cpu) {
     cpu.must_flush = 1;
     return;
   }
+  if (kicked) return;
   cpu.nmi_for_root = 1;
 }
 

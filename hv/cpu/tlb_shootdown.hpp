@@ -9,7 +9,8 @@
 // clears flush_request; the requester waits for every flush_request to clear. An NMI that no
 // one requested was the root's: hv injects it into the root at its next entry. A CPU spinning
 // in hv on a lock the requester holds still takes the NMI (GIF is set in hv's host mode), so
-// the wait cannot deadlock.
+// the wait cannot deadlock. The same NMI kicks a CPU out of a child VP that another CPU just
+// sent an interrupt (kick_cpu).
 #pragma once
 
 #include "cpu/per_cpu.hpp"
@@ -20,7 +21,12 @@ namespace hv {
 /// no CPU can use a translation made before the call.
 void flush_guest_tlbs_everywhere();
 
-/// The NMI handler's part: a requested flush, or an NMI for the root.
+/// Makes CPU `index` leave the child VP it runs (an NMI exit), so that VP_RUN's loop looks at
+/// the VP's interrupts again; an NMI sent while that CPU is in hv is consumed there. Does not
+/// wait.
+void kick_cpu(uint32_t index);
+
+/// The NMI handler's part: a requested flush or kick, or an NMI for the root.
 void handle_nmi(PerCpu& cpu);
 
 /// Before a guest entry: whether this CPU must flush every guest ASID (and forget it had to).

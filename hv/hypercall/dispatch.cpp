@@ -129,6 +129,12 @@ CallResult call(HypercallEnv& env, const Control& c, HypercallRegisters& r) {
                              c.rep_count);
     case RS_HC_VP_INJECT:
       return p.inject(r.rbx, r.rcx, r.rdx);
+    case RS_HC_PARTITION_INTERRUPT: {
+      uint64_t wake = 0;
+      const CallResult res = p.interrupt(r.rbx, r.rcx, r.rdx, wake);
+      if (res.status == RS_STATUS_SUCCESS) r.rbx = wake;
+      return res;
+    }
     default:
       return {RS_STATUS_INVALID_CALL_CODE};  // validate_call() knows every code listed above
   }

@@ -20,6 +20,9 @@ class Machine {
   /// Every CPU drops cached translations of every guest (root and children) before it enters
   /// a guest again; returns when no CPU can still use one made before the call.
   virtual void flush_guest_tlbs() = 0;
+  /// Makes the guest running on CPU `cpu` (hv's CPU index) leave it and return to hv, which
+  /// then looks at its pending interrupts again. Does not wait.
+  virtual void kick_cpu(uint32_t cpu) = 0;
 
  protected:
   Machine() = default;

@@ -7,10 +7,13 @@
 
 #include <rootstock/hypercall_abi.h>
 
+#include "lib/spinlock.hpp"
 #include "mm/page_table.hpp"
 #include "mm/paging_policy.hpp"
 #include "partition/deposit_pool.hpp"
 #include "vcpu/exit.hpp"
+#include "vioapic/vioapic.hpp"
+#include "vlapic/vlapic.hpp"
 
 namespace hv {
 
@@ -36,18 +39,38 @@ struct ChildVp {
   bool running = false;   ///< in VP_RUN on some CPU
   bool shutdown = false;  ///< reported RS_EXIT_SHUTDOWN: never entered again
   uint64_t state_pa = 0;  ///< VMCB (deposited, in use)
+  uint64_t xsave_pa = 0;  ///< the child's x87/SSE/AVX state while it is not on a CPU (deposited)
+  uint64_t xcr0 = 1;      ///< XCR0 as the child set it (x87 only after RESET)
   uint64_t run_page_pa = 0;
   GuestRegisters regs{};  ///< the GPRs the VMCB does not hold
   LastExit last;
   uint64_t exit_count = 0;
   uint64_t pending_event = 0;  ///< an EVENTINJ-format event for the next entry, 0: none
   uint64_t tsc_aux = 0;        ///< IA32_TSC_AUX as the child wrote it (RDTSCP/RDPID are hidden)
+
+  // The VP's interrupt controller and what other VPs, the I/O APIC and the root asked of it:
+  // under Partition::irq_lock (docs/hypercalls.md "Child interrupts").
+  VirtualLapic lapic{VirtualLapicConfig{}};
+  uint8_t activity = RS_ACTIVITY_RUNNING;  ///< RS_ACTIVITY_*
+  bool nmi_pending = false;
+  bool init_pending = false;  ///< INIT arrived: reset the registers at the next run
+  bool sipi_pending = false;  ///< a STARTUP IPI arrived: start at sipi_vector:0000
+  uint8_t sipi_vector = 0;
+  bool in_guest = false;  ///< in VP_RUN's guest loop on `cpu`: a kick makes it look again
+  uint32_t cpu = 0;
+  uint64_t published_deadline = 0;  ///< the timer deadline the last return published
 };
+
+/// The I/O APIC's delivery sink (partition/child_interrupts.cpp).
+void route_ioapic_delivery(void* partition, const IoApicDelivery& delivery);
 
 /// One child partition.
 struct Partition {
   Partition(FrameTable& table, Machine& machine, uint16_t owner_tag)
-      : owner(owner_tag), deposits(table, machine, owner_tag), npt(deposits) {}
+      : owner(owner_tag),
+        deposits(table, machine, owner_tag),
+        npt(deposits),
+        ioapic(&route_ioapic_delivery, this) {}
   Partition(const Partition&) = delete;
   Partition& operator=(const Partition&) = delete;
 
@@ -60,6 +83,11 @@ struct Partition {
   uint32_t vp_count = 0;
   uint32_t running_vps = 0;
   ChildVp vps[kMaxVps];
+  /// Guards every VP's interrupt state and the I/O APIC. Taken alone or inside the
+  /// partitions' lock, never the other way round; nothing waits for another CPU under it.
+  Spinlock irq_lock;
+  VirtualIoApic ioapic;
+  uint64_t reached = 0;  ///< VPs the I/O APIC's deliveries reached during the current call
 };
 
 }  // namespace hv

@@ -64,21 +64,34 @@ CallResult Partitions::vp_create(uint64_t id, uint64_t vp_index, uint64_t run_pa
   if ((run_page & (kPage - 1)) != 0) return {RS_STATUS_MISALIGNED};
   const uint64_t pfn = run_page / kPage;
   if (pfn == 0 || !table_.is(pfn, FrameState::kRoot, 0)) return {RS_STATUS_FRAME_NOT_OWNED};
-  // The state page, and the PML4 if no map has made it yet.
-  const uint64_t need = p->npt.initialized() ? 1 : 2;
+  // The state page, the extended-state page, and the PML4 if no map has made it yet.
+  const uint64_t need = p->npt.initialized() ? 2 : 3;
   if (!p->deposits.covers(need)) {
     return {RS_STATUS_INSUFFICIENT_MEMORY, need - p->deposits.free_count(), 0};
   }
   if (!p->npt.initialized()) (void)p->npt.init();
   (void)table_.move(pfn, FrameState::kRoot, 0, FrameState::kRunPage, p->owner);
-  uint64_t state_pa = 0;
+  uint64_t state_pa = 0, xsave_pa = 0;
   (void)p->deposits.allocate_zeroed(state_pa);
-  vp = ChildVp{};
-  vp.exists = true;
+  (void)p->deposits.allocate_zeroed(xsave_pa);
+  {
+    // Another VP's IPI may be looking at this slot.
+    SpinlockGuard irq(p->irq_lock);
+    vp = ChildVp{};
+    VirtualLapicConfig lapic;
+    lapic.apic_id = static_cast<uint32_t>(vp_index);
+    lapic.bootstrap = vp_index == 0;
+    lapic.tsc_per_bus_tick = tsc_per_bus_tick_;
+    lapic.phys_addr_bits = kChildGpaBits;
+    vp.lapic = VirtualLapic(lapic);
+    vp.exists = true;
+  }
   vp.uid = next_vp_uid_++;
   vp.state_pa = state_pa;
+  vp.xsave_pa = xsave_pa;
   vp.run_page_pa = run_page;
   arch_.reset(machine_.frame(state_pa), p->npt.root(), vp_index == 0);
+  arch_.reset_extended(machine_.frame(xsave_pa));
   auto* page = static_cast<rs_run_page*>(machine_.frame(run_page));
   memset(page, 0, sizeof(*page));
   page->version = RS_RUN_PAGE_VERSION;
@@ -101,14 +114,18 @@ CallResult Partitions::get_registers(const rs_hc_get_registers_input& in, uint16
   if (in.reserved0 != 0) return {RS_STATUS_RESERVED_NONZERO};
   SpinlockGuard guard(lock_);
   ChildVp* vp = nullptr;
-  if (const uint16_t s = idle_vp(in.partition_id, in.vp_index, vp); s != RS_STATUS_SUCCESS) {
+  Partition* p = nullptr;
+  if (const uint16_t s = idle_vp(in.partition_id, in.vp_index, vp, &p); s != RS_STATUS_SUCCESS) {
     return {s};
   }
   const void* state = machine_.frame(vp->state_pa);
   // Into a local copy first: the output page is written only when every element succeeded.
   static rs_hc_register_value values[RS_HC_REGISTERS_MAX_REPS];  // under lock_
   for (uint16_t i = start; i < count; ++i) {
-    const uint16_t s = arch_.get_register(state, vp->regs, in.names[i], values[i]);
+    const uint32_t name = in.names[i];
+    const uint16_t s = interrupt_register(name)
+                           ? get_interrupt_register(*p, *vp, name, values[i])
+                           : arch_.get_register(state, vp->regs, name, values[i]);
     if (s != RS_STATUS_SUCCESS) return element_error(s, i);
   }
   for (uint16_t i = start; i < count; ++i) out.values[i] = values[i];
@@ -120,7 +137,8 @@ CallResult Partitions::set_registers(const rs_hc_set_registers_input& in, uint16
   if (in.reserved0 != 0) return {RS_STATUS_RESERVED_NONZERO};
   SpinlockGuard guard(lock_);
   ChildVp* vp = nullptr;
-  if (const uint16_t s = idle_vp(in.partition_id, in.vp_index, vp); s != RS_STATUS_SUCCESS) {
+  Partition* p = nullptr;
+  if (const uint16_t s = idle_vp(in.partition_id, in.vp_index, vp, &p); s != RS_STATUS_SUCCESS) {
     return {s};
   }
   for (uint16_t i = start; i < count; ++i) {
@@ -129,13 +147,19 @@ CallResult Partitions::set_registers(const rs_hc_set_registers_input& in, uint16
     for (uint16_t j = start; j < i; ++j) {
       if (in.elements[j].name == e.name) return element_error(RS_STATUS_INVALID_PARAMETER, i);
     }
-    if (const uint16_t s = arch_.check_register(e.name, e.value); s != RS_STATUS_SUCCESS) {
-      return element_error(s, i);
-    }
+    const uint16_t s = interrupt_register(e.name)
+                           ? check_interrupt_register(*p, *vp, e.name, e.value)
+                           : arch_.check_register(e.name, e.value);
+    if (s != RS_STATUS_SUCCESS) return element_error(s, i);
   }
   void* state = machine_.frame(vp->state_pa);
   for (uint16_t i = start; i < count; ++i) {
-    arch_.set_register(state, vp->regs, in.elements[i].name, in.elements[i].value);
+    const rs_hc_register_assoc& e = in.elements[i];
+    if (interrupt_register(e.name)) {
+      set_interrupt_register(*p, *vp, e.name, e.value);
+    } else {
+      arch_.set_register(state, vp->regs, e.name, e.value);
+    }
   }
   return {RS_STATUS_SUCCESS, 0, count};
 }

@@ -56,6 +56,8 @@ void Partitions::release_vp(Partition& p, ChildVp& vp) {
   // deposits, zeroed when they go back to the root.
   (void)table_.move(vp.run_page_pa / kPage, FrameState::kRunPage, p.owner, FrameState::kRoot, 0);
   p.deposits.free(vp.state_pa);
+  p.deposits.free(vp.xsave_pa);
+  SpinlockGuard irq(p.irq_lock);  // another VP's IPI may be looking at this slot
   vp = ChildVp{};
   --p.vp_count;
 }

@@ -69,6 +69,12 @@ class Partitions {
                            rs_hc_get_registers_output& out);
   CallResult set_registers(const rs_hc_set_registers_input& in, uint16_t start, uint16_t count);
   CallResult inject(uint64_t id, uint64_t vp_index, uint64_t event);
+  /// PARTITION_INTERRUPT: a GSI edge or level, or an MSI, into the child's interrupt
+  /// controller; `wake` gets the VPs it reached that are not in VP_RUN's guest loop.
+  CallResult interrupt(uint64_t id, uint64_t flags, uint64_t argument, uint64_t& wake);
+
+  /// The child LAPIC's timer ratio: host TSC ticks per APIC bus tick for VPs created from now.
+  void set_tsc_per_bus_tick(uint32_t ratio) { tsc_per_bus_tick_ = ratio; }
 
   /// VP_RUN's checks and the root's completion of the last exit (§7); on success the VP is
   /// marked running and `ticket` says what to enter. end_run() must follow.
@@ -100,6 +106,17 @@ class Partitions {
   void release_vp(Partition& p, ChildVp& vp);
   void give_back_deposits(Partition& p);
   uint16_t apply_completion(ChildVp& vp, rs_run_page& page);
+  /// RS_REG_APIC_BASE and RS_REG_ACTIVITY, which live in the VP's interrupt state.
+  static bool interrupt_register(uint32_t name) {
+    return name == RS_REG_APIC_BASE || name == RS_REG_ACTIVITY;
+  }
+  uint16_t get_interrupt_register(Partition& p, const ChildVp& vp, uint32_t name,
+                                  rs_hc_register_value& out);
+  uint16_t check_interrupt_register(Partition& p, const ChildVp& vp, uint32_t name,
+                                    const rs_hc_register_value& value);
+  void set_interrupt_register(Partition& p, ChildVp& vp, uint32_t name,
+                              const rs_hc_register_value& value);
+  static constexpr uint32_t kNoCpu = ~0u;
 
   FrameTable& table_;
   Machine& machine_;
@@ -109,6 +126,7 @@ class Partitions {
   bool used_[kCapacity] = {};
   uint64_t next_id_ = 1;
   uint64_t next_vp_uid_ = 1;
+  uint32_t tsc_per_bus_tick_ = 1;
 };
 
 }  // namespace hv

@@ -18,6 +18,8 @@ class VpArch {
   /// Fills a zeroed state page with the state after RESET (docs/hypercalls.md VP_CREATE), the
   /// child's nested page tables at `npt_root`.
   virtual void reset(void* state, uint64_t npt_root, bool bootstrap) = 0;
+  /// Fills a zeroed extended-state page (x87/SSE/AVX registers) with the state after RESET.
+  virtual void reset_extended(void* area) = 0;
   /// Reads register `name`: RS_STATUS_SUCCESS, INVALID_PARAMETER (no such name) or
   /// NOT_SUPPORTED. Unused parts of `out` are 0.
   virtual uint16_t get_register(const void* state, const GuestRegisters& gprs, uint32_t name,

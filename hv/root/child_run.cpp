@@ -1,9 +1,13 @@
 #include "root/child_run.hpp"
 
+#include "partition/child_interrupts.hpp"
+#include "root/child_run_state.hpp"
+
 #include "arch/x86/msr.hpp"
 #include "arch/x86/svm/exit_decode.hpp"
 #include "arch/x86/svm/svm_child.hpp"
 #include "arch/x86/svm/vmcb.hpp"
+#include "arch/x86/xsave.hpp"
 #include "cpu/per_cpu.hpp"
 #include "cpu/tlb_shootdown.hpp"
 #include "root/guest_memory.hpp"
@@ -36,13 +40,17 @@ constexpr uint32_t kMsrMtrrCap = 0xfe, kMsrMtrrDefType = 0x2ff;
 constexpr uint32_t kMsrTscAux = 0xc0000103;
 constexpr uint32_t kLeafStructuredExt = 0x7, kLeafExtFeatures = 0x80000001;
 constexpr uint32_t kExtEdxRdtscp = 1u << 27, kStructEcxRdpid = 1u << 22;
-
-struct Run {
-  PerCpu& cpu;
-  const RunTicket& ticket;
-  svm::Vmcb& vmcb;
-  LastExit& exit;
-};
+// CPUID 01h and 06h bits of the child's interrupt controller (SDM vol. 2A, CPUID).
+constexpr uint32_t kFeatEcxX2apic = 1u << 21, kFeatEcxTscDeadline = 1u << 24,
+                   kFeatEdxApic = 1u << 9;
+constexpr uint32_t kLeafPower = 0x6, kPowerEaxArat = 1u << 2;
+// XSAVE (SDM vol. 2A, CPUID 01h ECX bits 26-27 and leaf 0Dh): the child's own XCR0 and save
+// area size; XSAVES is hidden (its IA32_XSS is not emulated).
+constexpr uint32_t kFeatEcxXsave = 1u << 26, kFeatEcxOsxsave = 1u << 27;
+constexpr uint32_t kLeafXsave = 0xd, kXsaveEaxXsaves = 1u << 3;
+constexpr uint64_t kCr4Osxsave = 1ull << 18;
+constexpr uint64_t kExitXsetbv = 0x8d;  // APM vol. 2, appendix C
+constexpr uint64_t kLenXsetbv = 3;
 
 GuestState child_state(const svm::VmcbSave& s) {
   GuestState g;
@@ -55,7 +63,8 @@ GuestState child_state(const svm::VmcbSave& s) {
   return g;
 }
 
-// Up to 15 bytes at CS:RIP through the child's paging and nested tables; the count read.
+}  // namespace
+
 uint8_t fetch_instruction(const Run& r, uint8_t (&bytes)[16]) {
   const svm::VmcbSave& s = r.vmcb.save;
   // Through the partitions' lock: another CPU may be unmapping the page at the same time.
@@ -72,6 +81,50 @@ uint8_t fetch_instruction(const Run& r, uint8_t (&bytes)[16]) {
     return static_cast<uint8_t>(rest);
   }
   return 0;
+}
+
+void inject_gp(Run& r) {
+  r.vmcb.control.event_inject = svm::event_inj::kValid | svm::event_inj::kTypeException |
+                                svm::event_inj::kErrorValid | kVectorGp;
+}
+
+namespace {
+
+// CPUID leaf 0Dh for the child's XCR0 (SDM vol. 1, 13.2): the states it may enable, the area
+// size for what it enabled, no supervisor states.
+void adjust_xsave_leaf(const Run& r, uint32_t subleaf, x86::CpuidResult& c) {
+  const x86::XsaveFeatures& fx = x86::xsave_features();
+  if (!fx.xsave) {
+    c = {0, 0, 0, 0};
+  } else if (subleaf == 0) {
+    c.eax = static_cast<uint32_t>(fx.child_mask);
+    c.edx = static_cast<uint32_t>(fx.child_mask >> 32);
+    c.ebx = x86::xsave_size(r.ticket.vp->xcr0);
+    c.ecx = fx.child_max_bytes;
+  } else if (subleaf == 1) {
+    c.eax &= ~kXsaveEaxXsaves;
+    c.ebx = x86::xsave_size(r.ticket.vp->xcr0);
+    c.ecx = 0;
+    c.edx = 0;
+  } else if (subleaf >= 64 || (fx.child_mask & (1ull << subleaf)) == 0) {
+    c = {0, 0, 0, 0};
+  }
+}
+
+// XSETBV (SDM vol. 2C): XCR0 only, at CPL 0, a combination the CPU and hv allow; else #GP.
+// The child's XCR0 is on the CPU while it runs, so the new value goes there at once.
+void handle_xsetbv(Run& r) {
+  svm::VmcbSave& s = r.vmcb.save;
+  GuestRegisters& g = r.ticket.vp->regs;
+  const uint64_t value = (g.rdx << 32) | (s.rax & kLow32);
+  if (s.cpl != 0 || (g.rcx & kLow32) != 0 ||
+      !x86::valid_child_xcr0(value, x86::xsave_features().child_mask)) {
+    inject_gp(r);
+    return;
+  }
+  r.ticket.vp->xcr0 = value;
+  x86::write_xcr0(value);
+  s.rip += kLenXsetbv;
 }
 
 void handle_cpuid(Run& r) {
@@ -98,6 +151,23 @@ void handle_cpuid(Run& r) {
       c.eax = apic_id;
     } else if (leaf == kLeafExtFeatures) {
       c.edx &= ~kExtEdxRdtscp;
+    }
+    if (leaf == kLeafXsave) adjust_xsave_leaf(r, static_cast<uint32_t>(g.rcx), c);
+    if (leaf == kLeafFeatures) {
+      // XSAVE as hv offers it, OSXSAVE as the child's CR4 has it (hv's own CR4 answered here).
+      const x86::XsaveFeatures& fx = x86::xsave_features();
+      c.ecx &= ~(kFeatEcxXsave | kFeatEcxOsxsave);
+      if (fx.xsave) c.ecx |= kFeatEcxXsave;
+      if (fx.xsave && (s.cr4 & kCr4Osxsave) != 0) c.ecx |= kFeatEcxOsxsave;
+      // hv's LAPIC (hv/vlapic): x2APIC and the TSC-deadline timer are always there; the APIC
+      // bit follows IA32_APIC_BASE.EN (SDM vol. 2A, CPUID 01h EDX bit 9).
+      c.ecx |= kFeatEcxX2apic | kFeatEcxTscDeadline;
+      const ChildVp& vp = *r.ticket.vp;
+      c.edx =
+          vp.lapic.mode() == LapicMode::kDisabled ? c.edx & ~kFeatEdxApic : c.edx | kFeatEdxApic;
+    } else if (leaf == kLeafPower) {
+      // The LAPIC timer keeps running in every C-state the child can enter (ARAT): it is hv's.
+      c.eax |= kPowerEaxArat;
     } else if (leaf == kLeafStructuredExt && g.rcx == 0) {
       c.ecx &= ~kStructEcxRdpid;
     }
@@ -107,12 +177,6 @@ void handle_cpuid(Run& r) {
   g.rcx = c.ecx;
   g.rdx = c.edx;
   s.rip += kLenCpuid;
-}
-
-// #GP(0) at the child's next entry: the faulting instruction does not complete.
-void inject_gp(Run& r) {
-  r.vmcb.control.event_inject = svm::event_inj::kValid | svm::event_inj::kTypeException |
-                                svm::event_inj::kErrorValid | kVectorGp;
 }
 
 // The ABI register an MSR is (docs/hypercalls.md §8), or 0 when hv does not emulate it.
@@ -155,6 +219,10 @@ void handle_msr(Run& r, VpArch& arch, bool write) {
   svm::VmcbSave& s = r.vmcb.save;
   GuestRegisters& g = r.ticket.vp->regs;
   const auto msr = static_cast<uint32_t>(g.rcx);
+  if (VirtualLapic::owns_msr(msr)) {
+    handle_lapic_msr(r, msr, write);
+    return;
+  }
   if (msr == kMsrTscAux) {
     ChildVp& vp = *r.ticket.vp;
     if (write && (g.rdx & kLow32) != 0) {
@@ -255,8 +323,28 @@ uint16_t run_child_vp(void* context, const RunTicket& ticket, LastExit& exit) {
   VpArch& arch = child_arch();
   rs_run_page& page = *ticket.run_page;
   exit = LastExit{};
+  page.halt_state = RS_HALT_DISABLED;
+  // The vector registers and XCR0 become the child's until the loop ends; nothing in hv uses
+  // them (it is built without SSE).
+  const x86::XsaveFeatures& fx = x86::xsave_init();
+  const uint64_t root_xcr0 = fx.xsave ? x86::read_xcr0() : 0;
+  auto* root_area = reinterpret_cast<void*>(r.cpu.root_xsave);
+  auto* child_area = reinterpret_cast<void*>(ticket.vp->xsave_pa);
+  x86::save_state(root_area, root_xcr0 & fx.fits_mask);
+  if (fx.xsave) x86::write_xcr0(ticket.vp->xcr0);
+  x86::restore_state(child_area, ticket.vp->xcr0);
+  enter_guest_loop(r);
   for (;;) {
     if (r.cpu.nmi_for_root != 0) break;  // the root's NMI: let it in first
+    // GIF stays clear from here to the entry: a kick for an interrupt routed to this VP after
+    // prepare_entry() looked is held and makes the entry exit at once (APM vol. 2, 15.17).
+    asm volatile("clgi" ::: "memory");
+    const EntryDecision decision = prepare_entry(r);
+    if (decision != EntryDecision::kEnter) {
+      asm volatile("stgi" ::: "memory");
+      if (decision == EntryDecision::kWaitForSipi) exit.reason = RS_EXIT_HALT;
+      break;
+    }
     // Every child shares one ASID: entering another VP than the last one here (VPs are told
     // apart by a uid never reused, not by their VMCB, whose frame a later VP may get), or
     // after a flush request, starts from an empty TLB.
@@ -267,12 +355,17 @@ uint16_t run_child_vp(void* context, const RunTicket& ticket, LastExit& exit) {
     hv_svm_vmrun(ticket.vp->state_pa, &ticket.vp->regs, r.cpu.host_vmcb_pa);
     c.tlb_control = static_cast<uint8_t>(svm::TlbControl::kNothing);
     c.clean_bits = 0;
+    after_exit(r);
     // An event whose delivery the exit interrupted is delivered again (APM vol. 2, 15.7.2).
     c.event_inject = (c.exit_int_info & svm::event_inj::kValid) != 0 ? c.exit_int_info : 0;
     const VcpuExit e = svm::decode_exit({c.exit_code, c.exit_info1, c.exit_info2, c.exit_int_info});
     switch (e.kind) {
-      case ExitKind::kExternalInterrupt:
       case ExitKind::kNmi:
+        if (r.cpu.nmi_for_root != 0) break;
+        continue;  // a kick (or a TLB flush request): look at the VP's interrupts again
+      case ExitKind::kInterruptWindow:
+        continue;  // prepare_entry() injects what the window was for
+      case ExitKind::kExternalInterrupt:
       case ExitKind::kInit:
         break;  // the root takes it natively as soon as it runs again
       case ExitKind::kCpuid:
@@ -281,15 +374,21 @@ uint16_t run_child_vp(void* context, const RunTicket& ticket, LastExit& exit) {
       case ExitKind::kMsrRead:
       case ExitKind::kMsrWrite:
         handle_msr(r, arch, e.kind == ExitKind::kMsrWrite);
+        if (r.wake != 0) break;  // an IPI reached a VP the root must wake
         continue;
       case ExitKind::kHlt:
         r.vmcb.save.rip += kLenHlt;  // "RIP is already past the HLT" (§7)
+        if (halt_continues(r)) continue;
         exit.reason = RS_EXIT_HALT;
         break;
       case ExitKind::kIo:
         report_io(r, e.io);
         break;
       case ExitKind::kNestedPageFault:
+        if (handle_interrupt_mmio(r, e.npf.gpa)) {
+          if (r.wake != 0) break;
+          continue;
+        }
         report_memory(r, e.npf);
         break;
       case ExitKind::kShutdown:
@@ -303,12 +402,20 @@ uint16_t run_child_vp(void* context, const RunTicket& ticket, LastExit& exit) {
         report_hardware(r, RS_EXIT_INVALID_STATE);
         break;
       default:
+        if (e.raw_code == kExitXsetbv) {
+          handle_xsetbv(r);
+          continue;
+        }
         if (e.raw_code == kExitSmi) break;
         report_hardware(r, RS_EXIT_UNSUPPORTED);
         break;
     }
     break;
   }
+  leave_guest_loop(r);
+  x86::save_state(child_area, ticket.vp->xcr0);
+  if (fx.xsave) x86::write_xcr0(root_xcr0);
+  x86::restore_state(root_area, root_xcr0 & fx.fits_mask);
   page.exit_reason = exit.reason;
   page.instruction_length = exit.instruction_length;
   return exit.reason == RS_EXIT_NONE ? RS_STATUS_INTERRUPTED : RS_STATUS_SUCCESS;

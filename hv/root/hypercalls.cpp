@@ -24,6 +24,7 @@ class HvMachine final : public Machine {
     return map_for_root(pa, pa, kPage, true) == PagingStatus::kOk;
   }
   void flush_guest_tlbs() override { flush_guest_tlbs_everywhere(); }
+  void kick_cpu(uint32_t index) override { hv::kick_cpu(index); }
 };
 
 struct Hypercalls {
@@ -80,7 +81,8 @@ const char* init_hypercalls(const rootstock::MemoryRange* map, size_t map_count,
   }
   for (uint32_t i = 0; i < cpu_count(); ++i) {
     if (frames.allocate_frame(cpu(i)->hypercall_in) != FrameStatus::kOk ||
-        frames.allocate_frame(cpu(i)->hypercall_out) != FrameStatus::kOk) {
+        frames.allocate_frame(cpu(i)->hypercall_out) != FrameStatus::kOk ||
+        frames.allocate_frame(cpu(i)->root_xsave) != FrameStatus::kOk) {
       return "out of hv memory for hypercalls";
     }
   }
@@ -96,6 +98,10 @@ const char* init_hypercalls(const rootstock::MemoryRange* map, size_t map_count,
 
 Partitions& partitions() {
   return *g_calls.partitions;
+}
+
+Machine& hv_machine() {
+  return g_calls.machine;
 }
 
 VpArch& child_arch() {

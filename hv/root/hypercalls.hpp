@@ -31,6 +31,9 @@ uint32_t hypercall_abi_version();
 /// The child partitions (for VP_RUN's reads of child memory).
 Partitions& partitions();
 
+/// hv's Machine under the partitions (for kicks from VP_RUN's exit handlers).
+Machine& hv_machine();
+
 /// The children's VpArch (for the MSRs a child reads and writes through it).
 VpArch& child_arch();
 

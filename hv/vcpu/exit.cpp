@@ -22,6 +22,8 @@ const char* exit_kind_name(ExitKind kind) {
       return "exception";
     case ExitKind::kExternalInterrupt:
       return "interrupt";
+    case ExitKind::kInterruptWindow:
+      return "interrupt-window";
     case ExitKind::kNmi:
       return "nmi";
     case ExitKind::kInit:

@@ -17,6 +17,7 @@ enum class ExitKind : uint8_t {
   kNestedPageFault,    ///< a guest-physical access the nested page tables did not allow
   kException,          ///< an intercepted exception in the guest
   kExternalInterrupt,  ///< a physical interrupt arrived while the guest ran
+  kInterruptWindow,    ///< the guest can take a virtual interrupt now (SVM VINTR)
   kNmi,
   kInit,
   kShutdown,      ///< triple fault or shutdown condition

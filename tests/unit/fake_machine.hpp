@@ -34,9 +34,11 @@ class FakeMachine final : public hv::Machine {
     return true;
   }
   void flush_guest_tlbs() override { ++flushes; }
+  void kick_cpu(uint32_t cpu) override { kicks.push_back(cpu); }
 
   std::set<uint64_t> hidden;
   uint64_t flushes = 0;
+  std::vector<uint32_t> kicks;
   uint64_t errors = 0;
   bool fail_hide = false;
 

@@ -104,8 +104,8 @@ TEST_CASE("dispatch: VP_RUN enters through the hook and reports its exit", "[hv]
   auto& dep = w.page<rs_hc_deposit_input>(dep_pa);
   dep = rs_hc_deposit_input{};
   dep.partition_id = id;
-  for (unsigned i = 0; i < 2; ++i) dep.frames[i] = w.root_frame();
-  REQUIRE(status(call(w, RS_HC_CONTROL(RS_HC_DEPOSIT_MEMORY, 0, 2, 0), dep_pa).rax) ==
+  for (unsigned i = 0; i < 3; ++i) dep.frames[i] = w.root_frame();
+  REQUIRE(status(call(w, RS_HC_CONTROL(RS_HC_DEPOSIT_MEMORY, 0, 3, 0), dep_pa).rax) ==
           RS_STATUS_SUCCESS);
   const uint64_t run_pa = w.root_frame();
   REQUIRE(status(call(w, fast(RS_HC_VP_CREATE), id, 0, run_pa).rax) == RS_STATUS_SUCCESS);

@@ -17,8 +17,8 @@ struct VpWorld : World {
     REQUIRE(partitions->create(0, id).status == RS_STATUS_SUCCESS);
     rs_hc_deposit_input in{};
     in.partition_id = id;
-    for (unsigned i = 0; i < 4; ++i) in.frames[i] = root_frame();
-    REQUIRE(partitions->deposit(in, 0, 0, 4).status == RS_STATUS_SUCCESS);
+    for (unsigned i = 0; i < 7; ++i) in.frames[i] = root_frame();
+    REQUIRE(partitions->deposit(in, 0, 0, 7).status == RS_STATUS_SUCCESS);
     run_page = root_frame();
     REQUIRE(partitions->vp_create(id, 0, run_page).status == RS_STATUS_SUCCESS);
   }
@@ -52,12 +52,13 @@ TEST_CASE("VP calls: create checks its arguments in order", "[hv][vp]") {
   CHECK(w.partitions->vp_create(w.id, 1, World::kHvBase).status == RS_STATUS_FRAME_NOT_OWNED);
   CHECK(w.partitions->vp_create(w.id + 9, 1, w.root_frame()).status ==
         RS_STATUS_INVALID_PARTITION_ID);
-  // Deposits: 4 given, PML4 + VMCB used; two more VPs fit, the third needs a page.
+  // Deposits: 7 given, PML4 + VMCB + extended state used; two more VPs fit, the third needs
+  // two pages.
   CHECK(w.partitions->vp_create(w.id, 1, w.root_frame()).status == RS_STATUS_SUCCESS);
   CHECK(w.partitions->vp_create(w.id, 2, w.root_frame()).status == RS_STATUS_SUCCESS);
   const auto r = w.partitions->vp_create(w.id, 3, w.root_frame());
   CHECK(r.status == RS_STATUS_INSUFFICIENT_MEMORY);
-  CHECK(r.detail == 1);
+  CHECK(r.detail == 2);
   CHECK(w.page().version == RS_RUN_PAGE_VERSION);
   CHECK(w.partitions->vp_destroy(w.id, 5).status == RS_STATUS_INVALID_VP_INDEX);
   CHECK(w.partitions->vp_destroy(w.id, 1).status == RS_STATUS_SUCCESS);

@@ -332,7 +332,7 @@ TEST_CASE("partition calls: outputs and fetches touch only frames of the right o
           "[hv][partition]") {
   World w;
   const uint64_t id = create(w);
-  deposit(w, id, 5);  // four tables and a VMCB
+  deposit(w, id, 6);  // four tables, a VMCB and an extended-state page
   auto in = map_input(w, id, 0x3000, 1);
   REQUIRE(w.partitions->map(in, 0, 0, 1).status == RS_STATUS_SUCCESS);
   const uint64_t out = w.root_frame();

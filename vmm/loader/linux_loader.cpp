@@ -1,5 +1,7 @@
 #include "vmm/loader/linux_loader.hpp"
 
+#include "vmm/loader/guest_copy.hpp"
+
 #include <cstring>
 
 #include <rootstock/linux_boot/zero_page.hpp>
@@ -15,12 +17,11 @@ using rootstock::MemoryType;
 
 constexpr uint64_t kPage = 4096;
 
+constexpr std::string_view kLoader = "linux loader";
+
 Result<void> copy_in(GuestMemory& ram, uint64_t gpa, std::span<const uint8_t> data,
-                     const char* what) {
-  if (auto w = ram.write(gpa, data); !w) {
-    return fail(std::string("linux loader: ") + what + ": " + describe(w.error()));
-  }
-  return {};
+                     std::string_view what) {
+  return loader::copy_in(ram, gpa, data, kLoader, what);
 }
 
 }  // namespace
@@ -90,12 +91,7 @@ Result<LoadedLinux> load_linux(GuestMemory& ram, const LinuxImage& image) {
       !r) {
     return std::unexpected(r.error());
   }
-  std::string cmdline(image.cmdline);
-  cmdline.push_back('\0');
-  if (auto r = copy_in(ram, layout::kCmdline,
-                       {reinterpret_cast<const uint8_t*>(cmdline.data()), cmdline.size()},
-                       "command line");
-      !r) {
+  if (auto r = copy_cmdline(ram, layout::kCmdline, image.cmdline, kLoader); !r) {
     return std::unexpected(r.error());
   }
   if (!image.initramfs.empty()) {

@@ -33,7 +33,7 @@
 
 /* ABI version: major in bits 31:16, minor in bits 15:0. 0 means "no hypercall ABI". */
 #define RS_ABI_VERSION_MAJOR 1u
-#define RS_ABI_VERSION_MINOR 0u
+#define RS_ABI_VERSION_MINOR 1u
 #define RS_ABI_VERSION ((RS_ABI_VERSION_MAJOR << 16) | RS_ABI_VERSION_MINOR)
 #define RS_ABI_VERSION_MAJOR_SHIFT 16
 #define RS_ABI_VERSION_MINOR_MASK 0xffffu
@@ -118,6 +118,8 @@ RS_ABI_ASSERT((RS_HC_CONTROL_RESERVED_MASK &
 #define RS_HC_VP_GET_REGISTERS 0x0033u  /* page: input and output, rep */
 #define RS_HC_VP_SET_REGISTERS 0x0034u  /* page: input, rep */
 #define RS_HC_VP_INJECT 0x0035u         /* fast */
+/* ABI 1.1: the child interrupt controller (hypercalls.md "Child interrupts"). */
+#define RS_HC_PARTITION_INTERRUPT 0x0040u /* fast */
 /* 0x0040-0x004f are kept for the child interrupt controller (raise GSI/MSI) in a 1.x minor. */
 
 /* Per-call rep limits: what fits in one 4 KiB input or output page. */
@@ -415,6 +417,35 @@ RS_ABI_ASSERT_OFFSET(struct rs_hc_invariants_output, reserved1, 112);
 #define RS_REG_PAT 0x89u
 #define RS_REG_TSC 0x8au
 #define RS_REG_APIC_BASE 0x8bu
+/* ABI 1.1: what the VP is doing besides executing (RS_ACTIVITY_*). */
+#define RS_REG_ACTIVITY 0x8cu
+
+/* RS_REG_ACTIVITY values. */
+#define RS_ACTIVITY_RUNNING 0u
+#define RS_ACTIVITY_WAIT_FOR_SIPI 1u /* after INIT, an AP: only a startup IPI starts it */
+
+/* ---- PARTITION_INTERRUPT (RCX: kind and flags; RDX: GSI, or MSI address and data) ---- */
+
+#define RS_INTERRUPT_KIND_MASK 0xffull
+#define RS_INTERRUPT_GSI_EDGE 1u  /* a rising and falling edge on GSI RDX */
+#define RS_INTERRUPT_GSI_LEVEL 2u /* GSI RDX's line to RS_INTERRUPT_ASSERTED or not */
+#define RS_INTERRUPT_MSI 3u       /* RDX bits 31:0 the MSI address, bits 63:32 its data */
+#define RS_INTERRUPT_ASSERTED (1ull << 8)
+#define RS_INTERRUPT_RESERVED_MASK (~0x1ffull)
+#define RS_INTERRUPT_GSI_COUNT 24u /* the child I/O APIC's pins */
+/* MSI address and data (Intel SDM vol. 3A, 11.11.1 and 11.11.2). */
+#define RS_MSI_ADDRESS_BASE 0xfee00000ull
+#define RS_MSI_ADDRESS_BASE_MASK 0xfff00000ull
+#define RS_MSI_ADDRESS_DEST_SHIFT 12
+#define RS_MSI_ADDRESS_DEST_MASK (0xffull << 12)
+#define RS_MSI_ADDRESS_REDIRECTION_HINT (1ull << 3)
+#define RS_MSI_ADDRESS_DEST_LOGICAL (1ull << 2)
+#define RS_MSI_DATA_VECTOR_MASK 0xffull
+#define RS_MSI_DATA_DELIVERY_SHIFT 8
+#define RS_MSI_DATA_DELIVERY_MASK (0x7ull << 8)
+#define RS_MSI_DATA_LEVEL_ASSERT (1ull << 14)
+#define RS_MSI_DATA_TRIGGER_LEVEL (1ull << 15)
+#define RS_MSI_DATA_RESERVED_MASK 0xffff3800ull
 
 /* Segment attributes: descriptor bits 40-47 in bits 0-7, descriptor bits 52-55 in bits 8-11. */
 #define RS_SEGMENT_ATTR_TYPE_MASK 0x000fu
@@ -461,6 +492,11 @@ RS_ABI_ASSERT_OFFSET(struct rs_hc_invariants_output, reserved1, 112);
 #define RS_CPU_MODE_PROT16 2u /* protected or compatibility mode, CS.D = 0 */
 #define RS_CPU_MODE_PROT32 3u /* protected or compatibility mode, CS.D = 1 */
 #define RS_CPU_MODE_LONG64 4u /* 64-bit mode */
+
+/* rs_run_page.halt_state at RS_EXIT_HALT: what can end the halt (1.1). */
+#define RS_HALT_DISABLED 0u      /* HLT with RFLAGS.IF clear: only an NMI or INIT ends it */
+#define RS_HALT_INTERRUPTIBLE 1u /* HLT with RFLAGS.IF set: an interrupt or the timer ends it */
+#define RS_HALT_WAIT_FOR_SIPI 2u /* RS_ACTIVITY_WAIT_FOR_SIPI: a startup IPI ends it */
 
 /* Root-written completion of the last exit (rs_run_page.completion). */
 #define RS_RUN_COMPLETE_NONE 0u
@@ -564,14 +600,15 @@ struct rs_run_page {
   uint8_t cpu_mode;            /* RS_CPU_MODE_* */
   uint8_t cpl;
   uint8_t instruction_length; /* of the exiting instruction when hv knows it, else 0 */
-  uint8_t reserved0;
+  uint8_t halt_state;         /* RS_EXIT_HALT: RS_HALT_* (1.1) */
   uint32_t reserved1;
   uint64_t cr0;
   uint64_t cr3;
   uint64_t cr4;
   uint64_t efer;
   struct rs_run_regs regs; /* hv-written at every return; root-written with RS_RUN_LOAD_REGS */
-  uint64_t reserved2[6];
+  uint64_t wake_vps; /* 1.1: VPs (bit n: VP n) an interrupt reached outside VP_RUN: wake them */
+  uint64_t reserved2[5];
   /* root-written */
   uint32_t completion; /* RS_RUN_COMPLETE_* */
   uint32_t root_flags; /* RS_RUN_LOAD_REGS */
@@ -588,14 +625,15 @@ RS_ABI_ASSERT_OFFSET(struct rs_run_page, timer_deadline_tsc, 0x010);
 RS_ABI_ASSERT_OFFSET(struct rs_run_page, cpu_mode, 0x018);
 RS_ABI_ASSERT_OFFSET(struct rs_run_page, cpl, 0x019);
 RS_ABI_ASSERT_OFFSET(struct rs_run_page, instruction_length, 0x01a);
-RS_ABI_ASSERT_OFFSET(struct rs_run_page, reserved0, 0x01b);
+RS_ABI_ASSERT_OFFSET(struct rs_run_page, halt_state, 0x01b);
 RS_ABI_ASSERT_OFFSET(struct rs_run_page, reserved1, 0x01c);
 RS_ABI_ASSERT_OFFSET(struct rs_run_page, cr0, 0x020);
 RS_ABI_ASSERT_OFFSET(struct rs_run_page, cr3, 0x028);
 RS_ABI_ASSERT_OFFSET(struct rs_run_page, cr4, 0x030);
 RS_ABI_ASSERT_OFFSET(struct rs_run_page, efer, 0x038);
 RS_ABI_ASSERT_OFFSET(struct rs_run_page, regs, 0x040);
-RS_ABI_ASSERT_OFFSET(struct rs_run_page, reserved2, 0x0d0);
+RS_ABI_ASSERT_OFFSET(struct rs_run_page, wake_vps, 0x0d0);
+RS_ABI_ASSERT_OFFSET(struct rs_run_page, reserved2, 0x0d8);
 RS_ABI_ASSERT_OFFSET(struct rs_run_page, completion, 0x100);
 RS_ABI_ASSERT_OFFSET(struct rs_run_page, root_flags, 0x104);
 RS_ABI_ASSERT_OFFSET(struct rs_run_page, reserved3, 0x108);

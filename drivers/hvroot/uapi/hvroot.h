@@ -108,18 +108,36 @@ struct hvroot_partition_info {
 #define HVROOT_CREATE_VP _IOW(HVROOT_IOCTL_TYPE, 0x12, struct hvroot_create_vp)
 #define HVROOT_QUERY_PARTITION _IOR(HVROOT_IOCTL_TYPE, 0x13, struct hvroot_partition_info)
 
+/*
+ * HVROOT_INTERRUPT: PARTITION_INTERRUPT (ABI 1.1) — a GSI edge or level, or an MSI, into the
+ * child's interrupt controller in hv; VPs it reached that sleep in a halt are woken.
+ */
+struct hvroot_interrupt {
+	__u32 flags;     /* RS_INTERRUPT_GSI_EDGE/_GSI_LEVEL/_MSI, | RS_INTERRUPT_ASSERTED */
+	__u32 hv_status; /* out */
+	__u64 argument;  /* the GSI; or the MSI address in bits 31:0 and its data in 63:32 */
+};
+#define HVROOT_INTERRUPT _IOWR(HVROOT_IOCTL_TYPE, 0x14, struct hvroot_interrupt)
+
 /* ---- a VP fd ---- */
 
 /*
  * mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, vp_fd, 0): the VP's run page
  * (struct rs_run_page).
  *
- * HVROOT_RUN_VP (argument 0): runs the VP until an exit the VMM must handle is in the run page
- * (returns 0). Returns -EINTR when a signal is pending (the run page then says RS_EXIT_NONE);
- * the VMM calls it again to continue. Physical interrupts and rescheduling are handled inside
- * the call.
+ * HVROOT_RUN_VP (argument: HVROOT_RUN_* flags): runs the VP until an exit the VMM must handle
+ * is in the run page (returns 0). Returns -EINTR when a signal is pending (the run page then
+ * says RS_EXIT_NONE); the VMM calls it again to continue. Physical interrupts, rescheduling
+ * and the child LAPIC's timer (rs_run_page.timer_deadline_tsc) are handled inside the call.
+ *
+ * With HVROOT_RUN_HALT_IN_KERNEL, a halt (RS_EXIT_HALT) does not return: the thread sleeps
+ * until an interrupt, the VP's timer deadline or a startup IPI can end it, as a halted CPU
+ * would, and the VP runs on. Without it, RS_EXIT_HALT returns to the VMM (a VP whose halt
+ * means "done", as in the self-tests' payloads).
  */
 #define HVROOT_RUN_VP _IO(HVROOT_IOCTL_TYPE, 0x20)
+#define HVROOT_RUN_HALT_IN_KERNEL 0x1ul
+#define HVROOT_RUN_FLAGS_VALID HVROOT_RUN_HALT_IN_KERNEL
 
 /*
  * HVROOT_GET_REGISTERS / HVROOT_SET_REGISTERS: count (1 .. RS_HC_REGISTERS_MAX_REPS) names

@@ -50,6 +50,9 @@ VcpuExit decode_exit(const ExitRecord& r) {
     case ExitCode::kInit:
       e.kind = ExitKind::kInit;
       break;
+    case ExitCode::kVintr:
+      e.kind = ExitKind::kInterruptWindow;
+      break;
     case ExitCode::kCpuid:
       e.kind = ExitKind::kCpuid;
       break;

@@ -15,6 +15,7 @@ enum class ExitCode : uint64_t {
   kNmi = 0x61,
   kSmi = 0x62,
   kInit = 0x63,
+  kVintr = 0x64,
   kCpuid = 0x72,
   kHlt = 0x78,
   kIoio = 0x7b,

@@ -19,14 +19,7 @@ constexpr uint16_t kAttrDataReset = 0x093;  // P, S, data RW accessed
 constexpr uint16_t kAttrLdt = 0x082;
 constexpr uint16_t kAttrTss16Busy = 0x083;  // the reset TR (APM table 14-1: 16-bit busy TSS)
 constexpr uint64_t kNpEnable = 1;
-// int_control (APM table B-1): V_TPR 3:0, V_IRQ 8, V_INTR_PRIO 19:16, V_IGN_TPR 20,
-// V_INTR_MASKING 24, V_INTR_VECTOR 39:32.
-constexpr uint64_t kVTprMask = 0xf;
-constexpr uint64_t kVIrq = 1ull << 8;
-constexpr uint64_t kVIntrPrioMax = 0xfull << 16;
-constexpr uint64_t kVIgnTpr = 1ull << 20;
-constexpr uint64_t kVIntrMasking = 1ull << 24;
-constexpr unsigned kVIntrVectorShift = 32;
+using namespace int_ctl;
 // Bits a child may set (docs/hypercalls.md §8).
 constexpr uint64_t kEferAllowed =
     x86::efer::kSce | (1ull << 8) | (1ull << 10) | x86::efer::kNxe | (1ull << 13) | (1ull << 14);
@@ -334,8 +327,8 @@ void SvmChildArch::queue_event(void* state, uint64_t event) {
   const auto type = (event & RS_EVENT_TYPE_MASK) >> RS_EVENT_TYPE_SHIFT;
   if (type == RS_EVENT_TYPE_INTERRUPT) {
     // A virtual interrupt the CPU delivers once the child's IF and shadow allow (APM 15.21.4).
-    c.int_control = (c.int_control & ~(0xffull << kVIntrVectorShift)) | kVIrq | kVIntrPrioMax |
-                    kVIgnTpr | (vector << kVIntrVectorShift);
+    c.int_control = (c.int_control & ~kVIntrVectorMask) | kVIrq | kVIntrPrioMax | kVIgnTpr |
+                    (vector << kVIntrVectorShift);
     return;
   }
   // EVENTINJ has VP_INJECT's layout in bits 10:0 and the error code in 63:32 (APM 15.20).

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "arch/x86/svm/vmcb.hpp"
+#include "arch/x86/xsave.hpp"
 #include "partition/vp_arch.hpp"
 
 namespace hv::svm {
@@ -26,6 +27,7 @@ class SvmChildArch final : public VpArch {
   explicit SvmChildArch(const ChildMaps& maps) : maps_(maps) {}
 
   void reset(void* state, uint64_t npt_root, bool bootstrap) override;
+  void reset_extended(void* area) override { x86::init_child_area(area); }
   uint16_t get_register(const void* state, const GuestRegisters& gprs, uint32_t name,
                         rs_hc_register_value& out) override;
   uint16_t check_register(uint32_t name, const rs_hc_register_value& value) override;

@@ -40,6 +40,7 @@ inline constexpr uint32_t kIntr = 1u << 0;
 inline constexpr uint32_t kNmi = 1u << 1;
 inline constexpr uint32_t kSmi = 1u << 2;
 inline constexpr uint32_t kInit = 1u << 3;
+inline constexpr uint32_t kVintr = 1u << 4;  ///< a virtual interrupt (V_IRQ) could be taken
 inline constexpr uint32_t kCpuid = 1u << 18;
 inline constexpr uint32_t kInvd = 1u << 22;
 inline constexpr uint32_t kHlt = 1u << 24;
@@ -79,6 +80,20 @@ inline constexpr uint64_t kErrorValid = 1ull << 11;
 inline constexpr uint64_t kValid = 1ull << 31;
 inline constexpr unsigned kErrorShift = 32;
 }  // namespace event_inj
+
+/// The virtual interrupt control field at 0x060 (APM table B-1, 15.21).
+namespace int_ctl {
+inline constexpr uint64_t kVTprMask = 0xf;
+inline constexpr uint64_t kVIrq = 1ull << 8;
+inline constexpr uint64_t kVIntrPrioMax = 0xfull << 16;
+inline constexpr uint64_t kVIgnTpr = 1ull << 20;
+inline constexpr uint64_t kVIntrMasking = 1ull << 24;
+inline constexpr unsigned kVIntrVectorShift = 32;
+inline constexpr uint64_t kVIntrVectorMask = 0xffull << kVIntrVectorShift;
+}  // namespace int_ctl
+
+/// The interrupt shadow field at 0x068 (APM 15.21.5).
+inline constexpr uint64_t kInterruptShadow = 1ull << 0;
 
 /// The control area (APM table B-1).
 struct VmcbControl {

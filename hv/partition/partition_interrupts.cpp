@@ -1,0 +1,81 @@
+// PARTITION_INTERRUPT and the interrupt-controller registers of VP_GET/SET_REGISTERS
+// (docs/hypercalls.md "Child interrupts", §8 RS_REG_APIC_BASE and RS_REG_ACTIVITY).
+#include "partition/child_interrupts.hpp"
+#include "partition/partitions.hpp"
+
+namespace hv {
+
+CallResult Partitions::interrupt(uint64_t id, uint64_t flags, uint64_t argument, uint64_t& wake) {
+  wake = 0;
+  if ((flags & RS_INTERRUPT_RESERVED_MASK) != 0) return {RS_STATUS_RESERVED_NONZERO};
+  const auto kind = static_cast<uint32_t>(flags & RS_INTERRUPT_KIND_MASK);
+  const bool asserted = (flags & RS_INTERRUPT_ASSERTED) != 0;
+  SpinlockGuard guard(lock_);
+  Partition* p = nullptr;
+  if (const uint16_t s = changeable(id, p); s != RS_STATUS_SUCCESS) return {s};
+  LapicIpi msi;
+  switch (kind) {
+    case RS_INTERRUPT_GSI_EDGE:
+      if (asserted) return {RS_STATUS_INVALID_PARAMETER};  // an edge has no level
+      [[fallthrough]];
+    case RS_INTERRUPT_GSI_LEVEL:
+      if (argument >= RS_INTERRUPT_GSI_COUNT) return {RS_STATUS_INVALID_PARAMETER};
+      break;
+    case RS_INTERRUPT_MSI:
+      if (asserted || !msi_message(argument & 0xffffffffull, argument >> 32, msi)) {
+        return {RS_STATUS_INVALID_PARAMETER};
+      }
+      break;
+    default:
+      return {RS_STATUS_INVALID_PARAMETER};
+  }
+  SpinlockGuard irq(p->irq_lock);
+  uint64_t reached = 0;
+  if (kind == RS_INTERRUPT_MSI) {
+    reached = route_interrupt(*p, msi, kNoSenderVp);
+  } else {
+    p->reached = 0;
+    const auto pin = static_cast<unsigned>(argument);
+    const IoApicStatus s =
+        kind == RS_INTERRUPT_GSI_EDGE ? p->ioapic.pulse(pin) : p->ioapic.set_level(pin, asserted);
+    (void)s;  // the pin was checked above
+    reached = p->reached;
+  }
+  wake = kick_reached(*p, reached, machine_, kNoCpu);
+  return {};
+}
+
+uint16_t Partitions::get_interrupt_register(Partition& p, const ChildVp& vp, uint32_t name,
+                                            rs_hc_register_value& out) {
+  SpinlockGuard irq(p.irq_lock);
+  out = rs_hc_register_value{};
+  out.scalar.value = name == RS_REG_APIC_BASE ? vp.lapic.apic_base() : vp.activity;
+  return RS_STATUS_SUCCESS;
+}
+
+uint16_t Partitions::check_interrupt_register(Partition& p, const ChildVp& vp, uint32_t name,
+                                              const rs_hc_register_value& value) {
+  if (value.scalar.reserved0 != 0) return RS_STATUS_RESERVED_NONZERO;
+  const uint64_t v = value.scalar.value;
+  if (name == RS_REG_ACTIVITY) {
+    return v <= RS_ACTIVITY_WAIT_FOR_SIPI ? RS_STATUS_SUCCESS : RS_STATUS_INVALID_PARAMETER;
+  }
+  // IA32_APIC_BASE: what a WRMSR by the child would accept (SDM 11.12.5), tried on a copy.
+  SpinlockGuard irq(p.irq_lock);
+  VirtualLapic copy = vp.lapic;
+  return copy.write_apic_base(v) == LapicStatus::kOk ? RS_STATUS_SUCCESS
+                                                     : RS_STATUS_INVALID_PARAMETER;
+}
+
+void Partitions::set_interrupt_register(Partition& p, ChildVp& vp, uint32_t name,
+                                        const rs_hc_register_value& value) {
+  SpinlockGuard irq(p.irq_lock);
+  if (name == RS_REG_ACTIVITY) {
+    vp.activity = static_cast<uint8_t>(value.scalar.value);
+    vp.sipi_pending = false;
+    return;
+  }
+  (void)vp.lapic.write_apic_base(value.scalar.value);  // checked above
+}
+
+}  // namespace hv

@@ -1,0 +1,61 @@
+// What VP_RUN's guest loop on SVM (root/child_run.cpp) shares with its exit handlers for the
+// child's interrupt controller (root/child_interrupt_exits.cpp): one run of one VP on one CPU.
+#pragma once
+
+#include <stdint.h>
+
+#include "arch/x86/svm/vmcb.hpp"
+#include "cpu/per_cpu.hpp"
+#include "hypercall/dispatch.hpp"
+
+namespace hv::root {
+
+/// One VP_RUN in progress.
+struct Run {
+  PerCpu& cpu;
+  const RunTicket& ticket;
+  svm::Vmcb& vmcb;
+  LastExit& exit;
+  /// VPs outside the guest loop that this VP's IPIs reached: the root must wake them, so the
+  /// loop returns to it soon (rs_run_page.wake_vps).
+  uint64_t wake = 0;
+  /// The timer deadline the root armed for this VP: the one the last return published.
+  uint64_t armed_deadline = 0;
+  uint64_t entry_vtpr = 0;        ///< V_TPR as the last entry set it (the child's CR8 since)
+  bool window_requested = false;  ///< V_IRQ and the VINTR intercept are hv's, for a window
+};
+
+/// Up to 15 bytes at the child's CS:RIP through its paging and nested tables; the count read.
+uint8_t fetch_instruction(const Run& r, uint8_t (&bytes)[16]);
+
+/// #GP(0) at the child's next entry: the faulting instruction does not complete.
+void inject_gp(Run& r);
+
+/// What the loop does before the next entry (prepare_entry()).
+enum class EntryDecision : uint8_t {
+  kEnter,        ///< enter the child (events injected or a window requested)
+  kWaitForSipi,  ///< the VP waits for a STARTUP IPI: return to the root (RS_EXIT_HALT)
+  kRearmTimer,   ///< the timer now fires before what the root armed: return so it re-arms
+};
+
+/// Joins the VP to the guest loop on this CPU: from now on a kick reaches it here.
+void enter_guest_loop(Run& r);
+/// Under the irq lock, with GIF clear (so a kick sent after it is not lost): applies INIT and
+/// STARTUP, fires the timer, syncs the TPR and injects what the VP can take now or asks for
+/// an interrupt window.
+EntryDecision prepare_entry(Run& r);
+/// After an exit: gives back the window hv asked for and takes the child's CR8 into its TPR.
+void after_exit(Run& r);
+/// A HLT exit: true when the VP has something to take now (the loop goes on); otherwise the
+/// VP leaves the loop (leave_guest_loop()) and the run page says what can end the halt.
+bool halt_continues(Run& r);
+/// Leaves the guest loop: publishes the timer deadline and the VPs to wake in the run page.
+void leave_guest_loop(Run& r);
+
+/// RDMSR/WRMSR of an MSR the child's LAPIC owns (VirtualLapic::owns_msr).
+void handle_lapic_msr(Run& r, uint32_t msr, bool write);
+/// A nested page fault on the child's xAPIC page or I/O APIC window: emulated, true; any other
+/// GPA: false (the root's).
+bool handle_interrupt_mmio(Run& r, uint64_t gpa);
+
+}  // namespace hv::root
