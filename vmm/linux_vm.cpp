@@ -75,7 +75,12 @@ LinuxVm::LinuxVm(LinuxVmConfig config, GuestMemory ram)
           {}, now_ns, [](bool) {}, [this] { end({LinuxVmExit::Reason::kPowerOff, 0, "ACPI S5"}); }),
       pit_(now_ns, [](bool) {}),  // the child needs no PIT interrupt (measure_tsc_khz())
       reset_(acpi::kResetPort,
-             [this] { end({LinuxVmExit::Reason::kReset, 0, "reset register 0xcf9"}); }) {
+             [this] { end({LinuxVmExit::Reason::kReset, 0, "reset register 0xcf9"}); }),
+      rtc_([] {
+        return static_cast<int64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
+      }) {
   ports_.vm = this;
 }
 
@@ -96,7 +101,10 @@ Result<std::unique_ptr<LinuxVm>> LinuxVm::create(Backend& backend, LinuxVmConfig
                 std::to_string(kMaxVcpus) + " work");
   }
   if (const uint64_t khz = measure_tsc_khz(); khz != 0) {
-    config.cmdline += " tsc_early_khz=" + std::to_string(khz);
+    // tsc=reliable: a child's TSC is the host's, invariant and without offset; without it the
+    // clocksource watchdog, itself slowed by emulation, may call it unstable and move the
+    // child to the ACPI PM timer, whose every read is an exit to the VMM.
+    config.cmdline += " tsc_early_khz=" + std::to_string(khz) + " tsc=reliable";
   }
   auto ram = GuestMemory::allocate(0, config.ram_mib << 20);
   if (!ram) return std::unexpected(ram.error());
@@ -123,6 +131,7 @@ Result<void> LinuxVm::build(Backend& backend) {
   if (auto r = bus_.add(acpi::kResetPort, 1, reset_); !r) return r;
   if (auto r = bus_.add(kPitPorts, 4, pit_); !r) return r;
   if (auto r = bus_.add(kPortB, 1, pit_); !r) return r;
+  if (auto r = bus_.add(devices::cmos::kIndexPort, 2, rtc_); !r) return r;
   auto partition = Partition::create(backend);
   if (!partition) return std::unexpected(partition.error());
   partition_.emplace(std::move(*partition));

@@ -2,8 +2,8 @@
 // tables in the BIOS area (MADT with its vCPUs and the I/O APIC hv emulates), the kernel and
 // initramfs through the 64-bit boot protocol, one thread per vCPU around VP_RUN, and the port
 // bus with the console UART at COM1 (its interrupt on GSI 4), the ACPI PM block and PM timer,
-// the PIT (with port 0x61) and the 0xcf9 reset register. The child's LAPICs, I/O APIC and
-// timers are hv's (docs/hypercalls.md "Child interrupts"): halts sleep in the driver.
+// the PIT (with port 0x61), the CMOS RTC and the 0xcf9 reset register. The child's LAPICs, I/O APIC
+// and timers are hv's (docs/hypercalls.md "Child interrupts"): halts sleep in the driver.
 #pragma once
 
 #include <stdint.h>
@@ -23,6 +23,7 @@
 
 #include "vmm/backend.hpp"
 #include "vmm/devices/acpi_pm.hpp"
+#include "vmm/devices/cmos_rtc.hpp"
 #include "vmm/devices/pit8254.hpp"
 #include "vmm/devices/reset_port.hpp"
 #include "vmm/devices/uart16550.hpp"
@@ -123,6 +124,7 @@ class LinuxVm {
   devices::AcpiPm pm_;
   devices::Pit8254 pit_;
   devices::ResetPort reset_;
+  devices::CmosRtc rtc_;
   IoBus bus_;
   std::deque<uint8_t> input_;
   SerialPorts ports_;

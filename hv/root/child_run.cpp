@@ -34,6 +34,9 @@ constexpr uint32_t kLeafFeatures = 0x1, kLeafTopology = 0xb, kLeafTopologyV2 = 0
 // types come from its PAT; MTRR_DEF_TYPE reads 0 and writes are ignored (Intel SDM vol. 3A,
 // 12.11.1-12.11.2). Linux then says "MTRRs disabled by BIOS" instead of taking a #GP.
 constexpr uint32_t kMsrMtrrCap = 0xfe, kMsrMtrrDefType = 0x2ff;
+// AMD NB_CFG (BKDG for family 17h, MSRC001_001F): Linux's amd_bus sets its extended PCI
+// configuration-space bit on every CPU. A child has no northbridge: reads 0, writes ignored.
+constexpr uint32_t kMsrAmdNbCfg = 0xc001001f;
 // IA32_TSC_AUX is not switched by VMRUN: the CPU's value is the root's (its CPU number for
 // getcpu). A child keeps its own copy in hv, and RDTSCP and RDPID, which would read the
 // root's, are hidden from it (CPUID 80000001h EDX bit 27, 07h ECX bit 22).
@@ -239,7 +242,7 @@ void handle_msr(Run& r, VpArch& arch, bool write) {
     s.rip += kLenMsr;
     return;
   }
-  if (msr == kMsrMtrrCap || msr == kMsrMtrrDefType) {
+  if (msr == kMsrMtrrCap || msr == kMsrMtrrDefType || msr == kMsrAmdNbCfg) {
     if (!write) {
       s.rax = 0;
       g.rdx = 0;
