@@ -40,6 +40,17 @@ bool valid_selftest_name(std::string_view n) {
   return true;
 }
 
+// A decimal number of at most 9 digits (no sign, no spaces).
+bool parse_decimal(std::string_view text, uint64_t& out) {
+  if (text.empty() || text.size() > 9) return false;
+  out = 0;
+  for (char c : text) {
+    if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+    out = out * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return true;
+}
+
 }  // namespace
 
 Options parse_options(std::string_view cmdline) {
@@ -75,6 +86,28 @@ Options parse_options(std::string_view cmdline) {
       } else {
         o.problems.push_back(word + ": is not stay, poweroff or reboot");
       }
+    } else if (name == "rootstock.vm") {
+      if (value == "on" || value == "off") {
+        o.vm.start = value == "on";
+      } else {
+        o.problems.push_back(word + ": is not on or off");
+      }
+    } else if (name == "rootstock.vm_vcpus") {
+      uint64_t n = 0;
+      if (parse_decimal(value, n) && n >= 1 && n <= 64) {
+        o.vm.vcpus = static_cast<uint32_t>(n);
+      } else {
+        o.problems.push_back(word + ": needs a vCPU count from 1 to 64");
+      }
+    } else if (name == "rootstock.vm_mem_mib") {
+      uint64_t n = 0;
+      if (parse_decimal(value, n) && n >= 16 && n <= 1024) {
+        o.vm.mem_mib = n;
+      } else {
+        o.problems.push_back(word + ": needs a size from 16 to 1024 MiB");
+      }
+    } else if (name == "rootstock.vm_cmdline") {
+      o.vm.cmdline = value;
     } else {
       o.problems.push_back(word + ": unknown rootstock option");
     }

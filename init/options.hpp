@@ -4,7 +4,14 @@
 //   rootstock.selftest=NAME[,NAME...]   run the named self-tests after start-up
 //   rootstock.on_fatal=stay|poweroff|reboot   what follows a fatal error (default stay: the
 //                                       appliance stays up, reaping, for diagnosis)
+//   rootstock.vm=on|off                 start the default child VM at boot (default on)
+//   rootstock.vm_vcpus=N                its vCPUs, 1-64 (default 2)
+//   rootstock.vm_mem_mib=N              its memory, 16-1024 MiB (default 256)
+//   rootstock.vm_cmdline="..."          its kernel command line (default: its console on
+//                                       ttyS0); the VMM adds its timer options
 #pragma once
+
+#include <stdint.h>
 
 #include <string>
 #include <string_view>
@@ -15,10 +22,19 @@ namespace rootstock::init {
 /// What follows a fatal error in PID 1 (it must never exit: that panics the kernel).
 enum class FatalAction { kStay, kPowerOff, kReboot };
 
+/// The default child VM (DESIGN.md §3: the appliance exists to run it).
+struct VmOptions {
+  bool start = true;
+  uint32_t vcpus = 2;
+  uint64_t mem_mib = 256;
+  std::string cmdline = "console=ttyS0";
+};
+
 /// PID 1's options and what was wrong with the command line.
 struct Options {
   std::vector<std::string> selftests;
   FatalAction on_fatal = FatalAction::kStay;
+  VmOptions vm;
   std::vector<std::string> problems;  ///< "rootstock.x=y: why", reported at start-up
 };
 

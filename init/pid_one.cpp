@@ -92,6 +92,7 @@ void PidOne::load_hvroot() {
                                "hypercall-abuse") != options_.selftests.end();
   const auto loaded = load_module(kHvrootModule, abuse ? "allow_raw_hypercalls=1" : "");
   if (!loaded) say("hvroot: " + loaded.error() + "; no child VMs");
+  hvroot_loaded_ = loaded.has_value();
 }
 
 void PidOne::watch_signals() {
@@ -160,9 +161,19 @@ void PidOne::run_selftests() {
   }
 }
 
+void PidOne::start_default_vm() {
+  if (!options_.vm.start) return;
+  if (!hvroot_loaded_) {
+    say("child0: not started: no hvroot driver (not under hv?)");
+    return;
+  }
+  default_vm_ = DefaultVm::start(*this, options_.vm);
+}
+
 void PidOne::run() {
   start();
   run_selftests();
+  start_default_vm();
   loop_.run_until([] { return false; });
   fatal("the event loop stopped");
 }
@@ -170,6 +181,7 @@ void PidOne::run() {
 void PidOne::shut_down(PowerAction action, const std::string& reason) {
   if (stopping_) fatal("shutdown re-entered");
   stopping_ = true;
+  default_vm_.reset();  // the child stops before the root's processes and mounts go
   init::shut_down(sys_, action, reason, mounted_, StopPolicy{}, say);
   fatal("could not power off or reboot");
 }

@@ -8,9 +8,11 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "default_vm.hpp"
 #include "event_loop.hpp"
 #include "mounts.hpp"
 #include "options.hpp"
@@ -51,6 +53,7 @@ class PidOne {
   void watch_power_buttons();
   void reap();
   void run_selftests();
+  void start_default_vm();
   [[noreturn]] void shut_down(PowerAction action, const std::string& reason);
   [[noreturn]] void fatal(const std::string& message);
 
@@ -61,6 +64,8 @@ class PidOne {
   std::map<pid_t, std::function<void(int)>> exit_callbacks_;
   std::vector<Reaped> unclaimed_;
   bool stopping_ = false;
+  bool hvroot_loaded_ = false;
+  std::unique_ptr<DefaultVm> default_vm_;
 };
 
 }  // namespace rootstock::init

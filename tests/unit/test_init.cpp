@@ -41,6 +41,29 @@ TEST_CASE("init options: rootstock.* words, kernel words ignored, problems kept"
   CHECK(parse_options("").on_fatal == FatalAction::kStay);
 }
 
+TEST_CASE("init options: the default child VM", "[init]") {
+  const Options d = parse_options("console=ttyS0");
+  CHECK(d.vm.start);
+  CHECK(d.vm.vcpus == 2);
+  CHECK(d.vm.mem_mib == 256);
+  CHECK(d.vm.cmdline == "console=ttyS0");
+  const Options o = parse_options(
+      "rootstock.vm=off rootstock.vm_vcpus=4 rootstock.vm_mem_mib=512 "
+      "rootstock.vm_cmdline=\"console=ttyS0 quiet\"");
+  CHECK_FALSE(o.vm.start);
+  CHECK(o.vm.vcpus == 4);
+  CHECK(o.vm.mem_mib == 512);
+  CHECK(o.vm.cmdline == "console=ttyS0 quiet");
+  CHECK(o.problems.empty());
+  const Options bad = parse_options(
+      "rootstock.vm=maybe rootstock.vm_vcpus=0 rootstock.vm_vcpus=65 rootstock.vm_mem_mib=8 "
+      "rootstock.vm_mem_mib=2048 rootstock.vm_vcpus=-1 rootstock.vm_mem_mib=1234567890");
+  CHECK(bad.problems.size() == 7);
+  CHECK(bad.vm.start);  // refused values change nothing
+  CHECK(bad.vm.vcpus == 2);
+  CHECK(bad.vm.mem_mib == 256);
+}
+
 TEST_CASE("init mounts: each target made and mounted, failures reported and skipped", "[init]") {
   FakeSystem sys;
   sys.mount_errors["/sys"] = ENODEV;
