@@ -35,6 +35,7 @@ void selftest_init(PidOne& init, SelftestResult& result);
 /// The `protection` self-test: run in the root under hv, hv's memory stays unreadable and
 /// unwritable, SVM stays hidden and hv's MSRs untouchable.
 void selftest_protection(PidOne& init, SelftestResult& result);
+void selftest_vm_isolation(PidOne& init, SelftestResult& result);
 
 /// The `partitions` self-test: four payload children at once on four threads (ids, MMIO,
 /// checksums of 64 MiB), 1000 create/destroy cycles and a killed VMM process, with the root's

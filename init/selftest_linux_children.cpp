@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "console.hpp"
+#include "console_lines.hpp"
 #include "pid_one.hpp"
 #include "selftest.hpp"
 #include "vmm/hvroot_backend.hpp"
@@ -24,7 +25,7 @@
 namespace rootstock::init {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using Clock = ConsoleLines::Clock;
 
 constexpr const char* kChildKernel = "/lib/rootstock/child/bzImage";
 constexpr const char* kChildInitramfs = "/lib/rootstock/child/initramfs.cpio";
@@ -41,73 +42,6 @@ constexpr int64_t kSleepMinMs = 1900, kSleepMaxMs = 3000;
 std::vector<uint8_t> read_all(const char* path) {
   std::ifstream in(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-// The child's console as lines with the time each was completed, shown on the appliance
-// console with the VM's prefix as they come.
-class Console {
- public:
-  void put(uint8_t b) {
-    std::lock_guard lock(mutex_);
-    if (b == '\n') {
-      say("child0: " + partial_);
-      lines_.push_back({partial_, Clock::now()});
-      partial_.clear();
-      changed_.notify_all();
-    } else if (b != '\r' && partial_.size() < 512) {
-      partial_ += static_cast<char>(b >= 0x20 && b < 0x7f ? b : '?');
-    }
-  }
-  /// Waits for the first line containing `text` after line `from` (or for the VM's end); its
-  /// index and time.
-  std::optional<std::pair<size_t, Clock::time_point>> wait_for(const std::string& text, size_t from,
-                                                               Clock::duration timeout) {
-    std::unique_lock lock(mutex_);
-    std::optional<std::pair<size_t, Clock::time_point>> found;
-    changed_.wait_for(lock, timeout, [&] {
-      if (ended_) return true;
-      for (size_t i = from; i < lines_.size(); ++i) {
-        if (lines_[i].text.find(text) != std::string::npos) {
-          found = {i, lines_[i].when};
-          return true;
-        }
-      }
-      return false;
-    });
-    return found;
-  }
-  std::string line(size_t i) {
-    std::lock_guard lock(mutex_);
-    return i < lines_.size() ? lines_[i].text : std::string();
-  }
-  size_t count() {
-    std::lock_guard lock(mutex_);
-    return lines_.size();
-  }
-  /// The VM ended: nothing more will come.
-  void close() {
-    std::lock_guard lock(mutex_);
-    ended_ = true;
-    changed_.notify_all();
-  }
-
- private:
-  struct Line {
-    std::string text;
-    Clock::time_point when;
-  };
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::vector<Line> lines_;
-  std::string partial_;
-  bool ended_ = false;
-};
-
-// A field `name=value` of a line, as a number; -1 when absent.
-long long field(const std::string& line, const std::string& name) {
-  const auto at = line.find(name + "=");
-  if (at == std::string::npos) return -1;
-  return std::atoll(line.c_str() + at + name.size() + 1);
 }
 
 int64_t ms_between(Clock::time_point a, Clock::time_point b) {
@@ -127,7 +61,7 @@ void selftest_linux_children(PidOne& init, SelftestResult& r) {
   auto backend = vmm::open_hvroot();
   if (!backend) return r.check(false, vmm::describe(backend.error()));
   if (auto k = vmm::install_kick_handler(); !k) return r.check(false, vmm::describe(k.error()));
-  Console console;
+  ConsoleLines console("child0: ");
   vmm::LinuxVmConfig config;
   config.ram_mib = kRamMib;
   config.vcpus = kVcpus;
@@ -147,22 +81,22 @@ void selftest_linux_children(PidOne& init, SelftestResult& r) {
   auto reached = console.wait_for("rootstock-child: init reached", 0, kInitDeadline);
   r.check(reached.has_value(), "the linux child did not reach its init");
   if (reached) {
-    const std::string line = console.line(reached->first);
-    say("linux-children: child0 reached init " +
-        std::to_string(ms_between(start, reached->second)) + " ms after it started");
-    r.check(field(line, "cpus") == kVcpus, "the child saw other than 2 CPUs: " + line);
+    const std::string line = console.line(reached->index);
+    say("linux-children: child0 reached init " + std::to_string(ms_between(start, reached->when)) +
+        " ms after it started");
+    r.check(line_field(line, "cpus") == kVcpus, "the child saw other than 2 CPUs: " + line);
     // MemTotal is RAM less what the kernel keeps for itself: most of it, never more.
-    const long long kib = field(line, "mem_kib");
+    const long long kib = line_field(line, "mem_kib");
     r.check(kib > static_cast<long long>(kRamMib) * 1024 * 3 / 4 &&
                 kib <= static_cast<long long>(kRamMib) * 1024,
             "the child's memory is not about 256 MiB: " + line);
-    auto begun = console.wait_for("rootstock-child: sleep2 start", reached->first, kStepDeadline);
+    auto begun = console.wait_for("rootstock-child: sleep2 start", reached->index, kStepDeadline);
     auto slept = begun
-                     ? console.wait_for("rootstock-child: sleep2 end", begun->first, kStepDeadline)
+                     ? console.wait_for("rootstock-child: sleep2 end", begun->index, kStepDeadline)
                      : std::nullopt;
     r.check(slept.has_value(), "the child's sleep 2 did not end");
     if (begun && slept) {
-      const int64_t ms = ms_between(begun->second, slept->second);
+      const int64_t ms = ms_between(begun->when, slept->when);
       say("linux-children: the child's sleep 2 took " + std::to_string(ms) +
           " ms of the root's clock");
       r.check(ms >= kSleepMinMs && ms <= kSleepMaxMs,
