@@ -103,7 +103,7 @@ class RunningVm final : public DefaultVm {
       console_.close();
       say("child0: ended: " + std::string(vmm::describe(e.reason)) + " (" + e.detail + "), " +
           std::to_string(vm_->vp_exits()) + " exits, " + std::to_string(vm_->handled_exits()) +
-          " handled by the VMM");
+          " handled by the VMM; by kind: " + vm_->exit_stats());
       announce_exit(vmm::describe(e.reason));
       raw_.reset();
     });

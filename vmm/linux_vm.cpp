@@ -261,6 +261,24 @@ uint64_t LinuxVm::handled_exits() const {
   return sum;
 }
 
+std::string LinuxVm::exit_stats() {
+  static constexpr const char* kNames[RS_STAT_COUNT] = {
+      "cpuid",  "msr",       "lapic-msr",   "xapic-mmio", "ioapic-mmio", "hlt",
+      "window", "interrupt", "nmi",         "xsetbv",     "io",          "memory",
+      "other",  "injected",  "timer-rearm", "reserved"};
+  uint64_t sums[RS_STAT_COUNT] = {};
+  for (auto& vp : vps_) {
+    for (uint32_t i = 0; i < RS_STAT_COUNT; ++i) sums[i] += vp.run_page().exit_stats[i];
+  }
+  std::string out;
+  for (uint32_t i = 0; i < RS_STAT_COUNT; ++i) {
+    if (sums[i] == 0) continue;
+    if (!out.empty()) out += ' ';
+    out += std::string(kNames[i]) + "=" + std::to_string(sums[i]);
+  }
+  return out;
+}
+
 uint64_t LinuxVm::vp_exits() {
   uint64_t sum = 0;
   for (auto& vp : vps_) sum += vp.run_page().exit_count;

@@ -87,6 +87,9 @@ class LinuxVm {
   [[nodiscard]] uint64_t handled_exits() const;
   /// Exits each vCPU returned from VP_RUN with (rs_run_page.exit_count), summed.
   [[nodiscard]] uint64_t vp_exits();
+  /// hv's counts of every vCPU's guest exits by kind (rs_run_page.exit_stats), summed, as
+  /// "cpuid=N msr=N …" with the kinds that occurred.
+  [[nodiscard]] std::string exit_stats();
   [[nodiscard]] uint64_t unclaimed_io() const { return bus_.unclaimed(); }
 
  private:

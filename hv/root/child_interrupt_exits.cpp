@@ -179,6 +179,7 @@ EntryDecision prepare_entry(Run& r) {
   const uint64_t deadline = vp.lapic.next_deadline_tsc();
   if (deadline != 0 &&
       (r.armed_deadline == 0 || deadline < r.armed_deadline || r.armed_deadline <= now)) {
+    ++r.stats[RS_STAT_TIMER_REARM];
     leave_locked(r);
     return EntryDecision::kRearmTimer;
   }
@@ -194,6 +195,7 @@ EntryDecision prepare_entry(Run& r) {
   } else if (deliverable && interrupts_enabled(r)) {
     c.event_inject = svm::event_inj::kValid | svm::event_inj::kTypeExternal | vector;
     (void)vp.lapic.on_delivered(vector);
+    ++r.stats[RS_STAT_INJECTED];
   } else if (deliverable) {
     request_window(r);
   }
@@ -256,7 +258,7 @@ void handle_lapic_msr(Run& r, uint32_t msr, bool write) {
     inject_gp(r);  // x2APIC MSRs and IA32_APIC_BASE fault (SDM 11.12.1.3, 11.12.5)
     return;
   }
-  s.rip += 2;  // RDMSR and WRMSR are 2 bytes
+  skip_instruction(r, 2);  // RDMSR and WRMSR are 2 bytes
 }
 
 bool handle_interrupt_mmio(Run& r, uint64_t gpa) {
@@ -270,6 +272,7 @@ bool handle_interrupt_mmio(Run& r, uint64_t gpa) {
     target.xapic = vp.lapic.mode() == LapicMode::kXapic && page == vp.lapic.mmio_base();
   }
   if (!target.xapic && page != ioapic::kDefaultBase) return false;
+  ++r.stats[target.xapic ? RS_STAT_XAPIC_MMIO : RS_STAT_IOAPIC_MMIO];
   uint8_t bytes[16];
   const uint8_t count = fetch_instruction(r, bytes);
   svm::VmcbSave& s = r.vmcb.save;
@@ -302,7 +305,7 @@ bool handle_interrupt_mmio(Run& r, uint64_t gpa) {
     }
   }
   set_child_gprs(r, gprs);
-  s.rip += a.length;
+  skip_instruction(r, a.length);
   return true;
 }
 

@@ -86,6 +86,11 @@ uint8_t fetch_instruction(const Run& r, uint8_t (&bytes)[16]) {
   return 0;
 }
 
+void skip_instruction(Run& r, uint64_t length) {
+  r.vmcb.save.rip += length;
+  r.vmcb.control.int_state &= ~svm::kInterruptShadow;
+}
+
 void inject_gp(Run& r) {
   r.vmcb.control.event_inject = svm::event_inj::kValid | svm::event_inj::kTypeException |
                                 svm::event_inj::kErrorValid | kVectorGp;
@@ -127,7 +132,7 @@ void handle_xsetbv(Run& r) {
   }
   r.ticket.vp->xcr0 = value;
   x86::write_xcr0(value);
-  s.rip += kLenXsetbv;
+  skip_instruction(r, kLenXsetbv);
 }
 
 void handle_cpuid(Run& r) {
@@ -179,7 +184,7 @@ void handle_cpuid(Run& r) {
   g.rbx = c.ebx;
   g.rcx = c.ecx;
   g.rdx = c.edx;
-  s.rip += kLenCpuid;
+  skip_instruction(r, kLenCpuid);
 }
 
 // The ABI register an MSR is (docs/hypercalls.md §8), or 0 when hv does not emulate it.
@@ -239,7 +244,7 @@ void handle_msr(Run& r, VpArch& arch, bool write) {
       s.rax = vp.tsc_aux;
       g.rdx = 0;
     }
-    s.rip += kLenMsr;
+    skip_instruction(r, kLenMsr);
     return;
   }
   if (msr == kMsrMtrrCap || msr == kMsrMtrrDefType || msr == kMsrAmdNbCfg) {
@@ -247,7 +252,7 @@ void handle_msr(Run& r, VpArch& arch, bool write) {
       s.rax = 0;
       g.rdx = 0;
     }
-    s.rip += kLenMsr;
+    skip_instruction(r, kLenMsr);
     return;
   }
   const uint32_t name = msr_register(msr);
@@ -275,7 +280,7 @@ void handle_msr(Run& r, VpArch& arch, bool write) {
     inject_gp(r);
     return;
   }
-  s.rip += kLenMsr;
+  skip_instruction(r, kLenMsr);
 }
 
 void report_hardware(Run& r, uint32_t reason) {
@@ -316,6 +321,34 @@ void report_memory(Run& r, const NestedFault& f) {
   m.flags = f.present ? RS_MEMORY_MAPPED : 0;
   m.instruction_byte_count = fetch_instruction(r, m.instruction_bytes);
   r.exit.reason = RS_EXIT_MEMORY;
+}
+
+// The RS_STAT_* an exit counts under; RS_STAT_COUNT for a nested page fault, counted where it
+// is handled (the interrupt controller's pages in child_interrupt_exits.cpp, the root's below).
+uint32_t stat_of(const VcpuExit& e, const Run& r) {
+  switch (e.kind) {
+    case ExitKind::kCpuid:
+      return RS_STAT_CPUID;
+    case ExitKind::kMsrRead:
+    case ExitKind::kMsrWrite:
+      return VirtualLapic::owns_msr(static_cast<uint32_t>(r.ticket.vp->regs.rcx))
+                 ? RS_STAT_LAPIC_MSR
+                 : RS_STAT_MSR;
+    case ExitKind::kHlt:
+      return RS_STAT_HLT;
+    case ExitKind::kInterruptWindow:
+      return RS_STAT_WINDOW;
+    case ExitKind::kExternalInterrupt:
+      return RS_STAT_INTERRUPT;
+    case ExitKind::kNmi:
+      return RS_STAT_NMI;
+    case ExitKind::kIo:
+      return RS_STAT_IO;
+    case ExitKind::kNestedPageFault:
+      return RS_STAT_COUNT;
+    default:
+      return e.raw_code == kExitXsetbv ? RS_STAT_XSETBV : RS_STAT_OTHER;
+  }
 }
 
 }  // namespace
@@ -362,6 +395,7 @@ uint16_t run_child_vp(void* context, const RunTicket& ticket, LastExit& exit) {
     // An event whose delivery the exit interrupted is delivered again (APM vol. 2, 15.7.2).
     c.event_inject = (c.exit_int_info & svm::event_inj::kValid) != 0 ? c.exit_int_info : 0;
     const VcpuExit e = svm::decode_exit({c.exit_code, c.exit_info1, c.exit_info2, c.exit_int_info});
+    if (const uint32_t stat = stat_of(e, r); stat < RS_STAT_COUNT) ++r.stats[stat];
     switch (e.kind) {
       case ExitKind::kNmi:
         if (r.cpu.nmi_for_root != 0) break;
@@ -380,7 +414,7 @@ uint16_t run_child_vp(void* context, const RunTicket& ticket, LastExit& exit) {
         if (r.wake != 0) break;  // an IPI reached a VP the root must wake
         continue;
       case ExitKind::kHlt:
-        r.vmcb.save.rip += kLenHlt;  // "RIP is already past the HLT" (§7)
+        skip_instruction(r, kLenHlt);  // "RIP is already past the HLT" (§7)
         if (halt_continues(r)) continue;
         exit.reason = RS_EXIT_HALT;
         break;
@@ -392,6 +426,7 @@ uint16_t run_child_vp(void* context, const RunTicket& ticket, LastExit& exit) {
           if (r.wake != 0) break;
           continue;
         }
+        ++r.stats[RS_STAT_MEMORY];
         report_memory(r, e.npf);
         break;
       case ExitKind::kShutdown:
@@ -416,6 +451,7 @@ uint16_t run_child_vp(void* context, const RunTicket& ticket, LastExit& exit) {
     break;
   }
   leave_guest_loop(r);
+  for (uint32_t i = 0; i < RS_STAT_COUNT; ++i) page.exit_stats[i] += r.stats[i];
   x86::save_state(child_area, ticket.vp->xcr0);
   if (fx.xsave) x86::write_xcr0(root_xcr0);
   x86::restore_state(root_area, root_xcr0 & fx.fits_mask);

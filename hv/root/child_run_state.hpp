@@ -23,6 +23,9 @@ struct Run {
   uint64_t armed_deadline = 0;
   uint64_t entry_vtpr = 0;        ///< V_TPR as the last entry set it (the child's CR8 since)
   bool window_requested = false;  ///< V_IRQ and the VINTR intercept are hv's, for a window
+  /// This run's exits by RS_STAT_*, added to the run page's exit_stats when it ends (hv never
+  /// reads the page's counts back: the root may write there).
+  uint64_t stats[RS_STAT_COUNT] = {};
 };
 
 /// Up to 15 bytes at the child's CS:RIP through its paging and nested tables; the count read.
@@ -30,6 +33,11 @@ uint8_t fetch_instruction(const Run& r, uint8_t (&bytes)[16]);
 
 /// #GP(0) at the child's next entry: the faulting instruction does not complete.
 void inject_gp(Run& r);
+
+/// Completes an instruction hv emulated: RIP past it, and the interrupt shadow of an STI or
+/// MOV SS before it over (it covers one instruction: SDM vol. 3A, 6.8.3; APM vol. 2, 15.21.5),
+/// so an interrupt can be injected at the next entry without a window.
+void skip_instruction(Run& r, uint64_t length);
 
 /// What the loop does before the next entry (prepare_entry()).
 enum class EntryDecision : uint8_t {

@@ -505,6 +505,27 @@ RS_ABI_ASSERT_OFFSET(struct rs_hc_invariants_output, reserved1, 112);
 #define RS_RUN_LOAD_REGS 0x1u
 #define RS_RUN_ROOT_FLAGS_VALID RS_RUN_LOAD_REGS
 
+/*
+ * rs_run_page.exit_stats (1.1): the VP's guest exits since VP_CREATE by kind, counted by hv
+ * whether it handled them itself or returned them to the root. For measurements only.
+ */
+#define RS_STAT_CPUID 0u
+#define RS_STAT_MSR 1u         /* RDMSR/WRMSR hv emulates, other than the LAPIC's */
+#define RS_STAT_LAPIC_MSR 2u   /* x2APIC MSRs, IA32_APIC_BASE, IA32_TSC_DEADLINE */
+#define RS_STAT_XAPIC_MMIO 3u  /* the xAPIC page */
+#define RS_STAT_IOAPIC_MMIO 4u /* the I/O APIC window */
+#define RS_STAT_HLT 5u         /* HLT, whether it ended in hv or in the root */
+#define RS_STAT_WINDOW 6u      /* interrupt windows (SVM VINTR) */
+#define RS_STAT_INTERRUPT 7u   /* physical interrupts (the root's, its timers for the VP) */
+#define RS_STAT_NMI 8u         /* NMIs: kicks, TLB flush requests, the root's */
+#define RS_STAT_XSETBV 9u
+#define RS_STAT_IO 10u          /* port I/O returned to the root */
+#define RS_STAT_MEMORY 11u      /* nested page faults returned to the root */
+#define RS_STAT_OTHER 12u       /* shutdown, hypercall, unsupported, invalid state */
+#define RS_STAT_INJECTED 13u    /* interrupts hv injected (not an exit kind) */
+#define RS_STAT_TIMER_REARM 14u /* returns so that the root re-arms the VP's timer */
+#define RS_STAT_COUNT 16u
+
 /* rs_exit_io.direction */
 #define RS_IO_OUT 0u
 #define RS_IO_IN 1u
@@ -615,7 +636,8 @@ struct rs_run_page {
   uint64_t reserved3[7];
   /* hv-written (IN data: root-written) */
   union rs_exit_data exit;
-  uint8_t reserved4[3520];
+  uint64_t exit_stats[RS_STAT_COUNT]; /* 1.1: RS_STAT_*, hv-written */
+  uint8_t reserved4[3392];
 };
 RS_ABI_ASSERT_SIZE(struct rs_run_page, 4096);
 RS_ABI_ASSERT_OFFSET(struct rs_run_page, version, 0x000);
@@ -638,6 +660,7 @@ RS_ABI_ASSERT_OFFSET(struct rs_run_page, completion, 0x100);
 RS_ABI_ASSERT_OFFSET(struct rs_run_page, root_flags, 0x104);
 RS_ABI_ASSERT_OFFSET(struct rs_run_page, reserved3, 0x108);
 RS_ABI_ASSERT_OFFSET(struct rs_run_page, exit, 0x140);
-RS_ABI_ASSERT_OFFSET(struct rs_run_page, reserved4, 0x240);
+RS_ABI_ASSERT_OFFSET(struct rs_run_page, exit_stats, 0x240);
+RS_ABI_ASSERT_OFFSET(struct rs_run_page, reserved4, 0x2c0);
 
 #endif /* ROOTSTOCK_HYPERCALL_ABI_H */
