@@ -5,11 +5,10 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include <fstream>
-#include <iterator>
 #include <thread>
 #include <vector>
 
+#include "child_images.hpp"
 #include "console.hpp"
 #include "pid_one.hpp"
 #include "vm_console.hpp"
@@ -20,14 +19,7 @@
 namespace rootstock::init {
 namespace {
 
-constexpr const char* kChildKernel = "/lib/rootstock/child/bzImage";
-constexpr const char* kChildInitramfs = "/lib/rootstock/child/initramfs.cpio";
 constexpr uint64_t kVmId = 0;
-
-std::vector<uint8_t> read_all(const char* path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 void announce_exit(const char* reason) {
   announce(milestone::Writer("vm-exited").field("id", kVmId).field("reason", reason));
@@ -137,8 +129,9 @@ class RunningVm final : public DefaultVm {
 }  // namespace
 
 std::unique_ptr<DefaultVm> DefaultVm::start(PidOne& init, const VmOptions& options) {
-  std::vector<uint8_t> kernel = read_all(kChildKernel);
-  std::vector<uint8_t> initramfs = read_all(kChildInitramfs);
+  ChildImages images = read_child_images();
+  std::vector<uint8_t> kernel = std::move(images.kernel);
+  std::vector<uint8_t> initramfs = std::move(images.initramfs);
   if (kernel.empty()) {
     say(std::string("child0: cannot start: no kernel at ") + kChildKernel);
     announce_exit("failed");

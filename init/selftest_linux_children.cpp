@@ -6,14 +6,13 @@
 // `poweroff -f` ends the VM with ACPI S5 while the appliance keeps running.
 #include <chrono>
 #include <condition_variable>
-#include <fstream>
 #include <future>
-#include <iterator>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "child_images.hpp"
 #include "console.hpp"
 #include "console_lines.hpp"
 #include "pid_one.hpp"
@@ -27,8 +26,6 @@ namespace {
 
 using Clock = ConsoleLines::Clock;
 
-constexpr const char* kChildKernel = "/lib/rootstock/child/bzImage";
-constexpr const char* kChildInitramfs = "/lib/rootstock/child/initramfs.cpio";
 constexpr uint32_t kVcpus = 2;
 constexpr uint64_t kRamMib = 256;
 constexpr auto kInitDeadline = std::chrono::seconds(300);
@@ -43,11 +40,6 @@ constexpr const char* kCmdline = "console=ttyS0 rootstock.child_cmd=sleep2";
 // console polling, never early.
 constexpr int64_t kSleepMinMs = 1900, kSleepMaxMs = 3000;
 
-std::vector<uint8_t> read_all(const char* path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 int64_t ms_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(b - a).count();
 }
@@ -56,8 +48,9 @@ int64_t ms_between(Clock::time_point a, Clock::time_point b) {
 
 void selftest_linux_children(PidOne& init, SelftestResult& r) {
   (void)init;
-  const std::vector<uint8_t> kernel = read_all(kChildKernel);
-  const std::vector<uint8_t> initramfs = read_all(kChildInitramfs);
+  const ChildImages images = read_child_images();
+  const std::vector<uint8_t>& kernel = images.kernel;
+  const std::vector<uint8_t>& initramfs = images.initramfs;
   if (kernel.empty()) return r.check(false, std::string("no child kernel at ") + kChildKernel);
   if (initramfs.empty()) {
     return r.check(false, std::string("no child initramfs at ") + kChildInitramfs);

@@ -4,15 +4,14 @@
 // and the four must still reach their init and power off. A truncated and an empty kernel
 // image must be refused by the VMM with an error that says what is wrong, before any VM exists.
 #include <chrono>
-#include <fstream>
 #include <future>
-#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include <rootstock/linux_boot/bzimage.hpp>
 
+#include "child_images.hpp"
 #include "console.hpp"
 #include "console_lines.hpp"
 #include "pid_one.hpp"
@@ -26,17 +25,10 @@ namespace {
 
 namespace lb = rootstock::linux_boot;
 
-constexpr const char* kChildKernel = "/lib/rootstock/child/bzImage";
-constexpr const char* kChildInitramfs = "/lib/rootstock/child/initramfs.cpio";
 constexpr unsigned kSiblings = 4;
 constexpr uint64_t kSiblingMib = 128;
 constexpr auto kDeadline = std::chrono::seconds(400);
 constexpr uint8_t kUd2[] = {0x0f, 0x0b};
-
-std::vector<uint8_t> read_all(const char* path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 struct Child {
   std::unique_ptr<ConsoleLines> console;
@@ -74,8 +66,9 @@ void start(Child& c) {
 
 void selftest_vm_isolation(PidOne& init, SelftestResult& r) {
   (void)init;
-  const std::vector<uint8_t> kernel = read_all(kChildKernel);
-  const std::vector<uint8_t> initramfs = read_all(kChildInitramfs);
+  const ChildImages images = read_child_images();
+  const std::vector<uint8_t>& kernel = images.kernel;
+  const std::vector<uint8_t>& initramfs = images.initramfs;
   if (kernel.empty() || initramfs.empty()) return r.check(false, "no child kernel or initramfs");
   auto backend = vmm::open_hvroot();
   if (!backend) return r.check(false, vmm::describe(backend.error()));
