@@ -5,7 +5,17 @@ state and registers from QEMU's monitor, taken twice 3 s apart (a state that per
 hang, not a moment). For intermittent faults such as the lost first timer interrupt of
 README "Known problems".
 
-  tools/boot-loop.py COUNT LOG -- qemu-system-x86_64 ARGS...   (no -serial/-monitor in ARGS)
+  tools/boot-loop.py [--until TEXT] [--fail TEXT]... [--limit S] COUNT LOG -- qemu ARGS...
+  (no -serial/-monitor in ARGS)
+
+--until: what a good boot prints (default "root-init"); --fail: more text that ends a boot as a
+failure, 3 s later so that a whole oops is kept (an RCU stall always does); --limit: seconds a
+boot may take (default 60).
+
+Example, the default child VM until its init, keeping a child oops:
+  tools/boot-loop.py --until "init reached" --fail "Oops:" --fail "Kernel panic" --limit 120 \\
+    20 /tmp/child.log -- qemu-system-x86_64 -accel tcg,thread=single -machine q35 \\
+    -display none -vga none -no-reboot -cpu EPYC,+svm,+npt -smp 2 -m 1G -kernel build/rootstock.elf
 
 Example, the plain kernel without hv:
   tools/boot-loop.py 300 /tmp/fail.log -- qemu-system-x86_64 -accel tcg -machine q35 \\
@@ -51,9 +61,23 @@ def monitor(path, commands):
 
 
 def main():
-    if len(sys.argv) < 5 or sys.argv[3] != "--":
+    args = sys.argv[1:]
+    until, fails, limit = b"root-init", [b"detected stall", b"self-detected stall"], BOOT_LIMIT_S
+    while args and args[0].startswith("--") and args[0] != "--":
+        if len(args) < 2:
+            sys.exit(__doc__)
+        if args[0] == "--until":
+            until = args[1].encode()
+        elif args[0] == "--fail":
+            fails.append(args[1].encode())
+        elif args[0] == "--limit":
+            limit = int(args[1])
+        else:
+            sys.exit(__doc__)
+        args = args[2:]
+    if len(args) < 4 or args[2] != "--":
         sys.exit(__doc__)
-    count, log_path, qemu = int(sys.argv[1]), sys.argv[2], sys.argv[4:]
+    count, log_path, qemu = int(args[0]), args[1], args[3:]
     mon = os.path.join(tempfile.mkdtemp(), "monitor")
     for run in range(1, count + 1):
         p = subprocess.Popen(qemu + ["-serial", "stdio", "-monitor", f"unix:{mon},server,nowait"],
@@ -66,12 +90,18 @@ def main():
                 if not data:
                     why = "qemu ended"
                 log += data
-            if b"root-init" in log:
+            failed = next((f for f in fails if f in log), None)
+            if failed is not None:
+                why = failed.decode()
+                deadline = time.time() + 3  # the rest of an oops or stall report
+                while time.time() < deadline:
+                    ready, _, _ = select.select([p.stdout], [], [], 0.5)
+                    if ready:
+                        log += os.read(p.stdout.fileno(), 65536)
+            elif until in log:
                 break
-            if b"detected stall" in log or b"self-detected stall" in log:
-                why = "rcu stall"
-            elif time.time() - start > BOOT_LIMIT_S:
-                why = "no root-init"
+            elif time.time() - start > limit:
+                why = "no " + until.decode()
         if why:
             cpus = [f"info lapic {i}" for i in range(16)] + ["info registers -a"]
             state = monitor(mon, cpus)
@@ -84,8 +114,8 @@ def main():
         p.wait()
         if why:
             sys.exit(1)
-        print(f"run {run}: root-init in {time.time() - start:.1f} s", flush=True)
-    print(f"{count} of {count} boots reached root-init")
+        print(f"run {run}: {until.decode()} in {time.time() - start:.1f} s", flush=True)
+    print(f"{count} of {count} boots reached '{until.decode()}'")
 
 
 if __name__ == "__main__":
