@@ -184,6 +184,9 @@ bool enable_svm(PerCpu& cpu) {
   svm::enable(cpu.host_save_pa);
   log::info("cpu %u (APIC ID %u): SVM ready (revision %u, %u ASIDs, NPT)", cpu.index, cpu.apic_id,
             features.revision, features.asids);
+  // Where hv's per-CPU SVM pages are, for reading a report of a root access to hv's memory.
+  log::debug("cpu %u: host save area 0x%lx, host VMCB 0x%lx", cpu.index, cpu.host_save_pa,
+             cpu.host_vmcb_pa);
   __atomic_store_n(&cpu.svm_ready, 1u, __ATOMIC_RELEASE);
   return true;
 }

@@ -85,6 +85,8 @@ const char* init_hypercalls(const rootstock::MemoryRange* map, size_t map_count,
         frames.allocate_frame(cpu(i)->root_xsave) != FrameStatus::kOk) {
       return "out of hv memory for hypercalls";
     }
+    log::debug("cpu %u: hypercall pages 0x%lx, 0x%lx, root vector state 0x%lx", i,
+               cpu(i)->hypercall_in, cpu(i)->hypercall_out, cpu(i)->root_xsave);
   }
   g_calls.arch = new (g_arch_storage) svm::SvmChildArch(child_maps);
   g_calls.partitions =
