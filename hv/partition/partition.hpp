@@ -58,6 +58,9 @@ struct ChildVp {
   uint8_t sipi_vector = 0;
   bool in_guest = false;  ///< in VP_RUN's guest loop on `cpu`: a kick makes it look again
   uint32_t cpu = 0;
+  /// The CPU whose TLB holds this VP's newest translations (~0: none yet). Only VP_RUN's loop
+  /// on that CPU uses it, and a VP runs on one CPU at a time.
+  uint32_t tlb_cpu = ~0u;
   uint64_t published_deadline = 0;  ///< the timer deadline the last return published
 };
 

@@ -381,12 +381,17 @@ uint16_t run_child_vp(void* context, const RunTicket& ticket, LastExit& exit) {
       if (decision == EntryDecision::kWaitForSipi) exit.reason = RS_EXIT_HALT;
       break;
     }
-    // Every child shares one ASID: entering another VP than the last one here (VPs are told
-    // apart by a uid never reused, not by their VMCB, whose frame a later VP may get), or
-    // after a flush request, starts from an empty TLB.
-    if (take_flush(r.cpu) || r.cpu.last_child_vp != ticket.vp->uid) {
+    // Every child shares one ASID, so this CPU's child TLB entries are this VP's only if it
+    // was the last VP entered here (VPs are told apart by a uid never reused, not by their
+    // VMCB, whose frame a later VP may get) and it has not run on another CPU since: the
+    // child's own INVLPGs and CR3 writes there did not reach this CPU's TLB (KVM flushes on
+    // a vCPU's move between CPUs for the same reason). Otherwise, or after a flush request,
+    // the entry starts from an empty TLB.
+    if (take_flush(r.cpu) || r.cpu.last_child_vp != ticket.vp->uid ||
+        ticket.vp->tlb_cpu != r.cpu.index) {
       c.tlb_control = static_cast<uint8_t>(svm::TlbControl::kFlushAll);
       r.cpu.last_child_vp = ticket.vp->uid;
+      ticket.vp->tlb_cpu = r.cpu.index;
     }
     hv_svm_vmrun(ticket.vp->state_pa, &ticket.vp->regs, r.cpu.host_vmcb_pa);
     c.tlb_control = static_cast<uint8_t>(svm::TlbControl::kNothing);
