@@ -4,6 +4,7 @@
 // 15.21 "Interrupt and Local APIC Support").
 #include <rootstock/x86/emulate.hpp>
 
+#include "arch/x86/msr.hpp"
 #include "arch/x86/svm/svm_child.hpp"
 #include "console/log.hpp"
 #include "partition/child_interrupts.hpp"
@@ -22,8 +23,6 @@ constexpr uint64_t kRflagsIf = 1ull << 9;
 constexpr uint64_t kLow32 = 0xffffffffull;
 constexpr uint64_t kPageMask = 0xfff;
 constexpr uint8_t kVectorNmi = 2;
-constexpr uint16_t kAttrLong = 1u << 9, kAttrDefault32 = 1u << 10;
-constexpr uint64_t kEferLma = 1ull << 10;
 constexpr unsigned kLoggedDecodeFailures = 8;
 
 unsigned g_decode_failures = 0;  // a log line per failure up to kLoggedDecodeFailures
@@ -276,8 +275,9 @@ bool handle_interrupt_mmio(Run& r, uint64_t gpa) {
   uint8_t bytes[16];
   const uint8_t count = fetch_instruction(r, bytes);
   svm::VmcbSave& s = r.vmcb.save;
-  const dx::CpuMode mode = dx::cpu_mode((s.efer & kEferLma) != 0, (s.cs.attrib & kAttrLong) != 0,
-                                        (s.cs.attrib & kAttrDefault32) != 0);
+  const dx::CpuMode mode =
+      dx::cpu_mode((s.efer & x86::efer::kLma) != 0, (s.cs.attrib & svm::seg_attr::kLong) != 0,
+                   (s.cs.attrib & svm::seg_attr::kDefault32) != 0);
   dx::DecodedAccess a;
   const dx::DecodeStatus decoded = dx::decode(bytes, count, mode, a);
   if (decoded != dx::DecodeStatus::kOk) {
