@@ -35,11 +35,6 @@ uint32_t vp_index(const Run& r) {
   return static_cast<uint32_t>(r.ticket.vp - r.ticket.partition->vps);
 }
 
-bool interrupts_enabled(const Run& r) {
-  return (r.vmcb.save.rflags & kRflagsIf) != 0 &&
-         (r.vmcb.control.int_state & svm::kInterruptShadow) == 0;
-}
-
 // INIT (SDM vol. 3A, 10.1 table 10-1, 11.4.7.3): the registers as after RESET, except that
 // the TSC keeps counting; the LAPIC was reset when the INIT arrived.
 void reset_for_init(Run& r) {
@@ -60,6 +55,25 @@ void start_at_sipi(Run& r, uint8_t vector) {
   s.cs.base = uint64_t{vector} << 12;
   s.rip = 0;
   r.vmcb.control.clean_bits = 0;
+}
+
+// The LAPIC's highest deliverable vector goes to the CPU as a virtual interrupt (APM vol. 2,
+// 15.21.4): the CPU delivers it as soon as the child's RFLAGS.IF and interrupt shadow allow,
+// without a window exit, and holds it while V_TPR is at or above its priority class. Not
+// EVENTINJ: QEMU's TCG delivers an injected external interrupt at VMRUN but leaves it behind as
+// a pending exception, which it delivers a second time if its CPU loop is asked to exit (another
+// vCPU's turn, an I/O event) before the next #VMEXIT or exception — in the middle of the first
+// delivery's handler, with IF clear; a Linux child then runs its handler on the user's GS base
+// and double-faults. V_IRQ delivery has no such state.
+void offer_vector(Run& r, uint8_t vector) {
+  svm::VmcbControl& c = r.vmcb.control;
+  // V_IRQ set by VP_INJECT (a 1.0 virtual interrupt) is the CPU's to deliver first.
+  if ((c.int_control & kVIrq) != 0) return;
+  c.int_control = (c.int_control & ~(kVIntrPrioMax | kVIgnTpr | kVIntrVectorMask)) | kVIrq |
+                  (uint64_t{vector} >> 4 << kVIntrPrioShift) |
+                  (uint64_t{vector} << kVIntrVectorShift);
+  r.vector_offered = true;
+  r.offered_vector = vector;
 }
 
 void request_window(Run& r) {
@@ -182,33 +196,47 @@ EntryDecision prepare_entry(Run& r) {
     leave_locked(r);
     return EntryDecision::kRearmTimer;
   }
-  uint8_t vector = 0;
-  const bool deliverable = vp.lapic.highest_deliverable(vector);
-  if ((c.event_inject & svm::event_inj::kValid) != 0) {
-    // An event is already on its way (re-delivery, an exception): ask to come back after it.
-    if (deliverable || vp.nmi_pending) request_window(r);
-  } else if (vp.nmi_pending) {
+  const bool event_pending = (c.event_inject & svm::event_inj::kValid) != 0;
+  if (vp.nmi_pending && !event_pending) {
     // NMI blocking until IRET is not tracked: the child's NMIs are rare (its IPIs).
     c.event_inject = svm::event_inj::kValid | svm::event_inj::kTypeNmi | kVectorNmi;
     vp.nmi_pending = false;
-  } else if (deliverable && interrupts_enabled(r)) {
-    c.event_inject = svm::event_inj::kValid | svm::event_inj::kTypeExternal | vector;
-    (void)vp.lapic.on_delivered(vector);
-    ++r.stats[RS_STAT_INJECTED];
-  } else if (deliverable) {
-    request_window(r);
+  } else if (vp.nmi_pending) {
+    request_window(r);  // the NMI follows the event on its way (re-delivery, an exception)
   }
+  uint8_t vector = 0;
+  if (!r.window_requested && vp.lapic.highest_deliverable(vector)) offer_vector(r, vector);
   c.int_control = (c.int_control & ~kVTprMask) | vp.lapic.cr8();
   r.entry_vtpr = vp.lapic.cr8();
   return EntryDecision::kEnter;
 }
 
 void after_exit(Run& r) {
-  if (!r.window_requested) return;
   svm::VmcbControl& c = r.vmcb.control;
-  c.int_control &= ~(kVIrq | kVIntrPrioMax | kVIgnTpr);
-  c.intercept3 &= ~svm::intercept3::kVintr;
-  r.window_requested = false;
+  uint64_t redeliver = (c.exit_int_info & svm::event_inj::kValid) != 0 ? c.exit_int_info : 0;
+  if (r.window_requested) {
+    c.int_control &= ~(kVIrq | kVIntrPrioMax | kVIgnTpr);
+    c.intercept3 &= ~svm::intercept3::kVintr;
+    r.window_requested = false;
+  }
+  if (r.vector_offered) {
+    r.vector_offered = false;
+    if ((c.int_control & kVIrq) != 0) {
+      // Not taken (IF was clear, or the exit came first): withdrawn; the next entry offers
+      // whatever is then the highest. QEMU leaves V_IRQ set when the delivery it began was cut
+      // short by the exit and reports that delivery in EXITINTINFO as well: the offer covers
+      // it, so it is not delivered a second time through EVENTINJ.
+      c.int_control &= ~(kVIrq | kVIntrPrioMax | kVIntrVectorMask);
+      if ((redeliver & 0xff) == r.offered_vector) redeliver = 0;
+    } else {
+      // Taken: the CPU acknowledged it as the LAPIC's INTA would (SDM vol. 3A, 11.8.4).
+      SpinlockGuard irq(r.ticket.partition->irq_lock);
+      (void)r.ticket.vp->lapic.on_delivered(r.offered_vector);
+      ++r.stats[RS_STAT_INJECTED];
+    }
+  }
+  // An event whose delivery the exit interrupted is delivered again (APM vol. 2, 15.7.2).
+  c.event_inject = redeliver;
 }
 
 bool halt_continues(Run& r) {

@@ -397,8 +397,6 @@ uint16_t run_child_vp(void* context, const RunTicket& ticket, LastExit& exit) {
     c.tlb_control = static_cast<uint8_t>(svm::TlbControl::kNothing);
     c.clean_bits = 0;
     after_exit(r);
-    // An event whose delivery the exit interrupted is delivered again (APM vol. 2, 15.7.2).
-    c.event_inject = (c.exit_int_info & svm::event_inj::kValid) != 0 ? c.exit_int_info : 0;
     const VcpuExit e = svm::decode_exit({c.exit_code, c.exit_info1, c.exit_info2, c.exit_int_info});
     if (const uint32_t stat = stat_of(e, r); stat < RS_STAT_COUNT) ++r.stats[stat];
     switch (e.kind) {

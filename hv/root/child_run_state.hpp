@@ -23,6 +23,10 @@ struct Run {
   uint64_t armed_deadline = 0;
   uint64_t entry_vtpr = 0;        ///< V_TPR as the last entry set it (the child's CR8 since)
   bool window_requested = false;  ///< V_IRQ and the VINTR intercept are hv's, for a window
+  /// The LAPIC vector this entry offered through V_IRQ (the CPU delivers it once the child can
+  /// take it); whether it did is read from V_IRQ at the exit (after_exit()).
+  bool vector_offered = false;
+  uint8_t offered_vector = 0;
   /// This run's exits by RS_STAT_*, added to the run page's exit_stats when it ends (hv never
   /// reads the page's counts back: the root may write there).
   uint64_t stats[RS_STAT_COUNT] = {};
@@ -52,7 +56,9 @@ void enter_guest_loop(Run& r);
 /// STARTUP, fires the timer, syncs the TPR and injects what the VP can take now or asks for
 /// an interrupt window.
 EntryDecision prepare_entry(Run& r);
-/// After an exit: gives back the window hv asked for and takes the child's CR8 into its TPR.
+/// Right after an exit, before it is handled: gives back the window hv asked for, moves an
+/// offered vector the child took from IRR to ISR (or withdraws it), and queues the event whose
+/// delivery the exit interrupted for the next entry.
 void after_exit(Run& r);
 /// A HLT exit: true when the VP has something to take now (the loop goes on); otherwise the
 /// VP leaves the loop (leave_guest_loop()) and the run page says what can end the halt.

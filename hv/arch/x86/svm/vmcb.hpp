@@ -85,7 +85,8 @@ inline constexpr unsigned kErrorShift = 32;
 namespace int_ctl {
 inline constexpr uint64_t kVTprMask = 0xf;
 inline constexpr uint64_t kVIrq = 1ull << 8;
-inline constexpr uint64_t kVIntrPrioMax = 0xfull << 16;
+inline constexpr unsigned kVIntrPrioShift = 16;
+inline constexpr uint64_t kVIntrPrioMax = 0xfull << kVIntrPrioShift;
 inline constexpr uint64_t kVIgnTpr = 1ull << 20;
 inline constexpr uint64_t kVIntrMasking = 1ull << 24;
 inline constexpr unsigned kVIntrVectorShift = 32;
