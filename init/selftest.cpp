@@ -24,9 +24,13 @@ void SelftestResult::finish() const {
 
 bool run_selftest(const std::string& name, PidOne& init) {
   static const std::map<std::string, void (*)(PidOne&, SelftestResult&)> kTests = {
-      {"hypercall-abuse", selftest_hypercall_abuse}, {"init", selftest_init},
-      {"linux-children", selftest_linux_children},   {"partitions", selftest_partitions},
-      {"protection", selftest_protection},           {"vm-isolation", selftest_vm_isolation},
+      {"hypercall-abuse", selftest_hypercall_abuse},
+      {"init", selftest_init},
+      {"interrupt-delivery", selftest_interrupt_delivery},
+      {"linux-children", selftest_linux_children},
+      {"partitions", selftest_partitions},
+      {"protection", selftest_protection},
+      {"vm-isolation", selftest_vm_isolation},
   };
   const auto it = kTests.find(name);
   if (it == kTests.end()) return false;

@@ -47,8 +47,12 @@ void selftest_partitions(PidOne& init, SelftestResult& result);
 /// the start (needs hvroot loaded with allow_raw_hypercalls=1).
 void selftest_hypercall_abuse(PidOne& init, SelftestResult& result);
 
-/// The `linux-children` self-test: the default child kernel booted in a child VM as far as it
-/// goes without a child interrupt controller: its banner through the child's UART (issue 7).
+/// The `linux-children` self-test: the default child kernel in a 2-vCPU child reaches its init
+/// with both CPUs, times `sleep 2`, takes typed input and powers off (issue 7).
 void selftest_linux_children(PidOne& init, SelftestResult& result);
+
+/// The `interrupt-delivery` self-test: a payload child's 250 LAPIC timer interrupts are each
+/// delivered once, never while its IF is clear (payload irq64).
+void selftest_interrupt_delivery(PidOne& init, SelftestResult& result);
 
 }  // namespace rootstock::init

@@ -6,6 +6,7 @@
 #include "vmm/exit_report.hpp"
 #include "vmm/kick.hpp"
 #include "vmm/loader/linux_loader.hpp"
+#include "vmm/tsc_frequency.hpp"
 
 namespace rootstock::vmm {
 namespace {
@@ -24,20 +25,6 @@ uint64_t now_ns() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                    std::chrono::steady_clock::now().time_since_epoch())
                                    .count());
-}
-
-// The TSC frequency the child sees (its TSC is the host's: no offset), measured against the
-// root's monotonic clock over 50 ms. Handed to the child as tsc_early_khz= so that it skips
-// its own calibration, which needs PIT or PM-timer reads far faster than exits to the VMM are
-// (each is a round trip to user space: bench/round-trips.sh). With it, the TSC-deadline timer
-// and ARAT that hv's CPUID offers, Linux needs no PIT interrupts at all (apic_needs_pit()).
-uint64_t measure_tsc_khz() {
-  const uint64_t t0 = now_ns();
-  const uint64_t c0 = __builtin_ia32_rdtsc();
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  const uint64_t c1 = __builtin_ia32_rdtsc();
-  const uint64_t t1 = now_ns();
-  return t1 > t0 ? (c1 - c0) * 1000000 / (t1 - t0) : 0;
 }
 
 }  // namespace
@@ -73,7 +60,7 @@ LinuxVm::LinuxVm(LinuxVmConfig config, GuestMemory ram)
           }),
       pm_(
           {}, now_ns, [](bool) {}, [this] { end({LinuxVmExit::Reason::kPowerOff, 0, "ACPI S5"}); }),
-      pit_(now_ns, [](bool) {}),  // the child needs no PIT interrupt (measure_tsc_khz())
+      pit_(now_ns, [](bool) {}),  // the child needs no PIT interrupt (tsc_early_khz=)
       reset_(acpi::kResetPort,
              [this] { end({LinuxVmExit::Reason::kReset, 0, "reset register 0xcf9"}); }),
       rtc_([] {
@@ -100,6 +87,10 @@ Result<std::unique_ptr<LinuxVm>> LinuxVm::create(Backend& backend, LinuxVmConfig
     return fail("linux vm: " + std::to_string(config.vcpus) + " vCPUs; 1 to " +
                 std::to_string(kMaxVcpus) + " work");
   }
+  // tsc_early_khz=: the child skips its own TSC calibration, which needs PIT or PM-timer reads
+  // far faster than exits to the VMM are (each is a round trip to user space:
+  // bench/round-trips.sh). With it, the TSC-deadline timer and ARAT that hv's CPUID offers,
+  // Linux needs no PIT interrupts at all (apic_needs_pit()).
   if (const uint64_t khz = measure_tsc_khz(); khz != 0) {
     // tsc=reliable: a child's TSC is the host's, invariant and without offset; without it the
     // clocksource watchdog, itself slowed by emulation, may call it unstable and move the

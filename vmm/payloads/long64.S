@@ -59,41 +59,7 @@ _start:
 1:  hlt
     jmp 1b
 
-/* Prints the NUL-terminated string at RSI. */
-puts64:
-    pushq %rax
-1:  lodsb
-    testb %al, %al
-    jz 2f
-    outb %al, $PAYLOAD_PORT_CONSOLE
-    jmp 1b
-2:  popq %rax
-    ret
-
-/* Prints EAX in decimal. */
-putdec64:
-    pushq %rax
-    pushq %rbx
-    pushq %rcx
-    pushq %rdx
-    xorl %ecx, %ecx
-    movl $10, %ebx
-1:  xorl %edx, %edx
-    divl %ebx
-    pushq %rdx
-    incl %ecx
-    testl %eax, %eax
-    jnz 1b
-2:  popq %rax
-    addb $'0', %al
-    outb %al, $PAYLOAD_PORT_CONSOLE
-    decl %ecx
-    jnz 2b
-    popq %rdx
-    popq %rcx
-    popq %rbx
-    popq %rax
-    ret
+#include "console64.inc"
 
 msg_hello:
     .asciz "payload long64 id="

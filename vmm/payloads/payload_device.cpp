@@ -31,6 +31,14 @@ Next PayloadDevice::out(uint16_t port, uint8_t size, uint32_t value) {
       has_mmio_seen_ = size == 4;
       mmio_seen_ = value;
       break;
+    case PAYLOAD_PORT_IRQ_TAKEN:
+      irq_.has_taken = size == 4;
+      irq_.taken = value;
+      break;
+    case PAYLOAD_PORT_IRQ_NESTED:
+      irq_.has_nested = size == 4;
+      irq_.nested = value;
+      break;
     default:
       ++stray_;
       break;
@@ -47,6 +55,10 @@ uint32_t PayloadDevice::in(uint16_t port, uint8_t size) {
         return parameters_.sum_gpa;
       case PAYLOAD_PORT_SUM_SIZE:
         return parameters_.sum_size;
+      case PAYLOAD_PORT_IRQ_COUNT:
+        return parameters_.irq_count;
+      case PAYLOAD_PORT_IRQ_SPIN:
+        return parameters_.irq_spin_cycles;
       default:
         break;
     }

@@ -24,6 +24,16 @@ struct PayloadParameters {
   uint32_t id = 0;
   uint32_t sum_gpa = 0;
   uint32_t sum_size = 0;
+  uint32_t irq_count = 0;        ///< irq64: the LAPIC timer interrupts to ask for
+  uint32_t irq_spin_cycles = 0;  ///< irq64: TSC cycles its handler spins with IF clear
+};
+
+/// What irq64 reported (PAYLOAD_PORT_IRQ_TAKEN and _NESTED, each once at its end).
+struct IrqReport {
+  bool has_taken = false;
+  uint32_t taken = 0;
+  bool has_nested = false;
+  uint32_t nested = 0;
 };
 
 /// The test device.
@@ -55,6 +65,7 @@ class PayloadDevice final : public PortIoHandler, public MmioHandler {
   /// I/O exit's round trip to this VMM and back into the child (the payload's print loop runs
   /// a handful of instructions between two OUTs). At most kMaxIntervals.
   [[nodiscard]] const std::vector<uint64_t>& console_intervals() const { return intervals_; }
+  [[nodiscard]] const IrqReport& irq_report() const { return irq_; }
   /// Accesses to ports or addresses the device does not have.
   [[nodiscard]] uint64_t stray_accesses() const { return stray_; }
 
@@ -72,6 +83,7 @@ class PayloadDevice final : public PortIoHandler, public MmioHandler {
   uint32_t mmio_seen_ = 0;
   std::vector<MmioAccess> reads_;
   std::vector<MmioAccess> writes_;
+  IrqReport irq_;
   uint64_t stray_ = 0;
 };
 

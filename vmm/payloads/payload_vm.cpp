@@ -41,6 +41,7 @@ Result<void> PayloadVm::load_image() {
       return rom_->write(PAYLOAD_ROM_GPA, bytes);
     }
     case PayloadKind::kLong64:
+    case PayloadKind::kIrq64:
       return low_.write(PAYLOAD_LONG64_GPA, bytes);
   }
   return fail("unknown payload kind");
@@ -53,7 +54,7 @@ Result<void> PayloadVm::build(Backend& backend) {
   expected_checksum_ = *expected;
   if (auto r = load_image(); !r) return r;
   RegisterList entry;
-  if (config_.kind == PayloadKind::kLong64) {
+  if (config_.kind != PayloadKind::kReal16) {
     auto regs = setup_long_mode(low_, {PAYLOAD_LONG64_GPA, PAYLOAD_STACK_TOP});
     if (!regs) return std::unexpected(regs.error());
     entry = std::move(*regs);
@@ -70,7 +71,7 @@ Result<void> PayloadVm::build(Backend& backend) {
   auto vp = partition_->create_vp(0);
   if (!vp) return std::unexpected(vp.error());
   vp_.emplace(std::move(*vp));
-  // real16 starts from the RESET state VP_CREATE gives; long64 needs the mode set up.
+  // real16 starts from the RESET state VP_CREATE gives; long64 and irq64 need the mode set up.
   if (!entry.empty()) return vp_->set_registers(entry);
   return {};
 }

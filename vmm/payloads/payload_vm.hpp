@@ -1,7 +1,7 @@
 // A child VM running one self-test payload (test_device.h): its memory laid out, filled and
 // mapped, its VP created and set up for the payload's entry (the RESET state for real16, 64-bit
-// mode for long64), and the test device answering it. The partitions self-test runs several at
-// once, one per thread; unit tests run one against the fake backend.
+// mode for long64 and irq64), and the test device answering it. The partitions self-test runs
+// several at once, one per thread; unit tests run one against the fake backend.
 #pragma once
 
 #include <stdint.h>
@@ -24,6 +24,8 @@ struct PayloadVmConfig {
   uint32_t id = 0;
   uint64_t sum_size = uint64_t{64} << 20;  ///< a 4 KiB multiple below 4 GiB
   uint32_t seed = 0;                       ///< of the fill pattern (GuestMemory::fill_pattern)
+  uint32_t irq_count = 0;                  ///< irq64 (PAYLOAD_PORT_IRQ_COUNT)
+  uint32_t irq_spin_cycles = 0;            ///< irq64 (PAYLOAD_PORT_IRQ_SPIN)
 };
 
 /// One payload VM. Members are destroyed VP first, then the partition, then its memory.
@@ -49,8 +51,8 @@ class PayloadVm {
       : config_(config),
         low_(std::move(low)),
         sum_(std::move(sum)),
-        device_(
-            {config.id, static_cast<uint32_t>(sum_.gpa()), static_cast<uint32_t>(sum_.size())}) {}
+        device_({config.id, static_cast<uint32_t>(sum_.gpa()), static_cast<uint32_t>(sum_.size()),
+                 config.irq_count, config.irq_spin_cycles}) {}
   Result<void> load_image();
   Result<void> build(Backend& backend);
 

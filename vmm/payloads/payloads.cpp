@@ -5,6 +5,8 @@ extern const uint8_t rootstock_payload_real16_start[];
 extern const uint8_t rootstock_payload_real16_end[];
 extern const uint8_t rootstock_payload_long64_start[];
 extern const uint8_t rootstock_payload_long64_end[];
+extern const uint8_t rootstock_payload_irq64_start[];
+extern const uint8_t rootstock_payload_irq64_end[];
 }
 
 namespace rootstock::vmm::payloads {
@@ -15,6 +17,8 @@ std::span<const uint8_t> image(PayloadKind kind) {
       return {rootstock_payload_real16_start, rootstock_payload_real16_end};
     case PayloadKind::kLong64:
       return {rootstock_payload_long64_start, rootstock_payload_long64_end};
+    case PayloadKind::kIrq64:
+      return {rootstock_payload_irq64_start, rootstock_payload_irq64_end};
   }
   return {};
 }
@@ -25,6 +29,8 @@ const char* name(PayloadKind kind) {
       return "real16";
     case PayloadKind::kLong64:
       return "long64";
+    case PayloadKind::kIrq64:
+      return "irq64";
   }
   return "unknown";
 }

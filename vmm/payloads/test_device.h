@@ -5,8 +5,8 @@
  *
  * Guest-physical layout of a payload VM:
  *
- *   0x00000000 - 0x0007ffff  low RAM: GDT and page tables the VMM writes (long64), the stack,
- *                            long64's code at PAYLOAD_LONG64_GPA
+ *   0x00000000 - 0x0007ffff  low RAM: GDT and page tables the VMM writes (long64, irq64), the
+ *                            stack, long64's or irq64's code at PAYLOAD_LONG64_GPA
  *   0x000d0000 - 0x000dffff  the test device's MMIO window: never mapped, so every access is a
  *                            memory exit the VMM decodes (reachable from real mode: segment D000)
  *   0x01000000 - +sum size   the range the VMM fills and the payload checksums (64 MiB in the
@@ -28,10 +28,22 @@
 #define PAYLOAD_PORT_SUM 0x70c       /* OUT dword: the checksum of that range */
 #define PAYLOAD_PORT_MMIO_SEEN 0x710 /* OUT dword: what the payload read at PAYLOAD_MMIO_GPA */
 
+/* irq64 only: interrupt delivery through the child's LAPIC (hv's). It asks its LAPIC timer
+ * for PAYLOAD_PORT_IRQ_COUNT one-shot interrupts, one after the other; its handler spins with IF
+ * clear for PAYLOAD_PORT_IRQ_SPIN TSC cycles before its EOI, so that an interrupt delivered a
+ * second time, or while IF is clear, lands inside the handler and is counted as nested. */
+#define PAYLOAD_PORT_IRQ_COUNT 0x714  /* IN dword: the interrupts to ask for */
+#define PAYLOAD_PORT_IRQ_SPIN 0x718   /* IN dword: TSC cycles each handler spins */
+#define PAYLOAD_PORT_IRQ_TAKEN 0x71c  /* OUT dword: entries into the handler */
+#define PAYLOAD_PORT_IRQ_NESTED 0x720 /* OUT dword: entries while already in the handler */
+#define PAYLOAD_IRQ_VECTOR 0x40
+#define PAYLOAD_IRQ_TIMER_COUNT 1000 /* the one-shot's initial count, divide by 1 */
+#define PAYLOAD_CODE_SELECTOR 0x08   /* the 64-bit code segment the VMM's GDT has (long_mode.hpp) */
+
 #define PAYLOAD_LOW_RAM_GPA 0x0
 #define PAYLOAD_LOW_RAM_SIZE 0x80000
 #define PAYLOAD_STACK_TOP 0x7000
-#define PAYLOAD_LONG64_GPA 0x10000 /* long64 is linked for and loaded at this address */
+#define PAYLOAD_LONG64_GPA 0x10000 /* long64 and irq64 are linked for and loaded here */
 
 #define PAYLOAD_MMIO_GPA 0xd0000
 #define PAYLOAD_MMIO_SIZE 0x10000

@@ -49,6 +49,55 @@ TEST_CASE("payloads: long64 fits in low RAM at its load address") {
   CHECK(layout.pd + 0x1000 <= PAYLOAD_STACK_TOP - 0x1000);
 }
 
+TEST_CASE("payloads: irq64 fits in low RAM at its load address and starts with CLI") {
+  const auto code = image(PayloadKind::kIrq64);
+  REQUIRE_FALSE(code.empty());
+  CHECK(PAYLOAD_LONG64_GPA + code.size() <= PAYLOAD_LOW_RAM_GPA + PAYLOAD_LOW_RAM_SIZE);
+  CHECK(code[0] == 0xfa);  // cli: no interrupt before its IDT is loaded
+  CHECK(std::string(name(PayloadKind::kIrq64)) == "irq64");
+  // Its IDT's code selector is the one the VMM's long-mode GDT has.
+  CHECK(PAYLOAD_CODE_SELECTOR == kLongModeCodeSelector);
+}
+
+TEST_CASE("payloads: the test device gives irq64 its parameters and keeps its report") {
+  PayloadDevice dev({1, PAYLOAD_SUM_GPA, 0x1000, 250, 24000000});
+  CHECK(dev.in(PAYLOAD_PORT_IRQ_COUNT, 4) == 250);
+  CHECK(dev.in(PAYLOAD_PORT_IRQ_SPIN, 4) == 24000000);
+  CHECK_FALSE(dev.irq_report().has_taken);
+  CHECK_FALSE(dev.irq_report().has_nested);
+  (void)dev.out(PAYLOAD_PORT_IRQ_TAKEN, 4, 251);
+  (void)dev.out(PAYLOAD_PORT_IRQ_NESTED, 2, 1);  // not a dword: not a report
+  CHECK(dev.irq_report().has_taken);
+  CHECK(dev.irq_report().taken == 251);
+  CHECK_FALSE(dev.irq_report().has_nested);
+  (void)dev.out(PAYLOAD_PORT_IRQ_NESTED, 4, 1);
+  CHECK(dev.irq_report().has_nested);
+  CHECK(dev.irq_report().nested == 1);
+  CHECK(dev.stray_accesses() == 0);
+}
+
+TEST_CASE("payloads: an irq64 VM starts in 64-bit mode at the long64 load address") {
+  FakeBackend fake;
+  PayloadVmConfig config;
+  config.kind = PayloadKind::kIrq64;
+  config.id = 2;
+  config.sum_size = kSumSize;
+  config.irq_count = 3;
+  config.irq_spin_cycles = 1000;
+  auto vm = PayloadVm::create(fake, config);
+  REQUIRE(vm);
+  const FakePartition& p = fake.partition(0);
+  REQUIRE_FALSE(p.mappings.empty());
+  CHECK(std::memcmp(p.mappings[0].host + PAYLOAD_LONG64_GPA, image(PayloadKind::kIrq64).data(),
+                    image(PayloadKind::kIrq64).size()) == 0);
+  FakeVp& v = fake.vp(0, 0);
+  CHECK(v.registers.at(RS_REG_RIP).scalar.value == PAYLOAD_LONG64_GPA);
+  CHECK((v.registers.at(RS_REG_CR0).scalar.value & cr0::kPg) != 0);
+  PayloadDevice dev = (*vm)->device();  // a copy: answering an IN counts as state
+  CHECK(dev.in(PAYLOAD_PORT_IRQ_COUNT, 4) == 3);
+  CHECK(dev.in(PAYLOAD_PORT_IRQ_SPIN, 4) == 1000);
+}
+
 TEST_CASE("payloads: the test device answers its ports and window, and bounds its logs") {
   PayloadDevice dev({7, PAYLOAD_SUM_GPA, 0x1000});
   CHECK(dev.in(PAYLOAD_PORT_ID, 4) == 7);
