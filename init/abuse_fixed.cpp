@@ -2,6 +2,9 @@
 // call's table in §5), each with the status the first failing check gives. Not covered: CPL 3
 // and non-64-bit callers (#UD): the driver always calls from CPL 0 in 64-bit mode.
 #include "abuse_calls.hpp"
+
+#include <cpuid.h>
+
 #include "drivers/hvroot/uapi/hvroot.h"
 
 namespace rootstock::init::abuse {
@@ -370,6 +373,14 @@ void register_cases(std::vector<Call>& out, const Targets& t) {
       RS_STATUS_INVALID_PARAMETER, std::nullopt);
   set("valid RAX and R15", set_input(t.child_b, b, {scalar(RS_REG_RAX, 1), scalar(RS_REG_R15, 2)}),
       2, RS_STATUS_SUCCESS, std::nullopt);
+  // XCR0 as the child's XSETBV would take it (§8, §10); NOT_SUPPORTED where the CPU lacks XSAVE.
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  const bool xsave = __get_cpuid(1, &eax, &ebx, &ecx, &edx) != 0 && (ecx & (1u << 26)) != 0;
+  set("XCR0 without x87", set_input(t.child_b, b, {scalar(RS_REG_XCR0, 2)}), 1,
+      xsave ? RS_STATUS_INVALID_PARAMETER : RS_STATUS_NOT_SUPPORTED, 1);
+  set("XCR0 x87 and SSE", set_input(t.child_b, b, {scalar(RS_REG_XCR0, 3)}), 1,
+      xsave ? RS_STATUS_SUCCESS : RS_STATUS_NOT_SUPPORTED,
+      xsave ? std::nullopt : std::optional<uint16_t>{1});
   rs_hc_set_registers_input header = set_input(t.child_b, b, {scalar(RS_REG_RAX, 1)});
   header.reserved0 = 1;
   set("header reserved0", header, 1, RS_STATUS_RESERVED_NONZERO, std::nullopt);

@@ -41,7 +41,7 @@ constexpr uint64_t k2MiB = 0x200000;
 constexpr double kControlFault = 0.03;  // each control-word fault: ~15% of calls get one
 constexpr double kCallFault = 0.15;     // each call-specific fault
 
-// Registers every VP answers (not XCR0: NOT_SUPPORTED in hv for now, hypercalls.md §11; not
+// Registers every VP answers (not XCR0: NOT_SUPPORTED on a CPU without XSAVE, §8; not
 // APIC_BASE and ACTIVITY, whose writes have rules of their own, §10).
 constexpr uint32_t kReadableNames[] = {RS_REG_RAX,
                                        RS_REG_RSP,

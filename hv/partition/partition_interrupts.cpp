@@ -1,5 +1,4 @@
-// PARTITION_INTERRUPT and the interrupt-controller registers of VP_GET/SET_REGISTERS
-// (docs/hypercalls.md "Child interrupts", §8 RS_REG_APIC_BASE and RS_REG_ACTIVITY).
+// PARTITION_INTERRUPT (docs/hypercalls.md "Child interrupts").
 #include "partition/child_interrupts.hpp"
 #include "partition/partitions.hpp"
 
@@ -43,39 +42,6 @@ CallResult Partitions::interrupt(uint64_t id, uint64_t flags, uint64_t argument,
   }
   wake = kick_reached(*p, reached, machine_, kNoCpu);
   return {};
-}
-
-uint16_t Partitions::get_interrupt_register(Partition& p, const ChildVp& vp, uint32_t name,
-                                            rs_hc_register_value& out) {
-  SpinlockGuard irq(p.irq_lock);
-  out = rs_hc_register_value{};
-  out.scalar.value = name == RS_REG_APIC_BASE ? vp.lapic.apic_base() : vp.activity;
-  return RS_STATUS_SUCCESS;
-}
-
-uint16_t Partitions::check_interrupt_register(Partition& p, const ChildVp& vp, uint32_t name,
-                                              const rs_hc_register_value& value) {
-  if (value.scalar.reserved0 != 0) return RS_STATUS_RESERVED_NONZERO;
-  const uint64_t v = value.scalar.value;
-  if (name == RS_REG_ACTIVITY) {
-    return v <= RS_ACTIVITY_WAIT_FOR_SIPI ? RS_STATUS_SUCCESS : RS_STATUS_INVALID_PARAMETER;
-  }
-  // IA32_APIC_BASE: what a WRMSR by the child would accept (SDM 11.12.5), tried on a copy.
-  SpinlockGuard irq(p.irq_lock);
-  VirtualLapic copy = vp.lapic;
-  return copy.write_apic_base(v) == LapicStatus::kOk ? RS_STATUS_SUCCESS
-                                                     : RS_STATUS_INVALID_PARAMETER;
-}
-
-void Partitions::set_interrupt_register(Partition& p, ChildVp& vp, uint32_t name,
-                                        const rs_hc_register_value& value) {
-  SpinlockGuard irq(p.irq_lock);
-  if (name == RS_REG_ACTIVITY) {
-    vp.activity = static_cast<uint8_t>(value.scalar.value);
-    vp.sipi_pending = false;
-    return;
-  }
-  (void)vp.lapic.write_apic_base(value.scalar.value);  // checked above
 }
 
 }  // namespace hv

@@ -123,9 +123,8 @@ CallResult Partitions::get_registers(const rs_hc_get_registers_input& in, uint16
   static rs_hc_register_value values[RS_HC_REGISTERS_MAX_REPS];  // under lock_
   for (uint16_t i = start; i < count; ++i) {
     const uint32_t name = in.names[i];
-    const uint16_t s = interrupt_register(name)
-                           ? get_interrupt_register(*p, *vp, name, values[i])
-                           : arch_.get_register(state, vp->regs, name, values[i]);
+    const uint16_t s = vp_register(name) ? get_vp_register(*p, *vp, name, values[i])
+                                         : arch_.get_register(state, vp->regs, name, values[i]);
     if (s != RS_STATUS_SUCCESS) return element_error(s, i);
   }
   for (uint16_t i = start; i < count; ++i) out.values[i] = values[i];
@@ -147,16 +146,15 @@ CallResult Partitions::set_registers(const rs_hc_set_registers_input& in, uint16
     for (uint16_t j = start; j < i; ++j) {
       if (in.elements[j].name == e.name) return element_error(RS_STATUS_INVALID_PARAMETER, i);
     }
-    const uint16_t s = interrupt_register(e.name)
-                           ? check_interrupt_register(*p, *vp, e.name, e.value)
-                           : arch_.check_register(e.name, e.value);
+    const uint16_t s = vp_register(e.name) ? check_vp_register(*p, *vp, e.name, e.value)
+                                           : arch_.check_register(e.name, e.value);
     if (s != RS_STATUS_SUCCESS) return element_error(s, i);
   }
   void* state = machine_.frame(vp->state_pa);
   for (uint16_t i = start; i < count; ++i) {
     const rs_hc_register_assoc& e = in.elements[i];
-    if (interrupt_register(e.name)) {
-      set_interrupt_register(*p, *vp, e.name, e.value);
+    if (vp_register(e.name)) {
+      set_vp_register(*p, *vp, e.name, e.value);
     } else {
       arch_.set_register(state, vp->regs, e.name, e.value);
     }

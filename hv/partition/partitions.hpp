@@ -106,16 +106,16 @@ class Partitions {
   void release_vp(Partition& p, ChildVp& vp);
   void give_back_deposits(Partition& p);
   uint16_t apply_completion(ChildVp& vp, rs_run_page& page);
-  /// RS_REG_APIC_BASE and RS_REG_ACTIVITY, which live in the VP's interrupt state.
-  static bool interrupt_register(uint32_t name) {
-    return name == RS_REG_APIC_BASE || name == RS_REG_ACTIVITY;
+  /// RS_REG_APIC_BASE, RS_REG_ACTIVITY and RS_REG_XCR0, which live in hv's VP, not its VMCB
+  /// (partition_vp_registers.cpp).
+  static bool vp_register(uint32_t name) {
+    return name == RS_REG_APIC_BASE || name == RS_REG_ACTIVITY || name == RS_REG_XCR0;
   }
-  uint16_t get_interrupt_register(Partition& p, const ChildVp& vp, uint32_t name,
-                                  rs_hc_register_value& out);
-  uint16_t check_interrupt_register(Partition& p, const ChildVp& vp, uint32_t name,
-                                    const rs_hc_register_value& value);
-  void set_interrupt_register(Partition& p, ChildVp& vp, uint32_t name,
-                              const rs_hc_register_value& value);
+  uint16_t get_vp_register(Partition& p, const ChildVp& vp, uint32_t name,
+                           rs_hc_register_value& out);
+  uint16_t check_vp_register(Partition& p, const ChildVp& vp, uint32_t name,
+                             const rs_hc_register_value& value);
+  void set_vp_register(Partition& p, ChildVp& vp, uint32_t name, const rs_hc_register_value& value);
   static constexpr uint32_t kNoCpu = ~0u;
 
   FrameTable& table_;

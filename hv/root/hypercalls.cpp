@@ -1,5 +1,6 @@
 #include "root/hypercalls.hpp"
 
+#include "arch/x86/xsave.hpp"
 #include "console/log.hpp"
 #include "cpu/smp.hpp"
 #include "cpu/tlb_shootdown.hpp"
@@ -88,6 +89,9 @@ const char* init_hypercalls(const rootstock::MemoryRange* map, size_t map_count,
     log::debug("cpu %u: hypercall pages 0x%lx, 0x%lx, root vector state 0x%lx", i,
                cpu(i)->hypercall_in, cpu(i)->hypercall_out, cpu(i)->root_xsave);
   }
+  // CPUID's XSAVE features, read once here while only this CPU runs hv code: the register calls
+  // and every CPU's VP_RUN read them later without a race.
+  (void)x86::xsave_features();
   g_calls.arch = new (g_arch_storage) svm::SvmChildArch(child_maps);
   g_calls.partitions =
       new (g_partitions_storage) Partitions(g_calls.table, g_calls.machine, *g_calls.arch);

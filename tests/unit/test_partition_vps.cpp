@@ -3,6 +3,7 @@
 #include <catch2/catch_test_macros.hpp>
 
 #include "arch/x86/svm/vmcb.hpp"
+#include "arch/x86/xsave.hpp"
 #include "fake_machine.hpp"
 
 using namespace hv;
@@ -94,7 +95,17 @@ TEST_CASE("VP calls: registers are checked before any is written", "[hv][vp]") {
   CHECK(w.set(RS_REG_PAT, 0x02) == RS_STATUS_INVALID_PARAMETER);
   CHECK(w.set(RS_REG_LSTAR, 0x0000800000000000ull) == RS_STATUS_INVALID_PARAMETER);
   CHECK(w.set(0x3f, 0) == RS_STATUS_INVALID_PARAMETER);
-  CHECK(w.set(RS_REG_XCR0, 1) == RS_STATUS_NOT_SUPPORTED);
+  if (hv::x86::xsave_features().xsave) {
+    // XCR0 as the child's XSETBV would set it: x87 always, AVX only with SSE.
+    CHECK(w.get(RS_REG_XCR0) == 1);
+    CHECK(w.set(RS_REG_XCR0, 0) == RS_STATUS_INVALID_PARAMETER);
+    CHECK(w.set(RS_REG_XCR0, 1 | 4) == RS_STATUS_INVALID_PARAMETER);
+    CHECK(w.set(RS_REG_XCR0, 1ull << 9) == RS_STATUS_INVALID_PARAMETER);  // PKRU: never
+    CHECK(w.set(RS_REG_XCR0, 3) == RS_STATUS_SUCCESS);
+    CHECK(w.get(RS_REG_XCR0) == 3);
+  } else {
+    CHECK(w.set(RS_REG_XCR0, 1) == RS_STATUS_NOT_SUPPORTED);
+  }
   CHECK(w.set(RS_REG_EFER, (1ull << 8) | (1ull << 11)) == RS_STATUS_SUCCESS);  // LME, NXE
   CHECK(w.get(RS_REG_EFER) == ((1ull << 8) | (1ull << 11)));
   // A batch with a bad third element changes nothing, and names it.

@@ -36,7 +36,7 @@ uint32_t component_end(unsigned i) {
 
 }  // namespace
 
-const XsaveFeatures& xsave_init() {
+const XsaveFeatures& xsave_features() {
   if (!g_ready) {
     g_features.xsave = (cpuid(kLeafFeatures).ecx & kFeatEcxXsave) != 0;
     if (g_features.xsave) {
@@ -61,8 +61,13 @@ const XsaveFeatures& xsave_init() {
     }
     g_ready = true;
   }
-  if (g_features.xsave && (read_cr4() & kCr4Osxsave) == 0) write_cr4(read_cr4() | kCr4Osxsave);
   return g_features;
+}
+
+const XsaveFeatures& xsave_init() {
+  const XsaveFeatures& f = xsave_features();
+  if (f.xsave && (read_cr4() & kCr4Osxsave) == 0) write_cr4(read_cr4() | kCr4Osxsave);
+  return f;
 }
 
 bool valid_child_xcr0(uint64_t value, uint64_t allowed) {
@@ -79,10 +84,6 @@ void init_child_area(void* area) {
   bytes[1] = 0x03;
   bytes[24] = 0x80;
   bytes[25] = 0x1f;
-}
-
-const XsaveFeatures& xsave_features() {
-  return g_features;
 }
 
 uint32_t xsave_size(uint64_t xcr0) {

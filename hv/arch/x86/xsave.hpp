@@ -35,10 +35,12 @@ struct XsaveFeatures {
   uint64_t fits_mask = 0;  ///< supported states that fit kXsaveAreaBytes: what hv saves of the root
 };
 
-/// Reads CPUID and sets CR4.OSXSAVE in hv's own CR4 (XGETBV/XSETBV/XSAVE need it in host
-/// mode). Call on every CPU before its first child runs; the features are the same on all.
-const XsaveFeatures& xsave_init();
+/// What CPUID says, read at the first call (hv makes it at boot, before the APs run: see
+/// init_hypercalls()); the same on every CPU.
 const XsaveFeatures& xsave_features();
+/// xsave_features(), and CR4.OSXSAVE set in hv's own CR4 (XGETBV/XSETBV/XSAVE need it in host
+/// mode). Call on every CPU before its first child runs.
+const XsaveFeatures& xsave_init();
 
 /// The standard-format size of the states in `xcr0` (CPUID.(0Dh,i) offsets and sizes).
 uint32_t xsave_size(uint64_t xcr0);

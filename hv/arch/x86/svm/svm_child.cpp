@@ -196,7 +196,7 @@ uint16_t SvmChildArch::get_register(const void* state, const GuestRegisters& gpr
   } else if (name == RS_REG_TSC) {
     out.scalar.value = read_tsc() + vmcb(state).control.tsc_offset;
   } else if (name == RS_REG_XCR0 || name == RS_REG_APIC_BASE) {
-    return RS_STATUS_NOT_SUPPORTED;  // hv does not switch XCR0 nor emulate a LAPIC yet
+    return RS_STATUS_NOT_SUPPORTED;  // hv's VP holds them, not the VMCB (partition_vp_registers)
   } else {
     return RS_STATUS_INVALID_PARAMETER;
   }
