@@ -2,7 +2,8 @@
 // the root's initramfs as the default child's, booted in a 2-vCPU child VM (vmm/linux_vm.hpp)
 // with hv's interrupt controller. Checks, in the child's own words on its console: init is
 // reached with both CPUs and the memory given; `sleep 2` inside the child takes 2 s of the
-// root's clock (its timer works); a line typed into its console reaches its shell; and
+// root's clock (its timer works); a line typed into its console reaches its shell; paused, the
+// child does not run at all, and resumed it answers what was typed meanwhile; and
 // `poweroff -f` ends the VM with ACPI S5 while the appliance keeps running.
 #include <chrono>
 #include <condition_variable>
@@ -10,6 +11,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "child_images.hpp"
@@ -32,6 +34,7 @@ constexpr auto kInitDeadline = std::chrono::seconds(300);
 constexpr auto kStepDeadline = std::chrono::seconds(60);
 constexpr auto kAnswerDeadline = std::chrono::seconds(15);
 constexpr int kTypingAttempts = 3;
+constexpr auto kPausedFor = std::chrono::seconds(1);
 // What busybox's ash prints when it starts interactively, before it reads its first line.
 constexpr const char* kShellBanner = "Enter 'help' for a list of built-in commands.";
 // The child's init runs its sleep2 check (image/child/init.sh), then a shell.
@@ -42,6 +45,43 @@ constexpr int64_t kSleepMinMs = 1900, kSleepMaxMs = 3000;
 
 int64_t ms_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(b - a).count();
+}
+
+// Pause and resume: every vCPU parks outside VP_RUN, and while it is paused the child makes no
+// progress — no VP_RUN at all, no console output, a typed line unanswered — and once resumed it
+// answers that line. Run while the child's shell is known to read its input.
+void check_pause(vmm::LinuxVm& vm, ConsoleLines& console, SelftestResult& r) {
+  const auto asked = Clock::now();
+  const bool paused = vm.pause();
+  const int64_t pause_ms = ms_between(asked, Clock::now());
+  r.check(paused, "pause: a vCPU still ran after the VMM's timeout");
+  std::string states;
+  bool all_paused = true;
+  for (const vmm::VcpuState s : vm.vcpu_states()) {
+    states += std::string(states.empty() ? "" : ",") + vmm::describe(s);
+    all_paused = all_paused && s == vmm::VcpuState::kPaused;
+  }
+  r.check(all_paused, "pause: the vCPUs are " + states + ", not all paused");
+  const uint64_t exits = vm.vp_exits();
+  const size_t lines = console.count();
+  vm.send_input("echo paused-$((6*7))\n");
+  std::this_thread::sleep_for(kPausedFor);  // the length of the pause itself, not a wait
+  const uint64_t exits_paused = vm.vp_exits() - exits;
+  const size_t lines_paused = console.count() - lines;
+  r.check(exits_paused == 0 && lines_paused == 0,
+          "pause: the child ran while paused (" + std::to_string(exits_paused) + " VP_RUN exits, " +
+              std::to_string(lines_paused) + " console lines)");
+  const auto resumed = Clock::now();
+  vm.resume();
+  const auto answer = console.wait_for("paused-42", lines, kAnswerDeadline);
+  r.check(answer.has_value(), "pause: the line typed while paused was not answered after resume");
+  say("linux-children: paused " + std::to_string(vm.vcpu_count()) + " vCPUs (" + states + ") in " +
+      std::to_string(pause_ms) + " ms; " +
+      std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(kPausedFor).count()) +
+      " ms paused: " + std::to_string(exits_paused) + " VP_RUN exits, " +
+      std::to_string(lines_paused) + " console lines; the line typed meanwhile answered " +
+      (answer ? std::to_string(ms_between(resumed, answer->when)) + " ms after resume"
+              : std::string("never")));
 }
 
 }  // namespace
@@ -111,6 +151,7 @@ void selftest_linux_children(PidOne& init, SelftestResult& r) {
       answered = console.wait_for("typed-42", mark, kAnswerDeadline).has_value();
     }
     r.check(answered, "typed input did not reach the child's shell");
+    if (answered) check_pause(**vm, console, r);
     (*vm)->send_input("poweroff -f\n");
   }
   // The VM ends by itself on power-off; otherwise (a failure above) it is stopped.

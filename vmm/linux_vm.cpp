@@ -29,6 +29,20 @@ uint64_t now_ns() {
 
 }  // namespace
 
+const char* describe(VcpuState state) {
+  switch (state) {
+    case VcpuState::kNotStarted:
+      return "not-started";
+    case VcpuState::kRunning:
+      return "running";
+    case VcpuState::kPaused:
+      return "paused";
+    case VcpuState::kStopped:
+      return "stopped";
+  }
+  return "unknown";
+}
+
 const char* describe(LinuxVmExit::Reason reason) {
   switch (reason) {
     case LinuxVmExit::Reason::kPowerOff:
@@ -141,6 +155,7 @@ Result<void> LinuxVm::build(Backend& backend) {
     if (auto r = vps_[i].set_registers(wait_for_sipi); !r) return r;
   }
   finished_ = std::make_unique<std::atomic<bool>[]>(config_.vcpus);
+  vcpu_states_.assign(config_.vcpus, VcpuState::kNotStarted);
   return vps_[0].set_registers(loaded->registers);
 }
 
@@ -178,10 +193,10 @@ void LinuxVm::send_input(std::string_view bytes) {
 
 void LinuxVm::end(LinuxVmExit exit) {
   {
-    std::lock_guard lock(end_mutex_);
+    std::lock_guard lock(state_mutex_);
     if (!end_) end_ = std::move(exit);
   }
-  end_cv_.notify_all();
+  state_cv_.notify_all();
 }
 
 void LinuxVm::stop() {
@@ -190,29 +205,79 @@ void LinuxVm::stop() {
 
 void LinuxVm::vcpu_thread(uint32_t index) {
   Vp& vp = vps_[index];
-  if (auto k = accept_kicks(); !k) {
-    end({LinuxVmExit::Reason::kFailed, index, describe(k.error())});
-  } else {
+  const auto k = accept_kicks();
+  if (!k) end({LinuxVmExit::Reason::kFailed, index, describe(k.error())});
+  for (;;) {
+    {
+      // Between two VP_RUN loops: the VM's end, or a pause, is decided here.
+      std::unique_lock lock(state_mutex_);
+      if (end_) break;
+      if (pause_requested_) {
+        vcpu_states_[index] = VcpuState::kPaused;
+        state_cv_.notify_all();
+        state_cv_.wait(lock, [this] { return end_.has_value() || !pause_requested_; });
+        if (end_) break;
+      }
+      vcpu_states_[index] = VcpuState::kRunning;
+    }
     auto exit = vp.run(ports_, mmio_);
     if (!exit) {
       end({LinuxVmExit::Reason::kFailed, index, describe(exit.error())});
+    } else if (exit->kind == VpExit::Kind::kStopped) {
+      continue;  // stop() or pause() asked for it (or a resume came first): see above
     } else if (exit->kind == VpExit::Kind::kShutdown) {
       end({LinuxVmExit::Reason::kTripleFault, index,
            "vCPU " + std::to_string(index) + " shut down (triple fault)"});
-    } else if (exit->kind != VpExit::Kind::kStopped) {
+    } else {
       end({LinuxVmExit::Reason::kFailed, index,
            "vCPU " + std::to_string(index) + " stopped at an exit the VMM cannot continue from: " +
                exit_report(*exit, vp.run_page())});
     }
+    break;
+  }
+  {
+    std::lock_guard lock(state_mutex_);
+    vcpu_states_[index] = VcpuState::kStopped;
   }
   finished_[index].store(true);
-  end_cv_.notify_all();
+  state_cv_.notify_all();
+}
+
+bool LinuxVm::pause() {
+  std::unique_lock lock(state_mutex_);
+  pause_requested_ = true;
+  for (auto& vp : vps_) vp.request_stop();  // run() returns at its next exit or interruption
+  const auto deadline = std::chrono::steady_clock::now() + kStopTimeout;
+  for (;;) {
+    bool running = false;
+    for (uint32_t i = 0; i < vcpu_count(); ++i) {
+      if (vcpu_states_[i] != VcpuState::kRunning) continue;
+      running = true;
+      if (i < threads_.size()) kick(threads_[i].native_handle());  // out of a halt or a spin
+    }
+    if (!running) return true;
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    state_cv_.wait_for(lock, kKickInterval);
+  }
+}
+
+void LinuxVm::resume() {
+  {
+    std::lock_guard lock(state_mutex_);
+    pause_requested_ = false;
+  }
+  state_cv_.notify_all();
+}
+
+std::vector<VcpuState> LinuxVm::vcpu_states() {
+  std::lock_guard lock(state_mutex_);
+  return vcpu_states_;
 }
 
 LinuxVmExit LinuxVm::run() {
+  std::unique_lock lock(state_mutex_);  // pause() reads threads_ under it
   for (uint32_t i = 0; i < vcpu_count(); ++i) threads_.emplace_back([this, i] { vcpu_thread(i); });
-  std::unique_lock lock(end_mutex_);
-  end_cv_.wait(lock, [this] { return end_.has_value(); });
+  state_cv_.wait(lock, [this] { return end_.has_value(); });
   lock.unlock();
   // Every vCPU leaves at its next exit; a kick makes a halted or busy one look (kick.hpp).
   for (auto& vp : vps_) vp.request_stop();
@@ -226,12 +291,12 @@ LinuxVmExit LinuxVm::run() {
     }
     if (all || std::chrono::steady_clock::now() > deadline) break;
     lock.lock();
-    end_cv_.wait_for(lock, kKickInterval);
+    state_cv_.wait_for(lock, kKickInterval);
     lock.unlock();
   }
   LinuxVmExit result;
   {
-    std::lock_guard guard(end_mutex_);
+    std::lock_guard guard(state_mutex_);
     result = *end_;
   }
   for (uint32_t i = 0; i < vcpu_count(); ++i) {
@@ -242,7 +307,10 @@ LinuxVmExit LinuxVm::run() {
       result.detail += "; vCPU " + std::to_string(i) + " did not stop";
     }
   }
-  threads_.clear();
+  {
+    std::lock_guard guard(state_mutex_);
+    threads_.clear();
+  }
   return result;
 }
 

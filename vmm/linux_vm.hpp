@@ -62,6 +62,14 @@ struct LinuxVmExit {
 /// A word for a log and for the vm-exited milestone ("poweroff", "triple-fault", …).
 [[nodiscard]] const char* describe(LinuxVmExit::Reason reason);
 
+/// Where a vCPU's thread is (the VMM's state machine around VP_RUN): not yet started; running
+/// (in VP_RUN or handling an exit); paused (parked outside VP_RUN until resume()); stopped (its
+/// thread is done: the VM ended).
+enum class VcpuState : uint8_t { kNotStarted, kRunning, kPaused, kStopped };
+
+/// "not-started", "running", "paused" or "stopped".
+[[nodiscard]] const char* describe(VcpuState state);
+
 /// One Linux child.
 class LinuxVm {
  public:
@@ -79,6 +87,13 @@ class LinuxVm {
   [[nodiscard]] LinuxVmExit run();
   /// Ends run() from another thread.
   void stop();
+  /// Parks every vCPU outside VP_RUN (a halted or busy one is kicked out) and returns once
+  /// none is running; false if one still ran after kStopTimeout. The child's state and its
+  /// devices stay as they are; its clock (the TSC) goes on.
+  [[nodiscard]] bool pause();
+  /// Lets paused vCPUs enter VP_RUN again.
+  void resume();
+  [[nodiscard]] std::vector<VcpuState> vcpu_states();
   /// Typed input for the child's console: queued, and fed to the UART as the child reads.
   void send_input(std::string_view bytes);
 
@@ -135,10 +150,13 @@ class LinuxVm {
   std::optional<Partition> partition_;
   std::vector<Vp> vps_;
 
-  // The end of the VM: the first reason wins.
-  std::mutex end_mutex_;
-  std::condition_variable end_cv_;
+  // The end of the VM (the first reason wins), the pause request and each vCPU's state: one
+  // mutex, so that a parked vCPU cannot miss either the end or a resume.
+  std::mutex state_mutex_;
+  std::condition_variable state_cv_;
   std::optional<LinuxVmExit> end_;
+  bool pause_requested_ = false;
+  std::vector<VcpuState> vcpu_states_;
   std::vector<std::thread> threads_;
   std::unique_ptr<std::atomic<bool>[]> finished_;
 };
