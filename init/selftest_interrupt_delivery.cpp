@@ -3,7 +3,8 @@
 // vmm/payloads/test_device.h). Each must be delivered exactly once and never while IF is clear —
 // the invariant whose breach made Linux children run an interrupt handler on the user's GS base
 // and double-fault (docs/hypercalls.md §10). Under QEMU's single-threaded TCG, EVENTINJ-injected
-// interrupts failed it within one run (about 10 extra deliveries in 250).
+// interrupts failed it within one run (about 10 extra deliveries in 250). Then two NMIs, the
+// second sent from the first one's handler: it must wait for that handler's IRET.
 #include <chrono>
 #include <string>
 
@@ -60,6 +61,11 @@ void check_delivery(vmm::Backend& backend, SelftestResult& r) {
   r.check(irq.has_nested && irq.nested == 0, "the handler was entered " +
                                                  std::to_string(irq.nested) +
                                                  " times while it ran with IF clear");
+  r.check(irq.has_nmi_taken && irq.nmi_taken == 2,
+          "the NMI handler ran " + std::to_string(irq.nmi_taken) + " times for 2 NMIs");
+  r.check(irq.has_nmi_nested && irq.nmi_nested == 0,
+          "the second NMI entered the NMI handler before its IRET (" +
+              std::to_string(irq.nmi_nested) + " nested)");
   r.check(hv_taken == kInterrupts, "hv counts " + std::to_string(hv_taken) +
                                        " interrupts taken, the LAPIC timer fired " +
                                        std::to_string(kInterrupts));
@@ -69,6 +75,8 @@ void check_delivery(vmm::Backend& backend, SelftestResult& r) {
       " LAPIC timer interrupts, handler spinning " + std::to_string(kHandlerSpinMs) +
       " ms with IF clear: taken=" + std::to_string(irq.taken) +
       " nested=" + std::to_string(irq.nested) + " hv-taken=" + std::to_string(hv_taken) +
+      "; 2 NMIs, the second sent in the first one's handler: taken=" +
+      std::to_string(irq.nmi_taken) + " nested=" + std::to_string(irq.nmi_nested) +
       " exits=" + std::to_string((*vm)->vp().handled_exits()) + " ms=" + std::to_string(ms));
 }
 

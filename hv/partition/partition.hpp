@@ -53,6 +53,9 @@ struct ChildVp {
   VirtualLapic lapic{VirtualLapicConfig{}};
   uint8_t activity = RS_ACTIVITY_RUNNING;  ///< RS_ACTIVITY_*
   bool nmi_pending = false;
+  /// An NMI was injected and the child has not reached an IRET since: the next NMI waits
+  /// (SDM vol. 3A, 6.7.1; on SVM hv tracks it with the IRET intercept).
+  bool nmi_blocked = false;
   bool init_pending = false;  ///< INIT arrived: reset the registers at the next run
   bool sipi_pending = false;  ///< a STARTUP IPI arrived: start at sipi_vector:0000
   uint8_t sipi_vector = 0;

@@ -44,6 +44,7 @@ void reset_for_init(Run& r) {
   child_arch().reset(&r.vmcb, p.npt.root(), vp_index(r) == 0);
   r.vmcb.control.tsc_offset = tsc_offset;
   r.ticket.vp->regs = GuestRegisters{};
+  r.ticket.vp->nmi_blocked = false;  // the VMCB's IRET intercept went with the reset
   r.entry_vtpr = 0;
   r.window_requested = false;
 }
@@ -197,11 +198,14 @@ EntryDecision prepare_entry(Run& r) {
     return EntryDecision::kRearmTimer;
   }
   const bool event_pending = (c.event_inject & svm::event_inj::kValid) != 0;
-  if (vp.nmi_pending && !event_pending) {
-    // NMI blocking until IRET is not tracked: the child's NMIs are rare (its IPIs).
+  if (vp.nmi_pending && !vp.nmi_blocked && !event_pending) {
+    // Delivering an NMI blocks the next until an IRET (SDM vol. 3A, 6.7.1): the IRET
+    // intercept says when the child gets there (end_nmi_blocking()).
     c.event_inject = svm::event_inj::kValid | svm::event_inj::kTypeNmi | kVectorNmi;
     vp.nmi_pending = false;
-  } else if (vp.nmi_pending) {
+    vp.nmi_blocked = true;
+    c.intercept3 |= svm::intercept3::kIret;
+  } else if (vp.nmi_pending && !vp.nmi_blocked) {
     request_window(r);  // the NMI follows the event on its way (re-delivery, an exception)
   }
   uint8_t vector = 0;
@@ -239,13 +243,19 @@ void after_exit(Run& r) {
   c.event_inject = redeliver;
 }
 
+void end_nmi_blocking(Run& r) {
+  SpinlockGuard irq(r.ticket.partition->irq_lock);
+  r.ticket.vp->nmi_blocked = false;
+  r.vmcb.control.intercept3 &= ~svm::intercept3::kIret;
+}
+
 bool halt_continues(Run& r) {
   ChildVp& vp = *r.ticket.vp;
   SpinlockGuard irq(r.ticket.partition->irq_lock);
   (void)vp.lapic.advance(read_tsc());
   const bool if_set = (r.vmcb.save.rflags & kRflagsIf) != 0;
   uint8_t vector = 0;
-  if (vp.nmi_pending || vp.init_pending || vp.sipi_pending ||
+  if ((vp.nmi_pending && !vp.nmi_blocked) || vp.init_pending || vp.sipi_pending ||
       (if_set && vp.lapic.highest_deliverable(vector))) {
     return true;
   }

@@ -53,6 +53,7 @@ constexpr uint32_t kFeatEcxXsave = 1u << 26, kFeatEcxOsxsave = 1u << 27;
 constexpr uint32_t kLeafXsave = 0xd, kXsaveEaxXsaves = 1u << 3;
 constexpr uint64_t kCr4Osxsave = 1ull << 18;
 constexpr uint64_t kExitXsetbv = 0x8d;  // APM vol. 2, appendix C
+constexpr uint64_t kExitIret = 0x74;
 constexpr uint64_t kLenXsetbv = 3;
 
 GuestState child_state(const svm::VmcbSave& s) {
@@ -445,6 +446,10 @@ uint16_t run_child_vp(void* context, const RunTicket& ticket, LastExit& exit) {
       default:
         if (e.raw_code == kExitXsetbv) {
           handle_xsetbv(r);
+          continue;
+        }
+        if (e.raw_code == kExitIret) {
+          end_nmi_blocking(r);
           continue;
         }
         if (e.raw_code == kExitSmi) break;

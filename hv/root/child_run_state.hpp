@@ -60,6 +60,11 @@ EntryDecision prepare_entry(Run& r);
 /// offered vector the child took from IRR to ISR (or withdraws it), and queues the event whose
 /// delivery the exit interrupted for the next entry.
 void after_exit(Run& r);
+/// An IRET intercept (set while an injected NMI blocks the next): NMIs are unblocked. The exit
+/// comes before the IRET executes, so a pending NMI is delivered at the IRET itself, one
+/// instruction early — where Linux's NMI entry expects a nested NMI after an exception's IRET
+/// inside its handler has unblocked NMIs, and repeats its handler.
+void end_nmi_blocking(Run& r);
 /// A HLT exit: true when the VP has something to take now (the loop goes on); otherwise the
 /// VP leaves the loop (leave_guest_loop()) and the run page says what can end the halt.
 bool halt_continues(Run& r);

@@ -5,7 +5,8 @@
  * handled, and reports how often its handler ran and how often it was entered while it was
  * already running. The handler spins with IF clear before its EOI: every interrupt must be
  * delivered exactly once and never while IF is clear, so the two counts must be the count asked
- * for and 0. The port contract is test_device.h; the MSRs are the SDM's (vol. 3A, 11.12 "x2APIC"
+ * for and 0. Then two NMIs, the second sent from the first one's handler: both must come, the
+ * second only after that handler's IRET. The port contract is test_device.h; the MSRs are the SDM's (vol. 3A, 11.12 "x2APIC"
  * and 11.5.4 "APIC Timer").
  */
 #include "test_device.h"
@@ -16,6 +17,9 @@
 #define MSR_X2APIC_EOI 0x80b
 #define MSR_X2APIC_SVR 0x80f
 #define SVR_ENABLE_SPURIOUS_FF 0x1ff
+#define MSR_X2APIC_ICR 0x830
+#define ICR_DELIVERY_NMI 0x400 /* bits 10:8 = 100b; no shorthand, physical, edge */
+#define NMI_VECTOR 2
 #define MSR_X2APIC_LVT_TIMER 0x832 /* one-shot, unmasked, fixed delivery with the vector */
 #define MSR_X2APIC_TIMER_INITIAL 0x838
 #define MSR_X2APIC_TIMER_DIVIDE 0x83e
@@ -28,19 +32,14 @@
 .global _start
 _start:
     cli
-    /* The gate for PAYLOAD_IRQ_VECTOR (SDM vol. 3A, 7.14.1): built here, as the flat binary has
-     * no relocations to split the handler's address with. Other vectors have no gate: any other
-     * event is a triple fault, which the VMM reports. */
-    leaq idt + PAYLOAD_IRQ_VECTOR * 16(%rip), %rdi
+    /* Gates for PAYLOAD_IRQ_VECTOR and the NMI. Other vectors have no gate: any other event is
+     * a triple fault, which the VMM reports. */
+    movl $PAYLOAD_IRQ_VECTOR, %edi
     leaq irq_handler(%rip), %rax
-    movw %ax, (%rdi)
-    movw $PAYLOAD_CODE_SELECTOR, 2(%rdi)
-    movw $GATE_INTERRUPT_PRESENT, 4(%rdi)
-    shrq $16, %rax
-    movw %ax, 6(%rdi)
-    shrq $16, %rax
-    movl %eax, 8(%rdi)
-    movl $0, 12(%rdi)
+    call set_gate
+    movl $NMI_VECTOR, %edi
+    leaq nmi_handler(%rip), %rax
+    call set_gate
     lidt idt_descriptor(%rip)
 
     movw $PAYLOAD_PORT_ID, %dx
@@ -104,11 +103,35 @@ settle:
     jnz 1b
     cli
 
+    /* Two NMIs: the first one's handler sends the second, which must wait for its IRET
+     * (SDM vol. 3A, 6.7.1). Waited for a bounded time: a lost one is reported, not hung on. */
+    call send_nmi
+    rdtsc
+    shlq $32, %rdx
+    orq %rdx, %rax
+    movq %rax, %rbx
+1:  cmpl $2, nmi_taken(%rip)
+    jae 2f
+    rdtsc
+    shlq $32, %rdx
+    orq %rdx, %rax
+    subq %rbx, %rax
+    movq %r14, %rcx
+    shlq $3, %rcx
+    cmpq %rcx, %rax
+    jb 1b
+2:
     movl taken(%rip), %eax
     movw $PAYLOAD_PORT_IRQ_TAKEN, %dx
     outl %eax, %dx
     movl nested(%rip), %eax
     movw $PAYLOAD_PORT_IRQ_NESTED, %dx
+    outl %eax, %dx
+    movl nmi_taken(%rip), %eax
+    movw $PAYLOAD_PORT_NMI_TAKEN, %dx
+    outl %eax, %dx
+    movl nmi_nested(%rip), %eax
+    movw $PAYLOAD_PORT_NMI_NESTED, %dx
     outl %eax, %dx
     leaq msg_taken(%rip), %rsi
     call puts64
@@ -117,6 +140,14 @@ settle:
     leaq msg_nested(%rip), %rsi
     call puts64
     movl nested(%rip), %eax
+    call putdec64
+    leaq msg_nmi(%rip), %rsi
+    call puts64
+    movl nmi_taken(%rip), %eax
+    call putdec64
+    leaq msg_nested(%rip), %rsi
+    call puts64
+    movl nmi_nested(%rip), %eax
     call putdec64
     movb $'\n', %al
     outb %al, $PAYLOAD_PORT_CONSOLE
@@ -143,6 +174,58 @@ irq_handler:
     popq %rcx
     popq %rax
     iretq
+
+/* Vector 2. The first NMI's handler sends the second and spins: the second must not enter
+ * here before the first handler's IRET. */
+nmi_handler:
+    pushq %rax
+    pushq %rcx
+    pushq %rdx
+    incl nmi_taken(%rip)
+    cmpl $0, nmi_in_handler(%rip)
+    je 1f
+    incl nmi_nested(%rip)
+1:  incl nmi_in_handler(%rip)
+    cmpl $1, nmi_taken(%rip)
+    jne 2f
+    call send_nmi
+    call spin
+2:  decl nmi_in_handler(%rip)
+    popq %rdx
+    popq %rcx
+    popq %rax
+    iretq
+
+/* An NMI to this VP (x2APIC ICR: delivery mode NMI, physical destination = APIC ID 0). */
+send_nmi:
+    pushq %rax
+    pushq %rcx
+    pushq %rdx
+    movl $MSR_X2APIC_ICR, %ecx
+    movl $ICR_DELIVERY_NMI, %eax
+    xorl %edx, %edx                     /* destination: APIC ID 0, this VP */
+    wrmsr
+    popq %rdx
+    popq %rcx
+    popq %rax
+    ret
+
+/* The 16-byte interrupt gate for vector EDI to the handler at RAX (SDM vol. 3A, 7.14.1): built
+ * at run time, as the flat binary has no relocations to split an address with. */
+set_gate:
+    pushq %rdi
+    shll $4, %edi
+    addq $idt, %rdi
+    movw %ax, (%rdi)
+    movw $PAYLOAD_CODE_SELECTOR, 2(%rdi)
+    movw $GATE_INTERRUPT_PRESENT, 4(%rdi)
+    shrq $16, %rax
+    movw %ax, 6(%rdi)
+    shrq $16, %rax
+    movl %eax, 8(%rdi)
+    movl $0, 12(%rdi)
+    popq %rdi
+    ret
 
 /* Spins R14 TSC cycles (RDTSC exits to nothing). Keeps every register but flags. No PAUSE:
  * QEMU's TCG ends its execution loop at one, which would also clear what a second delivery
@@ -176,6 +259,8 @@ msg_taken:
     .asciz "payload irq64 taken="
 msg_nested:
     .asciz " nested="
+msg_nmi:
+    .asciz " nmi="
 
 /* Data, in the one section the flat binary has (low RAM is mapped RWX). */
 .balign 16
@@ -189,4 +274,10 @@ taken:
 nested:
     .long 0
 in_handler:
+    .long 0
+nmi_taken:
+    .long 0
+nmi_nested:
+    .long 0
+nmi_in_handler:
     .long 0

@@ -39,6 +39,14 @@ Next PayloadDevice::out(uint16_t port, uint8_t size, uint32_t value) {
       irq_.has_nested = size == 4;
       irq_.nested = value;
       break;
+    case PAYLOAD_PORT_NMI_TAKEN:
+      irq_.has_nmi_taken = size == 4;
+      irq_.nmi_taken = value;
+      break;
+    case PAYLOAD_PORT_NMI_NESTED:
+      irq_.has_nmi_nested = size == 4;
+      irq_.nmi_nested = value;
+      break;
     default:
       ++stray_;
       break;

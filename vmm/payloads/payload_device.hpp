@@ -28,12 +28,16 @@ struct PayloadParameters {
   uint32_t irq_spin_cycles = 0;  ///< irq64: TSC cycles its handler spins with IF clear
 };
 
-/// What irq64 reported (PAYLOAD_PORT_IRQ_TAKEN and _NESTED, each once at its end).
+/// What irq64 reported (PAYLOAD_PORT_IRQ_* and _NMI_*, each once at its end).
 struct IrqReport {
   bool has_taken = false;
   uint32_t taken = 0;
   bool has_nested = false;
   uint32_t nested = 0;
+  bool has_nmi_taken = false;
+  uint32_t nmi_taken = 0;
+  bool has_nmi_nested = false;
+  uint32_t nmi_nested = 0;
 };
 
 /// The test device.

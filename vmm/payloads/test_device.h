@@ -36,6 +36,10 @@
 #define PAYLOAD_PORT_IRQ_SPIN 0x718   /* IN dword: TSC cycles each handler spins */
 #define PAYLOAD_PORT_IRQ_TAKEN 0x71c  /* OUT dword: entries into the handler */
 #define PAYLOAD_PORT_IRQ_NESTED 0x720 /* OUT dword: entries while already in the handler */
+/* Then two NMIs to itself, the second sent by the first one's handler (which must not be
+ * entered again before its IRET). */
+#define PAYLOAD_PORT_NMI_TAKEN 0x724  /* OUT dword: entries into the NMI handler */
+#define PAYLOAD_PORT_NMI_NESTED 0x728 /* OUT dword: entries while already in it */
 #define PAYLOAD_IRQ_VECTOR 0x40
 #define PAYLOAD_IRQ_TIMER_COUNT 1000 /* the one-shot's initial count, divide by 1 */
 #define PAYLOAD_CODE_SELECTOR 0x08   /* the 64-bit code segment the VMM's GDT has (long_mode.hpp) */

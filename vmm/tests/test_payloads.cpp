@@ -73,6 +73,12 @@ TEST_CASE("payloads: the test device gives irq64 its parameters and keeps its re
   (void)dev.out(PAYLOAD_PORT_IRQ_NESTED, 4, 1);
   CHECK(dev.irq_report().has_nested);
   CHECK(dev.irq_report().nested == 1);
+  (void)dev.out(PAYLOAD_PORT_NMI_TAKEN, 4, 2);
+  (void)dev.out(PAYLOAD_PORT_NMI_NESTED, 4, 0);
+  CHECK(dev.irq_report().has_nmi_taken);
+  CHECK(dev.irq_report().nmi_taken == 2);
+  CHECK(dev.irq_report().has_nmi_nested);
+  CHECK(dev.irq_report().nmi_nested == 0);
   CHECK(dev.stray_accesses() == 0);
 }
 

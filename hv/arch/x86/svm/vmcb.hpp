@@ -42,6 +42,7 @@ inline constexpr uint32_t kSmi = 1u << 2;
 inline constexpr uint32_t kInit = 1u << 3;
 inline constexpr uint32_t kVintr = 1u << 4;  ///< a virtual interrupt (V_IRQ) could be taken
 inline constexpr uint32_t kCpuid = 1u << 18;
+inline constexpr uint32_t kIret = 1u << 20;  ///< before an IRET executes
 inline constexpr uint32_t kInvd = 1u << 22;
 inline constexpr uint32_t kHlt = 1u << 24;
 inline constexpr uint32_t kIoioProt = 1u << 27;
