@@ -6,22 +6,19 @@
 // child does not run at all, and resumed it answers what was typed meanwhile; and
 // `poweroff -f` ends the VM with ACPI S5 while the appliance keeps running.
 #include <chrono>
-#include <condition_variable>
-#include <future>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "child_images.hpp"
+#include "child_run.hpp"
 #include "console.hpp"
 #include "console_lines.hpp"
 #include "pid_one.hpp"
 #include "selftest.hpp"
 #include "vmm/hvroot_backend.hpp"
 #include "vmm/kick.hpp"
-#include "vmm/linux_vm.hpp"
 
 namespace rootstock::init {
 namespace {
@@ -98,29 +95,26 @@ void selftest_linux_children(PidOne& init, SelftestResult& r) {
   auto backend = vmm::open_hvroot();
   if (!backend) return r.check(false, vmm::describe(backend.error()));
   if (auto k = vmm::install_kick_handler(); !k) return r.check(false, vmm::describe(k.error()));
-  ConsoleLines console("child0: ");
-  vmm::LinuxVmConfig config;
-  config.ram_mib = kRamMib;
-  config.vcpus = kVcpus;
+  ChildRunConfig config;
   config.kernel = kernel;
   config.initramfs = initramfs;
+  config.ram_mib = kRamMib;
+  config.vcpus = kVcpus;
   config.cmdline = kCmdline;
-  config.console = [&console](uint8_t b) { console.put(b); };
-  auto vm = vmm::LinuxVm::create(**backend, config);
-  if (!vm) return r.check(false, "linux child: " + vmm::describe(vm.error()));
-  const auto start = Clock::now();
-  std::future<vmm::LinuxVmExit> running = std::async(std::launch::async, [&vm, &console] {
-    vmm::LinuxVmExit e = (*vm)->run();
-    console.close();
-    return e;
-  });
+  config.console_prefix = "child0: ";
+  auto child = build_child(**backend, config);
+  if (!child) return r.check(false, "linux child: " + vmm::describe(child.error()));
+  ConsoleLines& console = *child->console;
+  vmm::LinuxVm& vm = *child->vm;
+  const auto start_time = Clock::now();
+  start(*child);
 
   auto reached = console.wait_for("rootstock-child: init reached", 0, kInitDeadline);
   r.check(reached.has_value(), "the linux child did not reach its init");
   if (reached) {
     const std::string line = console.line(reached->index);
-    say("linux-children: child0 reached init " + std::to_string(ms_between(start, reached->when)) +
-        " ms after it started");
+    say("linux-children: child0 reached init " +
+        std::to_string(ms_between(start_time, reached->when)) + " ms after it started");
     r.check(line_field(line, "cpus") == kVcpus, "the child saw other than 2 CPUs: " + line);
     // MemTotal is RAM less what the kernel keeps for itself: most of it, never more.
     const long long kib = line_field(line, "mem_kib");
@@ -147,20 +141,19 @@ void selftest_linux_children(PidOne& init, SelftestResult& r) {
     bool answered = false;
     for (int attempt = 0; shell && attempt < kTypingAttempts && !answered; ++attempt) {
       const size_t mark = console.count();
-      (*vm)->send_input("echo typed-$((6*7))\n");
+      vm.send_input("echo typed-$((6*7))\n");
       answered = console.wait_for("typed-42", mark, kAnswerDeadline).has_value();
     }
     r.check(answered, "typed input did not reach the child's shell");
-    if (answered) check_pause(**vm, console, r);
-    (*vm)->send_input("poweroff -f\n");
+    if (answered) check_pause(vm, console, r);
+    vm.send_input("poweroff -f\n");
   }
   // The VM ends by itself on power-off; otherwise (a failure above) it is stopped.
-  if (running.wait_for(kStepDeadline) != std::future_status::ready) (*vm)->stop();
-  const std::optional<vmm::LinuxVmExit> ended = running.get();
+  const std::optional<vmm::LinuxVmExit> ended = finish(*child, kStepDeadline);
   say(std::string("linux-children: child0 ended: ") + vmm::describe(ended->reason) + " (" +
-      ended->detail + "), " + std::to_string((*vm)->vp_exits()) + " VP_RUN exits, " +
-      std::to_string((*vm)->handled_exits()) + " handled by the VMM");
-  say("linux-children: child0 exits by kind (hv's counts): " + (*vm)->exit_stats());
+      ended->detail + "), " + std::to_string(vm.vp_exits()) + " VP_RUN exits, " +
+      std::to_string(vm.handled_exits()) + " handled by the VMM");
+  say("linux-children: child0 exits by kind (hv's counts): " + vm.exit_stats());
   r.check(ended->reason == vmm::LinuxVmExit::Reason::kPowerOff,
           std::string("the child did not power off: ") + vmm::describe(ended->reason) + " " +
               ended->detail);

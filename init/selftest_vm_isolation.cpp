@@ -4,21 +4,19 @@
 // and the four must still reach their init and power off. A truncated and an empty kernel
 // image must be refused by the VMM with an error that says what is wrong, before any VM exists.
 #include <chrono>
-#include <future>
-#include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
 #include <rootstock/linux_boot/bzimage.hpp>
 
 #include "child_images.hpp"
+#include "child_run.hpp"
 #include "console.hpp"
-#include "console_lines.hpp"
 #include "pid_one.hpp"
 #include "selftest.hpp"
 #include "vmm/hvroot_backend.hpp"
 #include "vmm/kick.hpp"
-#include "vmm/linux_vm.hpp"
 
 namespace rootstock::init {
 namespace {
@@ -30,36 +28,16 @@ constexpr uint64_t kSiblingMib = 128;
 constexpr auto kDeadline = std::chrono::seconds(400);
 constexpr uint8_t kUd2[] = {0x0f, 0x0b};
 
-struct Child {
-  std::unique_ptr<ConsoleLines> console;
-  std::unique_ptr<vmm::LinuxVm> vm;
-  std::future<vmm::LinuxVmExit> running;
-};
-
-vmm::Result<std::unique_ptr<vmm::LinuxVm>> make_vm(vmm::Backend& backend,
-                                                   std::span<const uint8_t> kernel,
-                                                   std::span<const uint8_t> initramfs,
-                                                   ConsoleLines* console) {
-  vmm::LinuxVmConfig config;
-  config.ram_mib = kSiblingMib;
-  config.vcpus = 1;
+ChildRunConfig sibling_config(std::span<const uint8_t> kernel, std::span<const uint8_t> initramfs,
+                              std::string console_prefix) {
+  ChildRunConfig config;
   config.kernel = kernel;
   config.initramfs = initramfs;
+  config.ram_mib = kSiblingMib;
+  config.vcpus = 1;
   config.cmdline = "console=ttyS0 quiet rootstock.child_cmd=poweroff";
-  config.console = [console](uint8_t b) {
-    if (console != nullptr) console->put(b);
-  };
-  return vmm::LinuxVm::create(backend, config);
-}
-
-void start(Child& c) {
-  vmm::LinuxVm* vm = c.vm.get();
-  ConsoleLines* console = c.console.get();
-  c.running = std::async(std::launch::async, [vm, console] {
-    vmm::LinuxVmExit e = vm->run();
-    if (console != nullptr) console->close();
-    return e;
-  });
+  config.console_prefix = std::move(console_prefix);
+  return config;
 }
 
 }  // namespace
@@ -79,7 +57,7 @@ void selftest_vm_isolation(PidOne& init, SelftestResult& r) {
   for (const auto& [name, image] : {std::pair<const char*, std::span<const uint8_t>>{
                                         "a truncated bzImage (1000 bytes)", truncated},
                                     {"an empty kernel", {}}}) {
-    auto vm = make_vm(**backend, image, {}, nullptr);
+    auto vm = build_child(**backend, sibling_config(image, {}, ""));
     r.check(!vm, std::string(name) + " was accepted");
     if (!vm) say("vm-isolation: " + std::string(name) + " refused: " + vmm::describe(vm.error()));
   }
@@ -95,24 +73,23 @@ void selftest_vm_isolation(PidOne& init, SelftestResult& r) {
       std::begin(kUd2), std::end(kUd2),
       faulting.begin() + static_cast<std::ptrdiff_t>(parsed.kernel_offset + lb::kEntry64Offset));
 
-  std::vector<Child> siblings(kSiblings);
+  std::vector<ChildRun> siblings;
   for (unsigned i = 0; i < kSiblings; ++i) {
-    siblings[i].console = std::make_unique<ConsoleLines>("child" + std::to_string(i + 1) + ": ");
-    auto vm = make_vm(**backend, kernel, initramfs, siblings[i].console.get());
-    if (!vm)
-      return r.check(false, "sibling " + std::to_string(i + 1) + ": " + vmm::describe(vm.error()));
-    siblings[i].vm = std::move(*vm);
+    auto child = build_child(
+        **backend, sibling_config(kernel, initramfs, "child" + std::to_string(i + 1) + ": "));
+    if (!child) {
+      return r.check(false,
+                     "sibling " + std::to_string(i + 1) + ": " + vmm::describe(child.error()));
+    }
+    siblings.push_back(std::move(*child));
   }
-  Child bad;
-  auto bad_vm = make_vm(**backend, faulting, initramfs, nullptr);
-  if (!bad_vm) return r.check(false, "the faulting child: " + vmm::describe(bad_vm.error()));
-  bad.vm = std::move(*bad_vm);
+  auto bad = build_child(**backend, sibling_config(faulting, initramfs, ""));
+  if (!bad) return r.check(false, "the faulting child: " + vmm::describe(bad.error()));
   const auto started = std::chrono::steady_clock::now();
-  for (Child& c : siblings) start(c);
-  start(bad);
+  for (ChildRun& c : siblings) start(c);
+  start(*bad);
 
-  if (bad.running.wait_for(kDeadline) != std::future_status::ready) bad.vm->stop();
-  const vmm::LinuxVmExit fault = bad.running.get();
+  const vmm::LinuxVmExit fault = finish(*bad, kDeadline);
   say("vm-isolation: the faulting child ended: " + std::string(vmm::describe(fault.reason)) + " (" +
       fault.detail + ")");
   r.check(fault.reason == vmm::LinuxVmExit::Reason::kTripleFault && fault.vcpu == 0,
@@ -120,12 +97,11 @@ void selftest_vm_isolation(PidOne& init, SelftestResult& r) {
               vmm::describe(fault.reason));
 
   for (unsigned i = 0; i < kSiblings; ++i) {
-    Child& c = siblings[i];
+    ChildRun& c = siblings[i];
     const std::string name = "child" + std::to_string(i + 1);
     const auto reached = c.console->wait_for("rootstock-child: init reached cpus=1", 0, kDeadline);
     r.check(reached.has_value(), name + " did not reach its init beside the faulting child");
-    if (c.running.wait_for(kDeadline) != std::future_status::ready) c.vm->stop();
-    const vmm::LinuxVmExit e = c.running.get();
+    const vmm::LinuxVmExit e = finish(c, kDeadline);
     r.check(e.reason == vmm::LinuxVmExit::Reason::kPowerOff,
             name + " did not power off: " + vmm::describe(e.reason) + " " + e.detail);
   }

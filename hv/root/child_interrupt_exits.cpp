@@ -4,12 +4,14 @@
 // 15.21 "Interrupt and Local APIC Support").
 #include <rootstock/x86/emulate.hpp>
 
+#include "arch/x86/cpu.hpp"
 #include "arch/x86/msr.hpp"
 #include "arch/x86/svm/svm_child.hpp"
 #include "console/log.hpp"
 #include "partition/child_interrupts.hpp"
 #include "root/child_run_state.hpp"
 #include "root/hypercalls.hpp"
+#include "vcpu/decoder_state.hpp"
 
 extern "C" void* memset(void* dst, int c, __SIZE_TYPE__ n);
 
@@ -26,10 +28,6 @@ constexpr uint8_t kVectorNmi = 2;
 constexpr unsigned kLoggedDecodeFailures = 8;
 
 unsigned g_decode_failures = 0;  // a log line per failure up to kLoggedDecodeFailures
-
-uint64_t read_tsc() {
-  return __builtin_ia32_rdtsc();
-}
 
 uint32_t vp_index(const Run& r) {
   return static_cast<uint32_t>(r.ticket.vp - r.ticket.partition->vps);
@@ -105,24 +103,6 @@ void dispatch_actions(Run& r, const LapicActions& actions) {
   r.wake |= kick_reached(p, reached, hv_machine(), r.cpu.index);
 }
 
-dx::Gprs child_gprs(const Run& r) {
-  const GuestRegisters& g = r.ticket.vp->regs;
-  const svm::VmcbSave& s = r.vmcb.save;
-  return {{s.rax, g.rcx, g.rdx, g.rbx, s.rsp, g.rbp, g.rsi, g.rdi, g.r8, g.r9, g.r10, g.r11, g.r12,
-           g.r13, g.r14, g.r15}};
-}
-
-void set_child_gprs(Run& r, const dx::Gprs& in) {
-  GuestRegisters& g = r.ticket.vp->regs;
-  svm::VmcbSave& s = r.vmcb.save;
-  s.rax = in.r[dx::gpr::kRax];
-  s.rsp = in.r[dx::gpr::kRsp];
-  uint64_t* const others[] = {&g.rcx, &g.rdx, &g.rbx, &g.rbp, &g.rsi, &g.rdi, &g.r8,
-                              &g.r9,  &g.r10, &g.r11, &g.r12, &g.r13, &g.r14, &g.r15};
-  const uint8_t index[] = {1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
-  for (unsigned i = 0; i < sizeof(index); ++i) *others[i] = in.r[index[i]];
-}
-
 // One register of the xAPIC page or the I/O APIC window, read or written under the irq lock.
 struct MmioTarget {
   bool xapic = false;  ///< the LAPIC's page; else the I/O APIC's window
@@ -186,7 +166,7 @@ EntryDecision prepare_entry(Run& r) {
   const uint64_t vtpr = c.int_control & kVTprMask;
   if (vtpr != r.entry_vtpr) (void)vp.lapic.set_cr8(vtpr);
   vp.lapic.set_tsc_offset(c.tsc_offset);
-  const uint64_t now = read_tsc();
+  const uint64_t now = x86::rdtsc();
   (void)vp.lapic.advance(now);
   // The root's timer for this VP must fire no later than the LAPIC's next expiry; when it
   // would, or has already fired, the root re-arms it first (a return without an exit).
@@ -252,7 +232,7 @@ void end_nmi_blocking(Run& r) {
 bool halt_continues(Run& r) {
   ChildVp& vp = *r.ticket.vp;
   SpinlockGuard irq(r.ticket.partition->irq_lock);
-  (void)vp.lapic.advance(read_tsc());
+  (void)vp.lapic.advance(x86::rdtsc());
   const bool if_set = (r.vmcb.save.rflags & kRflagsIf) != 0;
   uint8_t vector = 0;
   if ((vp.nmi_pending && !vp.nmi_blocked) || vp.init_pending || vp.sipi_pending ||
@@ -277,7 +257,7 @@ void handle_lapic_msr(Run& r, uint32_t msr, bool write) {
   {
     SpinlockGuard irq(r.ticket.partition->irq_lock);
     vp.lapic.set_tsc_offset(r.vmcb.control.tsc_offset);
-    const uint64_t now = read_tsc();
+    const uint64_t now = x86::rdtsc();
     if (write) {
       LapicActions actions;
       status = vp.lapic.msr_write(msr, (g.rdx << 32) | (s.rax & kLow32), now, actions);
@@ -313,11 +293,8 @@ bool handle_interrupt_mmio(Run& r, uint64_t gpa) {
   uint8_t bytes[16];
   const uint8_t count = fetch_instruction(r, bytes);
   svm::VmcbSave& s = r.vmcb.save;
-  const dx::CpuMode mode =
-      dx::cpu_mode((s.efer & x86::efer::kLma) != 0, (s.cs.attrib & svm::seg_attr::kLong) != 0,
-                   (s.cs.attrib & svm::seg_attr::kDefault32) != 0);
   dx::DecodedAccess a;
-  const dx::DecodeStatus decoded = dx::decode(bytes, count, mode, a);
+  const dx::DecodeStatus decoded = dx::decode(bytes, count, decoder_mode(s.efer, s.cs.attrib), a);
   if (decoded != dx::DecodeStatus::kOk) {
     // Not a plain load or store: the child gets a #GP rather than a guessed access.
     if (g_decode_failures++ < kLoggedDecodeFailures) {
@@ -327,11 +304,11 @@ bool handle_interrupt_mmio(Run& r, uint64_t gpa) {
     inject_gp(r);
     return true;
   }
-  dx::Gprs gprs = child_gprs(r);
+  dx::Gprs gprs = decoder_gprs(vp.regs, s.rax, s.rsp);
   {
     SpinlockGuard irq(p.irq_lock);
     vp.lapic.set_tsc_offset(r.vmcb.control.tsc_offset);
-    const uint64_t now = read_tsc();
+    const uint64_t now = x86::rdtsc();
     if (a.kind == dx::DecodedAccess::Kind::kWrite) {
       mmio_write(r, target, a.size, static_cast<uint32_t>(dx::store_value(a, gprs)), now);
     } else {
@@ -342,7 +319,7 @@ bool handle_interrupt_mmio(Run& r, uint64_t gpa) {
       }
     }
   }
-  set_child_gprs(r, gprs);
+  store_decoder_gprs(gprs, vp.regs, s.rax, s.rsp);
   skip_instruction(r, a.length);
   return true;
 }

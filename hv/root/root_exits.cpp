@@ -17,6 +17,7 @@
 #include "platform/power.hpp"
 #include "root/guest_memory.hpp"
 #include "root/hypercalls.hpp"
+#include "vcpu/decoder_state.hpp"
 
 namespace hv::root {
 namespace {
@@ -55,30 +56,6 @@ bool readable_by_hv(uint64_t gpa, uint64_t length) {
 }
 
 // The guest's GPRs in ModRM order for the decoder (RSP lives in the VMCB).
-dx::Gprs to_gprs(const GuestRegisters& r, uint64_t rsp) {
-  return {{r.rax, r.rcx, r.rdx, r.rbx, rsp, r.rbp, r.rsi, r.rdi, r.r8, r.r9, r.r10, r.r11, r.r12,
-           r.r13, r.r14, r.r15}};
-}
-
-void from_gprs(const dx::Gprs& g, GuestRegisters& r, uint64_t& rsp) {
-  r.rax = g.r[0];
-  r.rcx = g.r[1];
-  r.rdx = g.r[2];
-  r.rbx = g.r[3];
-  rsp = g.r[4];
-  r.rbp = g.r[5];
-  r.rsi = g.r[6];
-  r.rdi = g.r[7];
-  r.r8 = g.r[8];
-  r.r9 = g.r[9];
-  r.r10 = g.r[10];
-  r.r11 = g.r[11];
-  r.r12 = g.r[12];
-  r.r13 = g.r[13];
-  r.r14 = g.r[14];
-  r.r15 = g.r[15];
-}
-
 // Fetches and decodes the instruction at the guest's RIP.
 dx::DecodeStatus decode_at_rip(svm::SvmVcpu& v, dx::DecodedAccess& out) {
   const GuestState s = v.state();
@@ -93,10 +70,7 @@ dx::DecodeStatus decode_at_rip(svm::SvmVcpu& v, dx::DecodedAccess& out) {
       return dx::DecodeStatus::kTruncated;
     }
   }
-  const dx::CpuMode mode =
-      dx::cpu_mode((s.efer & x86::efer::kLma) != 0, (s.cs.attrib & (1u << 9)) != 0,
-                   (s.cs.attrib & (1u << 10)) != 0);
-  return dx::decode(bytes, have, mode, out);
+  return dx::decode(bytes, have, decoder_mode(s.efer, s.cs.attrib), out);
 }
 
 void set_result32(GuestRegisters& r, uint32_t a, uint32_t b, uint32_t c, uint32_t d) {
@@ -303,7 +277,7 @@ void emulate_xapic(PerCpu& cpu, svm::SvmVcpu& v, uint64_t gpa) {
   const uint64_t offset = gpa & (kPage - 1) & ~uint64_t{3};
   auto* reg = reinterpret_cast<volatile uint32_t*>(state().config.lapic_base + offset);
   svm::VmcbSave& save = v.vmcb().save;
-  dx::Gprs g = to_gprs(v.regs(), save.rsp);
+  dx::Gprs g = decoder_gprs(v.regs(), v.regs().rax, save.rsp);
   if (a.kind == dx::DecodedAccess::Kind::kWrite) {
     const auto value = static_cast<uint32_t>(dx::store_value(a, g));
     if (offset == kXapicIcrLow) {
@@ -318,7 +292,7 @@ void emulate_xapic(PerCpu& cpu, svm::SvmVcpu& v, uint64_t gpa) {
     const uint64_t loaded = *reg;
     const uint64_t stored = dx::complete_load(a, loaded, g, save.rflags);
     if (a.kind == dx::DecodedAccess::Kind::kReadModifyWrite) *reg = static_cast<uint32_t>(stored);
-    from_gprs(g, v.regs(), save.rsp);
+    store_decoder_gprs(g, v.regs(), v.regs().rax, save.rsp);
   }
   v.set_rip(v.rip() + a.length);
 }

@@ -1,5 +1,6 @@
 #include "arch/x86/svm/svm_child.hpp"
 
+#include "arch/x86/cpu.hpp"
 #include "arch/x86/msr.hpp"
 
 namespace hv::svm {
@@ -121,10 +122,6 @@ uint64_t* gpr(VmcbSave& s, GuestRegisters& g, uint32_t name) {
   return name <= RS_REG_R15 ? table[name] : nullptr;
 }
 
-uint64_t read_tsc() {
-  return __builtin_ia32_rdtsc();
-}
-
 }  // namespace
 
 uint8_t cpu_mode(const VmcbSave& save) {
@@ -194,7 +191,7 @@ uint16_t SvmChildArch::get_register(const void* state, const GuestRegisters& gpr
   } else if (name == RS_REG_EFER) {
     out.scalar.value = s.efer & ~x86::efer::kSvme;
   } else if (name == RS_REG_TSC) {
-    out.scalar.value = read_tsc() + vmcb(state).control.tsc_offset;
+    out.scalar.value = x86::rdtsc() + vmcb(state).control.tsc_offset;
   } else if (name == RS_REG_XCR0 || name == RS_REG_APIC_BASE) {
     return RS_STATUS_NOT_SUPPORTED;  // hv's VP holds them, not the VMCB (partition_vp_registers)
   } else {
@@ -291,7 +288,7 @@ void SvmChildArch::set_register(void* state, GuestRegisters& gprs, uint32_t name
   } else if (name == RS_REG_CR8) {
     vm.control.int_control = (vm.control.int_control & ~kVTprMask) | (v & kVTprMask);
   } else if (name == RS_REG_TSC) {
-    vm.control.tsc_offset = v - read_tsc();
+    vm.control.tsc_offset = v - x86::rdtsc();
   }
   if (name == RS_REG_EFER || name == RS_REG_CR0 || name == RS_REG_CR4) {
     // LMA is what the CPU would have derived had the child set these itself: long mode is
