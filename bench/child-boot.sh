@@ -12,6 +12,7 @@ build=$1 runs=${2:-3}
 boottest=$build/tests/rootstock-boottest
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+# shellcheck disable=SC2054  # "tcg,thread=single" is one argument
 qemu=(qemu-system-x86_64 -accel tcg,thread=single -machine q35 -display none -vga none
       -serial stdio -no-reboot)
 child_cmdline='console=ttyS0 rootstock.child_cmd=poweroff'
