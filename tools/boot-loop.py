@@ -2,7 +2,8 @@
 """boot-loop.py: boots the same QEMU command again and again until a boot does not reach
 'root-init' (or prints an RCU stall), then saves the serial log with each CPU's local APIC
 state and registers from QEMU's monitor, taken twice 3 s apart (a state that persists is a
-hang, not a moment). For intermittent faults such as the lost first timer interrupt of
+hang, not a moment), or QEMU's exit status and stderr when QEMU itself ended. For intermittent
+faults such as the lost first timer interrupt of
 README "Known problems".
 
   tools/boot-loop.py [--until TEXT] [--fail TEXT]... [--limit S] COUNT LOG -- qemu ARGS...
@@ -80,8 +81,9 @@ def main():
     count, log_path, qemu = int(args[0]), args[1], args[3:]
     mon = os.path.join(tempfile.mkdtemp(), "monitor")
     for run in range(1, count + 1):
+        err = tempfile.TemporaryFile()
         p = subprocess.Popen(qemu + ["-serial", "stdio", "-monitor", f"unix:{mon},server,nowait"],
-                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+                             stdout=subprocess.PIPE, stderr=err)
         log, start, why = b"", time.time(), None
         while why is None:
             ready, _, _ = select.select([p.stdout], [], [], 1.0)
@@ -103,15 +105,23 @@ def main():
             elif time.time() - start > limit:
                 why = "no " + until.decode()
         if why:
-            cpus = [f"info lapic {i}" for i in range(16)] + ["info registers -a"]
-            state = monitor(mon, cpus)
-            time.sleep(3)
-            state += "\n==== 3 s later ====\n" + monitor(mon, cpus)
+            if p.poll() is None:
+                cpus = [f"info lapic {i}" for i in range(16)] + ["info registers -a"]
+                state = monitor(mon, cpus)
+                time.sleep(3)
+                state += "\n==== 3 s later ====\n" + monitor(mon, cpus)
+            else:
+                # QEMU itself ended (an emulator assertion, README "Known problems"): its exit
+                # status and stderr are what there is to keep.
+                err.seek(0)
+                state = f"QEMU exited with status {p.returncode}; its stderr:\n"
+                state += err.read().decode(errors="replace")
             with open(log_path, "wb") as f:
                 f.write(log + b"\n==== monitor ====\n" + state.encode())
             print(f"run {run}: {why} after {time.time() - start:.1f} s; log in {log_path}")
         p.kill()
         p.wait()
+        err.close()
         if why:
             sys.exit(1)
         print(f"run {run}: {until.decode()} in {time.time() - start:.1f} s", flush=True)
