@@ -3,8 +3,7 @@
 'root-init' (or prints an RCU stall), then saves the serial log with each CPU's local APIC
 state and registers from QEMU's monitor, taken twice 3 s apart (a state that persists is a
 hang, not a moment), or QEMU's exit status and stderr when QEMU itself ended. For intermittent
-faults such as the lost first timer interrupt of
-README "Known problems".
+faults such as the lost first timer interrupt of README "Known problems".
 
   tools/boot-loop.py [--until TEXT] [--fail TEXT]... [--limit S] COUNT LOG -- qemu ARGS...
   (no -serial/-monitor in ARGS)
