@@ -73,7 +73,8 @@ uint64_t route_interrupt(Partition& p, const LapicIpi& message, int sender) {
         break;  // no SMM in a child
     }
   }
-  if (lowest >= 0 && fixed_vector(message.delivery) &&
+  // `lowest` is only ever chosen for a lowest-priority message.
+  if (lowest >= 0 &&
       p.vps[lowest].lapic.accept(message.vector, message.trigger) != LapicAccept::kDisabled) {
     reached |= 1ull << lowest;
   }

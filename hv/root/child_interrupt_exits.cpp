@@ -275,7 +275,7 @@ void handle_lapic_msr(Run& r, uint32_t msr, bool write) {
     inject_gp(r);  // x2APIC MSRs and IA32_APIC_BASE fault (SDM 11.12.1.3, 11.12.5)
     return;
   }
-  skip_instruction(r, 2);  // RDMSR and WRMSR are 2 bytes
+  skip_instruction(r, kLenMsr);
 }
 
 bool handle_interrupt_mmio(Run& r, uint64_t gpa) {

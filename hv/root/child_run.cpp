@@ -21,7 +21,7 @@ namespace hv::root {
 namespace {
 
 constexpr uint64_t kPage = 4096;
-constexpr uint64_t kLenCpuid = 2, kLenMsr = 2, kLenHlt = 1, kLenVmmcall = 3;
+constexpr uint64_t kLenCpuid = 2, kLenHlt = 1, kLenVmmcall = 3;
 constexpr uint8_t kVectorGp = 13;
 constexpr uint64_t kExitSmi = 0x62;  // APM vol. 2, appendix C
 constexpr uint64_t kLow32 = 0xffffffffull;
@@ -147,38 +147,50 @@ void handle_cpuid(Run& r) {
   } else if (leaf >= RS_CPUID_LEAF_ABI && leaf <= 0x400000ff) {
     c = {0, 0, 0, 0};
   } else {
-    c = guest_cpuid(leaf, static_cast<uint32_t>(g.rcx));
+    const auto subleaf = static_cast<uint32_t>(g.rcx);
+    c = guest_cpuid(leaf, subleaf);
     // The VP's own APIC ID where the CPU reports the running CPU's (Intel SDM vol. 2A CPUID
     // leaves 01h EBX[31:24], 0Bh/1Fh EDX; AMD APM vol. 3, Fn8000_001E EAX): a child must see
     // its VP index there, not the physical CPU its thread happens to run on.
     const auto apic_id = static_cast<uint32_t>(r.ticket.vp - r.ticket.partition->vps);
-    if (leaf == kLeafFeatures) {
-      c.ebx = (c.ebx & 0x00ffffffu) | (apic_id << 24);
-    } else if (leaf == kLeafTopology || leaf == kLeafTopologyV2) {
-      c.edx = apic_id;
-    } else if (leaf == kLeafExtendedApicId) {
-      c.eax = apic_id;
-    } else if (leaf == kLeafExtFeatures) {
-      c.edx &= ~kExtEdxRdtscp;
-    }
-    if (leaf == kLeafXsave) adjust_xsave_leaf(r, static_cast<uint32_t>(g.rcx), c);
-    if (leaf == kLeafFeatures) {
-      // XSAVE as hv offers it, OSXSAVE as the child's CR4 has it (hv's own CR4 answered here).
-      const x86::XsaveFeatures& fx = x86::xsave_features();
-      c.ecx &= ~(kFeatEcxXsave | kFeatEcxOsxsave);
-      if (fx.xsave) c.ecx |= kFeatEcxXsave;
-      if (fx.xsave && (s.cr4 & kCr4Osxsave) != 0) c.ecx |= kFeatEcxOsxsave;
-      // hv's LAPIC (hv/vlapic): x2APIC and the TSC-deadline timer are always there; the APIC
-      // bit follows IA32_APIC_BASE.EN (SDM vol. 2A, CPUID 01h EDX bit 9).
-      c.ecx |= kFeatEcxX2apic | kFeatEcxTscDeadline;
-      const ChildVp& vp = *r.ticket.vp;
-      c.edx =
-          vp.lapic.mode() == LapicMode::kDisabled ? c.edx & ~kFeatEdxApic : c.edx | kFeatEdxApic;
-    } else if (leaf == kLeafPower) {
-      // The LAPIC timer keeps running in every C-state the child can enter (ARAT): it is hv's.
-      c.eax |= kPowerEaxArat;
-    } else if (leaf == kLeafStructuredExt && g.rcx == 0) {
-      c.ecx &= ~kStructEcxRdpid;
+    switch (leaf) {
+      case kLeafFeatures: {
+        c.ebx = (c.ebx & 0x00ffffffu) | (apic_id << 24);
+        // XSAVE as hv offers it, OSXSAVE as the child's CR4 has it (hv's own CR4 answered here).
+        const x86::XsaveFeatures& fx = x86::xsave_features();
+        c.ecx &= ~(kFeatEcxXsave | kFeatEcxOsxsave);
+        if (fx.xsave) c.ecx |= kFeatEcxXsave;
+        if (fx.xsave && (s.cr4 & kCr4Osxsave) != 0) c.ecx |= kFeatEcxOsxsave;
+        // hv's LAPIC (hv/vlapic): x2APIC and the TSC-deadline timer are always there; the APIC
+        // bit follows IA32_APIC_BASE.EN (SDM vol. 2A, CPUID 01h EDX bit 9).
+        c.ecx |= kFeatEcxX2apic | kFeatEcxTscDeadline;
+        const ChildVp& vp = *r.ticket.vp;
+        c.edx =
+            vp.lapic.mode() == LapicMode::kDisabled ? c.edx & ~kFeatEdxApic : c.edx | kFeatEdxApic;
+        break;
+      }
+      case kLeafPower:
+        // The LAPIC timer keeps running in every C-state the child can enter (ARAT): it is hv's.
+        c.eax |= kPowerEaxArat;
+        break;
+      case kLeafStructuredExt:
+        if (g.rcx == 0) c.ecx &= ~kStructEcxRdpid;
+        break;
+      case kLeafTopology:
+      case kLeafTopologyV2:
+        c.edx = apic_id;
+        break;
+      case kLeafXsave:
+        adjust_xsave_leaf(r, subleaf, c);
+        break;
+      case kLeafExtFeatures:
+        c.edx &= ~kExtEdxRdtscp;
+        break;
+      case kLeafExtendedApicId:
+        c.eax = apic_id;
+        break;
+      default:
+        break;
     }
   }
   s.rax = c.eax;

@@ -10,6 +10,9 @@
 
 namespace hv::root {
 
+/// RDMSR and WRMSR (0F 32, 0F 30): the length an emulated MSR access skips.
+inline constexpr uint64_t kLenMsr = 2;
+
 /// One VP_RUN in progress.
 struct Run {
   PerCpu& cpu;
