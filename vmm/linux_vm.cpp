@@ -154,7 +154,6 @@ Result<void> LinuxVm::build(Backend& backend) {
   for (uint32_t i = 1; i < config_.vcpus; ++i) {
     if (auto r = vps_[i].set_registers(wait_for_sipi); !r) return r;
   }
-  finished_ = std::make_unique<std::atomic<bool>[]>(config_.vcpus);
   vcpu_states_.assign(config_.vcpus, VcpuState::kNotStarted);
   return vps_[0].set_registers(loaded->registers);
 }
@@ -239,26 +238,29 @@ void LinuxVm::vcpu_thread(uint32_t index) {
     std::lock_guard lock(state_mutex_);
     vcpu_states_[index] = VcpuState::kStopped;
   }
-  finished_[index].store(true);
   state_cv_.notify_all();
+}
+
+bool LinuxVm::kick_out(std::unique_lock<std::mutex>& lock, bool (*still_in)(VcpuState)) {
+  for (auto& vp : vps_) vp.request_stop();  // run() returns at its next exit or interruption
+  const auto deadline = std::chrono::steady_clock::now() + kStopTimeout;
+  for (;;) {
+    bool waiting = false;
+    for (uint32_t i = 0; i < vcpu_count(); ++i) {
+      if (!still_in(vcpu_states_[i])) continue;
+      waiting = true;
+      if (i < threads_.size()) kick(threads_[i].native_handle());  // out of a halt or a spin
+    }
+    if (!waiting) return true;
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    state_cv_.wait_for(lock, kKickInterval);
+  }
 }
 
 bool LinuxVm::pause() {
   std::unique_lock lock(state_mutex_);
   pause_requested_ = true;
-  for (auto& vp : vps_) vp.request_stop();  // run() returns at its next exit or interruption
-  const auto deadline = std::chrono::steady_clock::now() + kStopTimeout;
-  for (;;) {
-    bool running = false;
-    for (uint32_t i = 0; i < vcpu_count(); ++i) {
-      if (vcpu_states_[i] != VcpuState::kRunning) continue;
-      running = true;
-      if (i < threads_.size()) kick(threads_[i].native_handle());  // out of a halt or a spin
-    }
-    if (!running) return true;
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    state_cv_.wait_for(lock, kKickInterval);
-  }
+  return kick_out(lock, [](VcpuState state) { return state == VcpuState::kRunning; });
 }
 
 void LinuxVm::resume() {
@@ -278,39 +280,21 @@ LinuxVmExit LinuxVm::run() {
   std::unique_lock lock(state_mutex_);  // pause() reads threads_ under it
   for (uint32_t i = 0; i < vcpu_count(); ++i) threads_.emplace_back([this, i] { vcpu_thread(i); });
   state_cv_.wait(lock, [this] { return end_.has_value(); });
-  lock.unlock();
   // Every vCPU leaves at its next exit; a kick makes a halted or busy one look (kick.hpp).
-  for (auto& vp : vps_) vp.request_stop();
-  const auto deadline = std::chrono::steady_clock::now() + kStopTimeout;
-  for (;;) {
-    bool all = true;
-    for (uint32_t i = 0; i < vcpu_count(); ++i) {
-      if (finished_[i].load()) continue;
-      all = false;
-      kick(threads_[i].native_handle());
-    }
-    if (all || std::chrono::steady_clock::now() > deadline) break;
-    lock.lock();
-    state_cv_.wait_for(lock, kKickInterval);
-    lock.unlock();
-  }
-  LinuxVmExit result;
-  {
-    std::lock_guard guard(state_mutex_);
-    result = *end_;
-  }
+  (void)kick_out(lock, [](VcpuState state) { return state != VcpuState::kStopped; });
+  LinuxVmExit result = *end_;
+  const std::vector<VcpuState> states = vcpu_states_;
+  lock.unlock();
   for (uint32_t i = 0; i < vcpu_count(); ++i) {
-    if (finished_[i].load()) {
-      threads_[i].join();
+    if (states[i] == VcpuState::kStopped) {
+      threads_[i].join();  // done with the VM: it only notified after its last state
     } else {
       threads_[i].detach();
       result.detail += "; vCPU " + std::to_string(i) + " did not stop";
     }
   }
-  {
-    std::lock_guard guard(state_mutex_);
-    threads_.clear();
-  }
+  lock.lock();
+  threads_.clear();
   return result;
 }
 

@@ -111,6 +111,10 @@ class LinuxVm {
   explicit LinuxVm(LinuxVmConfig config, GuestMemory ram);
   Result<void> build(Backend& backend);
   void vcpu_thread(uint32_t index);
+  // Under state_mutex_: asks every Vp to leave VP_RUN and kicks, every kKickInterval, the
+  // threads whose vCPU is still in a state `still_in` accepts, until none is (true) or
+  // kStopTimeout has passed (false).
+  bool kick_out(std::unique_lock<std::mutex>& lock, bool (*still_in)(VcpuState));
   void feed_input();  // under io_mutex_
   void end(LinuxVmExit exit);
 
@@ -158,7 +162,6 @@ class LinuxVm {
   bool pause_requested_ = false;
   std::vector<VcpuState> vcpu_states_;
   std::vector<std::thread> threads_;
-  std::unique_ptr<std::atomic<bool>[]> finished_;
 };
 
 }  // namespace rootstock::vmm
