@@ -13,14 +13,9 @@ constexpr uint32_t kTssLimit = 103;  // a 64-bit TSS is 104 bytes (SDM vol. 3A, 
 // Code: execute/read, accessed; 64-bit (L, with D clear as L requires).
 constexpr uint16_t kCodeAttributes =
     0xb | RS_SEGMENT_ATTR_S | RS_SEGMENT_ATTR_P | RS_SEGMENT_ATTR_L | RS_SEGMENT_ATTR_G;
-// Data: read/write, accessed, 32-bit default, 4 GiB.
-constexpr uint16_t kDataAttributes =
-    0x3 | RS_SEGMENT_ATTR_S | RS_SEGMENT_ATTR_P | RS_SEGMENT_ATTR_DB | RS_SEGMENT_ATTR_G;
 // TR: a busy 64-bit TSS (type 11), the only type VM entry accepts in IA-32e mode (SDM vol. 3C,
 // 28.3.1.2).
 constexpr uint16_t kTssAttributes = 0xb | RS_SEGMENT_ATTR_P;
-constexpr uint32_t kFlatLimit = 0xffffffff;
-constexpr uint64_t kRflagsFixed = 0x2;  // bit 1 is always 1
 
 Result<void> put_u64(GuestMemory& memory, uint64_t gpa, uint64_t value) {
   uint8_t bytes[8];
@@ -50,8 +45,8 @@ Result<void> write_gdt(GuestMemory& memory, const LongModeLayout& l) {
   // A system descriptor is 16 bytes in IA-32e mode: the upper 8 hold base bits 63:32.
   const std::array<uint64_t, 5> gdt = {
       0,
-      gdt_descriptor(0, kFlatLimit, kCodeAttributes),
-      gdt_descriptor(0, kFlatLimit, kDataAttributes),
+      gdt_descriptor(0, kFlatSegmentLimit, kCodeAttributes),
+      gdt_descriptor(0, kFlatSegmentLimit, kFlatDataAttributes),
       gdt_descriptor(static_cast<uint32_t>(l.tss), kTssLimit, kTssAttributes),
       l.tss >> 32,
   };
@@ -86,15 +81,16 @@ Result<RegisterList> setup_long_mode(GuestMemory& memory, const LongModeEntry& e
       scalar_register(RS_REG_EFER, efer::kLme),
       scalar_register(RS_REG_CR3, layout.pml4),
       scalar_register(RS_REG_CR0, cr0::kPe | cr0::kEt | cr0::kNe | cr0::kPg),
-      segment_register(RS_REG_CS, 0, kFlatLimit, kLongModeCodeSelector, kCodeAttributes),
+      segment_register(RS_REG_CS, 0, kFlatSegmentLimit, kLongModeCodeSelector, kCodeAttributes),
   };
   for (const uint32_t name : {RS_REG_DS, RS_REG_ES, RS_REG_SS, RS_REG_FS, RS_REG_GS}) {
-    regs.push_back(segment_register(name, 0, kFlatLimit, kLongModeDataSelector, kDataAttributes));
+    regs.push_back(
+        segment_register(name, 0, kFlatSegmentLimit, kLongModeDataSelector, kFlatDataAttributes));
   }
   regs.push_back(
       segment_register(RS_REG_TR, layout.tss, kTssLimit, kLongModeTssSelector, kTssAttributes));
   regs.push_back(table_register(RS_REG_GDTR, layout.gdt, gdt_limit));
-  regs.push_back(scalar_register(RS_REG_RFLAGS, kRflagsFixed));
+  regs.push_back(scalar_register(RS_REG_RFLAGS, kEntryRflags));
   regs.push_back(scalar_register(RS_REG_RSP, entry.rsp));
   regs.push_back(scalar_register(RS_REG_RIP, entry.rip));
   return regs;

@@ -57,6 +57,15 @@ struct LongModeEntry {
 /// The identity-mapped size setup_long_mode() covers.
 inline constexpr uint64_t kLongModeIdentityBytes = uint64_t{1} << 30;
 
+/// A flat 4 GiB data segment (read/write, accessed, 32-bit default, 4 KiB granular): what a
+/// VMM-made entry state loads into DS, ES, SS, FS and GS, in 64-bit mode (setup_long_mode())
+/// and in 32-bit protected mode (the PVH loader) alike.
+inline constexpr uint32_t kFlatSegmentLimit = 0xffffffff;
+inline constexpr uint16_t kFlatDataAttributes =
+    0x3 | RS_SEGMENT_ATTR_S | RS_SEGMENT_ATTR_P | RS_SEGMENT_ATTR_DB | RS_SEGMENT_ATTR_G;
+/// RFLAGS at a VMM-made entry: only bit 1, which is always 1 (IF, TF and VM clear).
+inline constexpr uint64_t kEntryRflags = 0x2;
+
 /// A GDT descriptor for `base`, `limit` (bytes; with RS_SEGMENT_ATTR_G a 4 KiB-granular limit
 /// whose low 12 bits are 1) and RS_SEGMENT_ATTR_* `attributes` (SDM vol. 3A, 3.4.5).
 [[nodiscard]] uint64_t gdt_descriptor(uint32_t base, uint32_t limit, uint16_t attributes);

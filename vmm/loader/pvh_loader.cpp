@@ -247,26 +247,21 @@ Result<void> zero(GuestMemory& ram, uint64_t gpa, uint64_t length, const char* w
 
 // ---- Entry state (pvh.pandoc): 32-bit protected mode, paging off ----------------------------
 
-constexpr uint32_t kFlatLimit = 0xffffffff;
 // Code: execute/read, accessed, 32-bit default, 4 GiB.
 constexpr uint16_t kCode32Attributes =
     0xb | RS_SEGMENT_ATTR_S | RS_SEGMENT_ATTR_P | RS_SEGMENT_ATTR_DB | RS_SEGMENT_ATTR_G;
-// Data: read/write, accessed, 32-bit, 4 GiB.
-constexpr uint16_t kData32Attributes =
-    0x3 | RS_SEGMENT_ATTR_S | RS_SEGMENT_ATTR_P | RS_SEGMENT_ATTR_DB | RS_SEGMENT_ATTR_G;
 // TR: "a 32-bit TSS (active) with a base of '0' and a limit of '0x67'": a busy 32-bit TSS, type
 // 11 (SDM vol. 3A, table 3-2).
 constexpr uint16_t kTss32BusyAttributes = 0xb | RS_SEGMENT_ATTR_P;
 constexpr uint32_t kTssLimit = 0x67;
-constexpr uint64_t kRflagsFixed = 0x2;  // bit 1 is always 1; IF, TF and VM clear
-constexpr size_t kGdtEntries = 5;       // null, null, code, data, TSS
+constexpr size_t kGdtEntries = 5;  // null, null, code, data, TSS
 
 Result<void> write_gdt(GuestMemory& ram) {
   const std::array<uint64_t, kGdtEntries> gdt = {
       0,
       0,
-      gdt_descriptor(0, kFlatLimit, kCode32Attributes),
-      gdt_descriptor(0, kFlatLimit, kData32Attributes),
+      gdt_descriptor(0, kFlatSegmentLimit, kCode32Attributes),
+      gdt_descriptor(0, kFlatSegmentLimit, kFlatDataAttributes),
       gdt_descriptor(static_cast<uint32_t>(pvh_layout::kTss), kTssLimit, kTss32BusyAttributes),
   };
   static_assert(kPvhCodeSelector == 2 * 8 && kPvhDataSelector == 3 * 8 && kPvhTssSelector == 4 * 8);
@@ -281,17 +276,18 @@ RegisterList entry_registers(uint64_t entry, uint64_t start_info) {
       scalar_register(RS_REG_CR0, cr0::kPe | cr0::kEt),
       scalar_register(RS_REG_CR4, 0),
       scalar_register(RS_REG_EFER, 0),
-      segment_register(RS_REG_CS, 0, kFlatLimit, kPvhCodeSelector, kCode32Attributes),
+      segment_register(RS_REG_CS, 0, kFlatSegmentLimit, kPvhCodeSelector, kCode32Attributes),
   };
   // pvh.pandoc names DS and ES only; SS, FS and GS get the same flat segment rather than
   // whatever the VP held.
   for (const uint32_t name : {RS_REG_DS, RS_REG_ES, RS_REG_SS, RS_REG_FS, RS_REG_GS}) {
-    regs.push_back(segment_register(name, 0, kFlatLimit, kPvhDataSelector, kData32Attributes));
+    regs.push_back(
+        segment_register(name, 0, kFlatSegmentLimit, kPvhDataSelector, kFlatDataAttributes));
   }
   regs.push_back(segment_register(RS_REG_TR, pvh_layout::kTss, kTssLimit, kPvhTssSelector,
                                   kTss32BusyAttributes));
   regs.push_back(table_register(RS_REG_GDTR, pvh_layout::kGdt, kGdtEntries * 8 - 1));
-  regs.push_back(scalar_register(RS_REG_RFLAGS, kRflagsFixed));
+  regs.push_back(scalar_register(RS_REG_RFLAGS, kEntryRflags));
   regs.push_back(scalar_register(RS_REG_RBX, start_info));
   regs.push_back(scalar_register(RS_REG_RIP, entry));
   return regs;
