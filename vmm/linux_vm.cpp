@@ -1,12 +1,25 @@
 #include "vmm/linux_vm.hpp"
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <optional>
 
 #include "vmm/acpi/acpi_builder.hpp"
+#include "vmm/devices/acpi_pm.hpp"
+#include "vmm/devices/cmos_rtc.hpp"
+#include "vmm/devices/pit8254.hpp"
+#include "vmm/devices/reset_port.hpp"
+#include "vmm/devices/uart16550.hpp"
 #include "vmm/exit_report.hpp"
+#include "vmm/guest_memory.hpp"
+#include "vmm/io_bus.hpp"
 #include "vmm/kick.hpp"
 #include "vmm/loader/linux_loader.hpp"
+#include "vmm/partition.hpp"
 #include "vmm/tsc_frequency.hpp"
+#include "vmm/vp.hpp"
 
 namespace rootstock::vmm {
 namespace {
@@ -16,8 +29,6 @@ constexpr uint32_t kCom1Gsi = 4;      // ISA IRQ 4, identity-mapped (no MADT ove
 constexpr uint16_t kPitPorts = 0x40;  // channels 0-2 and the control word (8254)
 constexpr uint16_t kPortB = 0x61;     // NMI status and control: PIT channel 2 gate and output
 constexpr uint32_t kRwx = RS_ACCESS_READ | RS_ACCESS_WRITE | RS_ACCESS_EXECUTE;
-// How long stopping the vCPUs may take before run() gives up on a thread (it is detached).
-constexpr auto kStopTimeout = std::chrono::seconds(10);
 constexpr auto kKickInterval = std::chrono::milliseconds(20);
 
 // The devices' clock: the root's monotonic clock in nanoseconds.
@@ -26,6 +37,20 @@ uint64_t now_ns() {
                                    std::chrono::steady_clock::now().time_since_epoch())
                                    .count());
 }
+
+std::atomic<size_t> g_stranded{0};
+
+// Counts a Machine in stranded_vms() from its LinuxVm's end to its own. The Machine's first
+// member, so that it goes last: after the VPs and the partition are closed.
+struct StrandedMark {
+  bool counted = false;
+  StrandedMark() = default;
+  StrandedMark(const StrandedMark&) = delete;
+  StrandedMark& operator=(const StrandedMark&) = delete;
+  ~StrandedMark() {
+    if (counted) g_stranded.fetch_sub(1, std::memory_order_release);
+  }
+};
 
 }  // namespace
 
@@ -59,38 +84,117 @@ const char* describe(LinuxVmExit::Reason reason) {
   return "unknown";
 }
 
-LinuxVm::LinuxVm(LinuxVmConfig config, GuestMemory ram)
-    : config_(std::move(config)),
-      ram_(std::move(ram)),
-      uart_(
+// Everything a vCPU thread touches, co-owned by the LinuxVm and each of its vCPU threads.
+//
+// Why co-owned rather than never giving up on a thread: a vCPU thread that does not leave
+// VP_RUN (hv or the driver not honouring the kick) may never return. Waiting for it in
+// ~LinuxVm would hang the thread of PID 1 that destroys the VM, and with it the appliance;
+// giving up on it while it can still come back into freed memory would take PID 1 down. With
+// the Machine co-owned, destruction is bounded and memory-safe: a stuck thread keeps only its
+// own VM (RAM, partition, devices) until it returns, run() names it ("did not stop") and
+// stranded_vms() counts it. The one thing it must not reach is the caller's: ~LinuxVm drops
+// the console callback under io_mutex, which every call of it holds.
+struct LinuxVm::Machine {
+  Machine(LinuxVmConfig c, GuestMemory r);
+  Machine(const Machine&) = delete;
+  Machine& operator=(const Machine&) = delete;
+
+  Result<void> build(Backend& backend);
+  void vcpu_thread(uint32_t index);
+  void feed_input();  // under io_mutex
+  void end(LinuxVmExit exit);
+
+  // Port I/O from every vCPU thread, serialised: the device models are not thread-safe, and the
+  // console input is fed after each access.
+  struct SerialPorts final : PortIoHandler {
+    Machine* m = nullptr;
+    Next out(uint16_t port, uint8_t size, uint32_t value) override;
+    uint32_t in(uint16_t port, uint8_t size) override;
+  };
+  // Memory-mapped I/O with no device behind it: reads all ones, writes dropped, as on an empty
+  // bus. (The LAPIC and I/O APIC pages never get here: hv emulates them.)
+  struct EmptyMmio final : MmioHandler {
+    std::atomic<uint64_t> accesses{0};
+    uint64_t read(uint64_t, uint8_t) override {
+      ++accesses;
+      return ~uint64_t{0};
+    }
+    Next write(uint64_t, uint8_t, uint64_t) override {
+      ++accesses;
+      return Next::kContinue;
+    }
+  };
+
+  StrandedMark stranded;  // first: destroyed last
+  LinuxVmConfig config;   // `console` under io_mutex (~LinuxVm clears it)
+  GuestMemory ram;
+  std::mutex io_mutex;  // the devices, bus, input and config.console
+  devices::Uart16550 uart;
+  devices::AcpiPm pm;
+  devices::Pit8254 pit;
+  devices::ResetPort reset;
+  devices::CmosRtc rtc;
+  IoBus bus;
+  std::deque<uint8_t> input;
+  SerialPorts ports;
+  EmptyMmio mmio;
+  std::optional<Partition> partition;
+  std::vector<Vp> vps;  // reserved up front: the threads hold references, no reallocation
+
+  // The end of the VM (the first reason wins), the pause request and each vCPU's state: one
+  // mutex, so that a parked vCPU cannot miss either the end or a resume.
+  std::mutex state_mutex;
+  std::condition_variable state_cv;
+  std::optional<LinuxVmExit> end_reason;
+  bool pause_requested = false;
+  std::vector<VcpuState> vcpu_states;
+};
+
+LinuxVm::Machine::Machine(LinuxVmConfig c, GuestMemory r)
+    : config(std::move(c)),
+      ram(std::move(r)),
+      uart(
           kCom1,
           [this](uint8_t b) {
-            if (config_.console) config_.console(b);
+            if (config.console) config.console(b);
           },
           [this](bool level) {
             // The 16550's output is a level; the MADT leaves ISA IRQ 4 edge-triggered, active
             // high, so a rising level is the edge the I/O APIC takes.
-            if (level && partition_) (void)partition_->pulse_gsi(kCom1Gsi);
+            if (level && partition) (void)partition->pulse_gsi(kCom1Gsi);
           }),
-      pm_(
+      pm(
           {}, now_ns, [](bool) {}, [this] { end({LinuxVmExit::Reason::kPowerOff, 0, "ACPI S5"}); }),
-      pit_(now_ns, [](bool) {}),  // the child needs no PIT interrupt (tsc_early_khz=)
-      reset_(acpi::kResetPort,
-             [this] { end({LinuxVmExit::Reason::kReset, 0, "reset register 0xcf9"}); }),
-      rtc_([] {
+      pit(now_ns, [](bool) {}),  // the child needs no PIT interrupt (tsc_early_khz=)
+      reset(acpi::kResetPort,
+            [this] { end({LinuxVmExit::Reason::kReset, 0, "reset register 0xcf9"}); }),
+      rtc([] {
         return static_cast<int64_t>(std::chrono::duration_cast<std::chrono::seconds>(
                                         std::chrono::system_clock::now().time_since_epoch())
                                         .count());
       }) {
-  ports_.vm = this;
+  ports.m = this;
 }
 
+LinuxVm::LinuxVm(std::shared_ptr<Machine> machine) : m_(std::move(machine)) {}
+
 LinuxVm::~LinuxVm() {
-  // run() joined or detached every thread; a detached one never touches the VM again only if
-  // it is still stuck in the driver, which is why run() reports it.
+  // run() joined every thread that stopped and let go of the others; they co-own the Machine.
   for (auto& t : threads_) {
     if (t.joinable()) t.detach();
   }
+  {
+    std::lock_guard lock(m_->io_mutex);
+    m_->config.console = nullptr;  // it may point into the caller, which may go next
+  }
+  // Counted until the Machine goes: at once unless a vCPU thread still holds it.
+  m_->stranded.counted = true;
+  g_stranded.fetch_add(1, std::memory_order_relaxed);
+  m_.reset();
+}
+
+size_t LinuxVm::stranded_vms() {
+  return g_stranded.load(std::memory_order_acquire);
 }
 
 Result<std::unique_ptr<LinuxVm>> LinuxVm::create(Backend& backend, LinuxVmConfig config) {
@@ -113,113 +217,113 @@ Result<std::unique_ptr<LinuxVm>> LinuxVm::create(Backend& backend, LinuxVmConfig
   }
   auto ram = GuestMemory::allocate(0, config.ram_mib << 20);
   if (!ram) return std::unexpected(ram.error());
-  std::unique_ptr<LinuxVm> vm(new LinuxVm(std::move(config), std::move(*ram)));
-  if (auto r = vm->build(backend); !r) return std::unexpected(r.error());
-  return vm;
+  auto machine = std::make_shared<Machine>(std::move(config), std::move(*ram));
+  if (auto r = machine->build(backend); !r) return std::unexpected(r.error());
+  return std::unique_ptr<LinuxVm>(new LinuxVm(std::move(machine)));
 }
 
-Result<void> LinuxVm::build(Backend& backend) {
+Result<void> LinuxVm::Machine::build(Backend& backend) {
   acpi::AcpiConfig acpi_config;
-  acpi_config.vcpu_count = config_.vcpus;
-  auto area = ram_.bytes(acpi_config.area_gpa, acpi_config.area_size);
+  acpi_config.vcpu_count = config.vcpus;
+  auto area = ram.bytes(acpi_config.area_gpa, acpi_config.area_size);
   if (!area) return std::unexpected(area.error());
   auto tables = acpi::build_acpi_tables(acpi_config, *area);
   if (!tables) return fail(std::string("linux vm: ACPI tables: ") + acpi::describe(tables.error()));
-  auto loaded = loader::load_linux(
-      ram_, {config_.kernel, config_.initramfs, config_.cmdline, tables->rsdp.gpa});
+  auto loaded =
+      loader::load_linux(ram, {config.kernel, config.initramfs, config.cmdline, tables->rsdp.gpa});
   if (!loaded) return std::unexpected(loaded.error());
-  if (auto r = bus_.add(kCom1, devices::Uart16550::kPortCount, uart_); !r) return r;
+  if (auto r = bus.add(kCom1, devices::Uart16550::kPortCount, uart); !r) return r;
   // The ports the child's ACPI tables promise (acpi_builder.hpp) and the PC's timer.
-  if (auto r = bus_.add(acpi_config.pm1a_evt_port, 4, pm_); !r) return r;
-  if (auto r = bus_.add(acpi_config.pm1a_cnt_port, 2, pm_); !r) return r;
-  if (auto r = bus_.add(acpi_config.pm_tmr_port, 4, pm_); !r) return r;
-  if (auto r = bus_.add(acpi::kResetPort, 1, reset_); !r) return r;
-  if (auto r = bus_.add(kPitPorts, 4, pit_); !r) return r;
-  if (auto r = bus_.add(kPortB, 1, pit_); !r) return r;
-  if (auto r = bus_.add(devices::cmos::kIndexPort, 2, rtc_); !r) return r;
-  auto partition = Partition::create(backend);
-  if (!partition) return std::unexpected(partition.error());
-  partition_.emplace(std::move(*partition));
-  if (auto r = partition_->map(ram_, kRwx); !r) return r;
-  vps_.reserve(config_.vcpus);  // the threads hold references: no reallocation later
-  for (uint32_t i = 0; i < config_.vcpus; ++i) {
-    auto vp = partition_->create_vp(i);
+  if (auto r = bus.add(acpi_config.pm1a_evt_port, 4, pm); !r) return r;
+  if (auto r = bus.add(acpi_config.pm1a_cnt_port, 2, pm); !r) return r;
+  if (auto r = bus.add(acpi_config.pm_tmr_port, 4, pm); !r) return r;
+  if (auto r = bus.add(acpi::kResetPort, 1, reset); !r) return r;
+  if (auto r = bus.add(kPitPorts, 4, pit); !r) return r;
+  if (auto r = bus.add(kPortB, 1, pit); !r) return r;
+  if (auto r = bus.add(devices::cmos::kIndexPort, 2, rtc); !r) return r;
+  auto created = Partition::create(backend);
+  if (!created) return std::unexpected(created.error());
+  partition.emplace(std::move(*created));
+  if (auto r = partition->map(ram, kRwx); !r) return r;
+  vps.reserve(config.vcpus);
+  for (uint32_t i = 0; i < config.vcpus; ++i) {
+    auto vp = partition->create_vp(i);
     if (!vp) return std::unexpected(vp.error());
-    vps_.push_back(std::move(*vp));
-    vps_.back().set_halt_in_kernel(true);
+    vps.push_back(std::move(*vp));
+    vps.back().set_halt_in_kernel(true);
   }
   // The APs wait for the boot vCPU's INIT-SIPI-SIPI, as on a PC (SDM vol. 3A, 9.4).
   RegisterList wait_for_sipi;
   wait_for_sipi.push_back(scalar_register(RS_REG_ACTIVITY, RS_ACTIVITY_WAIT_FOR_SIPI));
-  for (uint32_t i = 1; i < config_.vcpus; ++i) {
-    if (auto r = vps_[i].set_registers(wait_for_sipi); !r) return r;
+  for (uint32_t i = 1; i < config.vcpus; ++i) {
+    if (auto r = vps[i].set_registers(wait_for_sipi); !r) return r;
   }
-  vcpu_states_.assign(config_.vcpus, VcpuState::kNotStarted);
-  return vps_[0].set_registers(loaded->registers);
+  vcpu_states.assign(config.vcpus, VcpuState::kNotStarted);
+  return vps[0].set_registers(loaded->registers);
 }
 
-Next LinuxVm::SerialPorts::out(uint16_t port, uint8_t size, uint32_t value) {
-  std::lock_guard lock(vm->io_mutex_);
-  const Next next = vm->bus_.out(port, size, value);
-  vm->feed_input();
+Next LinuxVm::Machine::SerialPorts::out(uint16_t port, uint8_t size, uint32_t value) {
+  std::lock_guard lock(m->io_mutex);
+  const Next next = m->bus.out(port, size, value);
+  m->feed_input();
   return next;
 }
 
-uint32_t LinuxVm::SerialPorts::in(uint16_t port, uint8_t size) {
-  std::lock_guard lock(vm->io_mutex_);
-  const uint32_t value = vm->bus_.in(port, size);
-  vm->feed_input();
+uint32_t LinuxVm::Machine::SerialPorts::in(uint16_t port, uint8_t size) {
+  std::lock_guard lock(m->io_mutex);
+  const uint32_t value = m->bus.in(port, size);
+  m->feed_input();
   return value;
 }
 
-void LinuxVm::feed_input() {
-  if (input_.empty() || uart_.rx_room() == 0) return;
+void LinuxVm::Machine::feed_input() {
+  if (input.empty() || uart.rx_room() == 0) return;
   uint8_t chunk[devices::Uart16550::kFifoSize];
   size_t n = 0;
-  while (n < sizeof(chunk) && n < input_.size()) {
-    chunk[n] = input_[n];
+  while (n < sizeof(chunk) && n < input.size()) {
+    chunk[n] = input[n];
     ++n;
   }
-  const size_t taken = uart_.receive({chunk, n});
-  input_.erase(input_.begin(), input_.begin() + static_cast<std::ptrdiff_t>(taken));
+  const size_t taken = uart.receive({chunk, n});
+  input.erase(input.begin(), input.begin() + static_cast<std::ptrdiff_t>(taken));
 }
 
 void LinuxVm::send_input(std::string_view bytes) {
-  std::lock_guard lock(io_mutex_);
-  input_.insert(input_.end(), bytes.begin(), bytes.end());
-  feed_input();
+  std::lock_guard lock(m_->io_mutex);
+  m_->input.insert(m_->input.end(), bytes.begin(), bytes.end());
+  m_->feed_input();
 }
 
-void LinuxVm::end(LinuxVmExit exit) {
+void LinuxVm::Machine::end(LinuxVmExit exit) {
   {
-    std::lock_guard lock(state_mutex_);
-    if (!end_) end_ = std::move(exit);
+    std::lock_guard lock(state_mutex);
+    if (!end_reason) end_reason = std::move(exit);
   }
-  state_cv_.notify_all();
+  state_cv.notify_all();
 }
 
 void LinuxVm::stop() {
-  end({LinuxVmExit::Reason::kStopped, 0, "stopped by the VMM"});
+  m_->end({LinuxVmExit::Reason::kStopped, 0, "stopped by the VMM"});
 }
 
-void LinuxVm::vcpu_thread(uint32_t index) {
-  Vp& vp = vps_[index];
+void LinuxVm::Machine::vcpu_thread(uint32_t index) {
+  Vp& vp = vps[index];
   const auto k = accept_kicks();
   if (!k) end({LinuxVmExit::Reason::kFailed, index, describe(k.error())});
   for (;;) {
     {
       // Between two VP_RUN loops: the VM's end, or a pause, is decided here.
-      std::unique_lock lock(state_mutex_);
-      if (end_) break;
-      if (pause_requested_) {
-        vcpu_states_[index] = VcpuState::kPaused;
-        state_cv_.notify_all();
-        state_cv_.wait(lock, [this] { return end_.has_value() || !pause_requested_; });
-        if (end_) break;
+      std::unique_lock lock(state_mutex);
+      if (end_reason) break;
+      if (pause_requested) {
+        vcpu_states[index] = VcpuState::kPaused;
+        state_cv.notify_all();
+        state_cv.wait(lock, [this] { return end_reason.has_value() || !pause_requested; });
+        if (end_reason) break;
       }
-      vcpu_states_[index] = VcpuState::kRunning;
+      vcpu_states[index] = VcpuState::kRunning;
     }
-    auto exit = vp.run(ports_, mmio_);
+    auto exit = vp.run(ports, mmio);
     if (!exit) {
       end({LinuxVmExit::Reason::kFailed, index, describe(exit.error())});
     } else if (exit->kind == VpExit::Kind::kStopped) {
@@ -235,60 +339,64 @@ void LinuxVm::vcpu_thread(uint32_t index) {
     break;
   }
   {
-    std::lock_guard lock(state_mutex_);
-    vcpu_states_[index] = VcpuState::kStopped;
+    std::lock_guard lock(state_mutex);
+    vcpu_states[index] = VcpuState::kStopped;
   }
-  state_cv_.notify_all();
+  state_cv.notify_all();
 }
 
 bool LinuxVm::kick_out(std::unique_lock<std::mutex>& lock, bool (*still_in)(VcpuState)) {
-  for (auto& vp : vps_) vp.request_stop();  // run() returns at its next exit or interruption
-  const auto deadline = std::chrono::steady_clock::now() + kStopTimeout;
+  for (auto& vp : m_->vps) vp.request_stop();  // run() returns at its next exit or interruption
+  const auto deadline = std::chrono::steady_clock::now() + m_->config.stop_timeout;
   for (;;) {
     bool waiting = false;
     for (uint32_t i = 0; i < vcpu_count(); ++i) {
-      if (!still_in(vcpu_states_[i])) continue;
+      if (!still_in(m_->vcpu_states[i])) continue;
       waiting = true;
       if (i < threads_.size()) kick(threads_[i].native_handle());  // out of a halt or a spin
     }
     if (!waiting) return true;
     if (std::chrono::steady_clock::now() > deadline) return false;
-    state_cv_.wait_for(lock, kKickInterval);
+    m_->state_cv.wait_for(lock, kKickInterval);
   }
 }
 
 bool LinuxVm::pause() {
-  std::unique_lock lock(state_mutex_);
-  pause_requested_ = true;
+  std::unique_lock lock(m_->state_mutex);
+  m_->pause_requested = true;
   return kick_out(lock, [](VcpuState state) { return state == VcpuState::kRunning; });
 }
 
 void LinuxVm::resume() {
   {
-    std::lock_guard lock(state_mutex_);
-    pause_requested_ = false;
+    std::lock_guard lock(m_->state_mutex);
+    m_->pause_requested = false;
   }
-  state_cv_.notify_all();
+  m_->state_cv.notify_all();
 }
 
 std::vector<VcpuState> LinuxVm::vcpu_states() {
-  std::lock_guard lock(state_mutex_);
-  return vcpu_states_;
+  std::lock_guard lock(m_->state_mutex);
+  return m_->vcpu_states;
 }
 
 LinuxVmExit LinuxVm::run() {
-  std::unique_lock lock(state_mutex_);  // pause() reads threads_ under it
-  for (uint32_t i = 0; i < vcpu_count(); ++i) threads_.emplace_back([this, i] { vcpu_thread(i); });
-  state_cv_.wait(lock, [this] { return end_.has_value(); });
+  Machine& m = *m_;
+  std::unique_lock lock(m.state_mutex);  // pause() reads threads_ under it
+  for (uint32_t i = 0; i < vcpu_count(); ++i) {
+    threads_.emplace_back([machine = m_, i] { machine->vcpu_thread(i); });
+  }
+  m.state_cv.wait(lock, [&m] { return m.end_reason.has_value(); });
   // Every vCPU leaves at its next exit; a kick makes a halted or busy one look (kick.hpp).
   (void)kick_out(lock, [](VcpuState state) { return state != VcpuState::kStopped; });
-  LinuxVmExit result = *end_;
-  const std::vector<VcpuState> states = vcpu_states_;
+  LinuxVmExit result = *m.end_reason;
+  const std::vector<VcpuState> states = m.vcpu_states;
   lock.unlock();
   for (uint32_t i = 0; i < vcpu_count(); ++i) {
     if (states[i] == VcpuState::kStopped) {
       threads_[i].join();  // done with the VM: it only notified after its last state
     } else {
+      // Still in VP_RUN: it co-owns the Machine, so whenever it returns it finds it there.
       threads_[i].detach();
       result.detail += "; vCPU " + std::to_string(i) + " did not stop";
     }
@@ -298,10 +406,22 @@ LinuxVmExit LinuxVm::run() {
   return result;
 }
 
+uint32_t LinuxVm::vcpu_count() const {
+  return static_cast<uint32_t>(m_->vps.size());
+}
+
 uint64_t LinuxVm::handled_exits() const {
   uint64_t sum = 0;
-  for (const auto& vp : vps_) sum += vp.handled_exits();
+  for (const auto& vp : m_->vps) sum += vp.handled_exits();
   return sum;
+}
+
+uint64_t LinuxVm::unclaimed_io() const {
+  return m_->bus.unclaimed();
+}
+
+uint64_t LinuxVm::unclaimed_mmio() const {
+  return m_->mmio.accesses.load();
 }
 
 std::string LinuxVm::exit_stats() {
@@ -310,7 +430,7 @@ std::string LinuxVm::exit_stats() {
       "window", "interrupt", "nmi",         "xsetbv",     "io",          "memory",
       "other",  "injected",  "timer-rearm", "reserved"};
   uint64_t sums[RS_STAT_COUNT] = {};
-  for (auto& vp : vps_) {
+  for (auto& vp : m_->vps) {
     for (uint32_t i = 0; i < RS_STAT_COUNT; ++i) sums[i] += vp.run_page().exit_stats[i];
   }
   std::string out;
@@ -324,7 +444,7 @@ std::string LinuxVm::exit_stats() {
 
 uint64_t LinuxVm::vp_exits() {
   uint64_t sum = 0;
-  for (auto& vp : vps_) sum += vp.run_page().exit_count;
+  for (auto& vp : m_->vps) sum += vp.run_page().exit_count;
   return sum;
 }
 

@@ -8,13 +8,10 @@
 
 #include <stdint.h>
 
-#include <atomic>
-#include <condition_variable>
-#include <deque>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -22,15 +19,6 @@
 #include <vector>
 
 #include "vmm/backend.hpp"
-#include "vmm/devices/acpi_pm.hpp"
-#include "vmm/devices/cmos_rtc.hpp"
-#include "vmm/devices/pit8254.hpp"
-#include "vmm/devices/reset_port.hpp"
-#include "vmm/devices/uart16550.hpp"
-#include "vmm/guest_memory.hpp"
-#include "vmm/io_bus.hpp"
-#include "vmm/partition.hpp"
-#include "vmm/vp.hpp"
 
 namespace rootstock::vmm {
 
@@ -43,6 +31,8 @@ struct LinuxVmConfig {
   std::string cmdline = "console=ttyS0";
   /// Each byte the child writes to its console (COM1); called on a vCPU thread.
   std::function<void(uint8_t)> console;
+  /// How long run() and pause() kick a vCPU that stays in VP_RUN before they give up on it.
+  std::chrono::steady_clock::duration stop_timeout = std::chrono::seconds(10);
 };
 
 /// How a child VM ended.
@@ -70,7 +60,10 @@ enum class VcpuState : uint8_t { kNotStarted, kRunning, kPaused, kStopped };
 /// "not-started", "running", "paused" or "stopped".
 [[nodiscard]] const char* describe(VcpuState state);
 
-/// One Linux child.
+/// One Linux child. Its devices, partition, VPs and vCPU state live in a block each vCPU thread
+/// co-owns (Machine): destroying the LinuxVm while a thread is still stuck in VP_RUN (run() gave
+/// up on it after `stop_timeout`) frees nothing that thread touches when it comes back; the block
+/// goes with the last thread (docs/vmm.md, "A vCPU thread that does not stop").
 class LinuxVm {
  public:
   static constexpr uint32_t kMaxVcpus = 64;
@@ -78,17 +71,20 @@ class LinuxVm {
   /// Builds the VM: nothing runs yet.
   [[nodiscard]] static Result<std::unique_ptr<LinuxVm>> create(Backend& backend,
                                                                LinuxVmConfig config);
+  /// The console callback is never called again once this returns; a vCPU thread still in
+  /// VP_RUN keeps the VM's memory and partition until it returns (stranded_vms()).
   ~LinuxVm();
   LinuxVm(const LinuxVm&) = delete;
   LinuxVm& operator=(const LinuxVm&) = delete;
 
   /// Runs every vCPU on its own thread until the VM ends (power-off, reset, a triple fault, a
-  /// vCPU error, or stop()), stops the other vCPUs and returns why it ended.
+  /// vCPU error, or stop()), stops the other vCPUs and returns why it ended; a vCPU still in
+  /// VP_RUN after `stop_timeout` is left to itself and named in `detail` ("did not stop").
   [[nodiscard]] LinuxVmExit run();
   /// Ends run() from another thread.
   void stop();
   /// Parks every vCPU outside VP_RUN (a halted or busy one is kicked out) and returns once
-  /// none is running; false if one still ran after kStopTimeout. The child's state and its
+  /// none is running; false if one still ran after `stop_timeout`. The child's state and its
   /// devices stay as they are; its clock (the TSC) goes on.
   [[nodiscard]] bool pause();
   /// Lets paused vCPUs enter VP_RUN again.
@@ -97,7 +93,7 @@ class LinuxVm {
   /// Typed input for the child's console: queued, and fed to the UART as the child reads.
   void send_input(std::string_view bytes);
 
-  [[nodiscard]] uint32_t vcpu_count() const { return static_cast<uint32_t>(vps_.size()); }
+  [[nodiscard]] uint32_t vcpu_count() const;
   /// Exits the VMM handled (port and MMIO) on every vCPU.
   [[nodiscard]] uint64_t handled_exits() const;
   /// Exits each vCPU returned from VP_RUN with (rs_run_page.exit_count), summed.
@@ -105,63 +101,25 @@ class LinuxVm {
   /// hv's counts of every vCPU's guest exits by kind (rs_run_page.exit_stats), summed, as
   /// "cpuid=N msr=N …" with the kinds that occurred.
   [[nodiscard]] std::string exit_stats();
-  [[nodiscard]] uint64_t unclaimed_io() const { return bus_.unclaimed(); }
+  [[nodiscard]] uint64_t unclaimed_io() const;
+  /// Accesses to guest-physical addresses with neither RAM nor a device behind them (they read
+  /// all ones; writes are dropped).
+  [[nodiscard]] uint64_t unclaimed_mmio() const;
+
+  /// VMs destroyed while one of their vCPU threads was still in VP_RUN, whose memory and
+  /// partition that thread still holds (process-wide; 0 once every such thread returned).
+  [[nodiscard]] static size_t stranded_vms();
 
  private:
-  explicit LinuxVm(LinuxVmConfig config, GuestMemory ram);
-  Result<void> build(Backend& backend);
-  void vcpu_thread(uint32_t index);
-  // Under state_mutex_: asks every Vp to leave VP_RUN and kicks, every kKickInterval, the
-  // threads whose vCPU is still in a state `still_in` accepts, until none is (true) or
-  // kStopTimeout has passed (false).
+  struct Machine;  // everything a vCPU thread touches (linux_vm.cpp)
+  explicit LinuxVm(std::shared_ptr<Machine> machine);
+  // Under the machine's state mutex: asks every Vp to leave VP_RUN and kicks, every
+  // kKickInterval, the threads whose vCPU is still in a state `still_in` accepts, until none is
+  // (true) or `stop_timeout` has passed (false).
   bool kick_out(std::unique_lock<std::mutex>& lock, bool (*still_in)(VcpuState));
-  void feed_input();  // under io_mutex_
-  void end(LinuxVmExit exit);
 
-  // Port I/O and MMIO from every vCPU thread, serialised: the device models are not
-  // thread-safe, and the console input is fed after each access.
-  struct SerialPorts final : PortIoHandler {
-    LinuxVm* vm = nullptr;
-    Next out(uint16_t port, uint8_t size, uint32_t value) override;
-    uint32_t in(uint16_t port, uint8_t size) override;
-  };
-  // Memory-mapped I/O with no device behind it: reads all ones, writes dropped, as on an empty
-  // bus. (The LAPIC and I/O APIC pages never get here: hv emulates them.)
-  struct EmptyMmio final : MmioHandler {
-    std::atomic<uint64_t> accesses{0};
-    uint64_t read(uint64_t, uint8_t) override {
-      ++accesses;
-      return ~uint64_t{0};
-    }
-    Next write(uint64_t, uint8_t, uint64_t) override {
-      ++accesses;
-      return Next::kContinue;
-    }
-  };
-
-  LinuxVmConfig config_;
-  GuestMemory ram_;
-  std::mutex io_mutex_;  // the devices, bus_ and input_
-  devices::Uart16550 uart_;
-  devices::AcpiPm pm_;
-  devices::Pit8254 pit_;
-  devices::ResetPort reset_;
-  devices::CmosRtc rtc_;
-  IoBus bus_;
-  std::deque<uint8_t> input_;
-  SerialPorts ports_;
-  EmptyMmio mmio_;
-  std::optional<Partition> partition_;
-  std::vector<Vp> vps_;
-
-  // The end of the VM (the first reason wins), the pause request and each vCPU's state: one
-  // mutex, so that a parked vCPU cannot miss either the end or a resume.
-  std::mutex state_mutex_;
-  std::condition_variable state_cv_;
-  std::optional<LinuxVmExit> end_;
-  bool pause_requested_ = false;
-  std::vector<VcpuState> vcpu_states_;
-  std::vector<std::thread> threads_;
+  std::shared_ptr<Machine> m_;
+  std::vector<std::thread> threads_;  // run()'s, under the machine's state mutex (pause() kicks)
 };
 
 }  // namespace rootstock::vmm
