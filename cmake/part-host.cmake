@@ -1,4 +1,5 @@
-# The host part: unit tests (Catch2 v3, under ASan+UBSan) and the boot-test registrations.
+# The host part: unit tests (Catch2 v3, under ASan+UBSan), the libFuzzer targets and the boot-test
+# registrations.
 include(cmake/warnings.cmake)
 set(CMAKE_CXX_STANDARD 23)
 set(CMAKE_CXX_STANDARD_REQUIRED ON)
@@ -14,5 +15,6 @@ add_subdirectory(vmm)
 add_subdirectory(init)
 add_subdirectory(tests/harness)
 add_subdirectory(tests/unit)
+add_subdirectory(tests/fuzz)
 add_subdirectory(tests/boot)
 add_subdirectory(tests/checks)

@@ -1,0 +1,366 @@
+#!/usr/bin/env python3
+"""Writes the fuzzers' seed corpora, tests/fuzz/corpus/<target>/: a handful of meaningful
+inputs per target in the input format its fuzz_<target>.cpp describes. The ACPI seeds are the
+QEMU captures of tests/unit/data/acpi as they are. Run it again after changing a format:
+
+    tests/fuzz/make-seeds.py
+"""
+import shutil
+import struct
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+CORPUS = HERE / "corpus"
+
+
+def u8(v): return struct.pack("<B", v & 0xff)
+def u16(v): return struct.pack("<H", v & 0xffff)
+def u32(v): return struct.pack("<I", v & 0xffffffff)
+def u64(v): return struct.pack("<Q", v & 0xffffffffffffffff)
+
+
+def put(buf, at, data):
+    if len(buf) < at + len(data):
+        buf.extend(b"\0" * (at + len(data) - len(buf)))
+    buf[at:at + len(data)] = data
+
+
+def write(target, name, data):
+    d = CORPUS / target
+    d.mkdir(parents=True, exist_ok=True)
+    (d / name).write_bytes(bytes(data))
+
+
+# ---- x86_decoder: mode (0 16-bit, 1 32-bit, 2 64-bit), instruction, register state ----
+def x86_decoder():
+    state = bytes(range(1, 145))
+    seeds = {
+        "mov-load-64": (2, "8b 03"),                       # mov eax, [rbx]
+        "mov-load-abs-64": (2, "48 8b 04 25 00 00 e0 fe"),  # mov rax, [0xfee00000]
+        "mov-store-disp-64": (2, "89 4f 08"),              # mov [rdi+8], ecx
+        "mov-store-imm-64": (2, "c7 80 b0 00 00 00 00 00 00 00"),  # mov dword [rax+0xb0], 0
+        "movzx-64": (2, "0f b6 06"),                       # movzx eax, byte [rsi]
+        "lock-or-64": (2, "f0 09 08"),                     # lock or [rax], ecx
+        "moffs-32": (1, "a1 00 00 c0 fe"),                 # mov eax, [0xfec00000]
+        "mov-word-32": (1, "66 89 02"),                    # mov [edx], ax
+        "test-imm-32": (1, "f7 05 00 00 c0 fe 01 00 00 00"),  # test dword [..], 1
+        "mov-byte-16": (0, "8a 07"),                       # mov al, [bx]
+        "addr32-16": (0, "67 66 8b 03"),                   # mov eax, [ebx]
+        "xchg-ah-16": (0, "86 27"),                        # xchg [bx], ah
+    }
+    for name, (mode, hexbytes) in seeds.items():
+        code = bytes.fromhex(hexbytes)
+        write("x86_decoder", name, u8(mode) + code + b"\x90" * (16 - len(code)) + state)
+
+
+# ---- vmm_exit: the run page's first bytes (hypercall_abi.h, struct rs_run_page) ----
+EXIT, CPU_MODE, INSN_LEN, GPR, RIP, RFLAGS, EXIT_DATA = 0x4, 0x18, 0x1a, 0x40, 0xc0, 0xc8, 0x140
+
+
+def run_page(reason, mode=4, length=0):
+    p = bytearray(EXIT_DATA)
+    put(p, EXIT, u32(reason))
+    put(p, CPU_MODE, u8(mode))
+    put(p, INSN_LEN, u8(length))
+    for i in range(16):
+        put(p, GPR + 8 * i, u64(0x1111111111111111 * (i % 15 + 1)))
+    put(p, RIP, u64(0xffffffff81000000))
+    put(p, RFLAGS, u64(0x202))
+    return p
+
+
+def memory_exit(mode, access, code, gpa=0xfee000b0):
+    p = run_page(2, mode)
+    code = bytes.fromhex(code)
+    put(p, EXIT_DATA, u64(gpa) + u8(access) + u8(0) + u8(len(code)) + b"\0" * 5 + code)
+    return p
+
+
+def vmm_exit():
+    out = run_page(1, length=1)
+    put(out, EXIT_DATA, u16(0x3f8) + u8(1) + u8(0) + u32(0) + u64(ord("A")))
+    write("vmm_exit", "io-out-com1", out)
+    inw = run_page(1, length=2)
+    put(inw, EXIT_DATA, u16(0x608) + u8(4) + u8(1) + u32(0) + u64(0))
+    write("vmm_exit", "io-in-pmtimer", inw + b"\x12\x34\x56\x78\x9a\xbc\xde\xf0")
+    write("vmm_exit", "mmio-load-64", memory_exit(4, 1, "8b 03") + b"\x00\x01\x02\x03")
+    write("vmm_exit", "mmio-store-imm-64", memory_exit(4, 2, "c7 80 b0 00 00 00 00 00 00 00"))
+    write("vmm_exit", "mmio-rmw-lock-or", memory_exit(4, 1, "f0 09 08") + b"\xff" * 8)
+    write("vmm_exit", "mmio-store-16", memory_exit(1, 2, "88 07", 0xb8000))
+    write("vmm_exit", "mmio-load-32-truncated", memory_exit(3, 1, "a1 00 00"))
+    write("vmm_exit", "halt", run_page(3))
+    hw = run_page(6)
+    put(hw, EXIT_DATA, u32(1) + u32(0) + u64(0x7b) + u64(0x1f8) + u64(0))
+    write("vmm_exit", "unsupported-svm", hw)
+
+
+# ---- vmm_loader: flags (bit 0 PVH, bits 2:1 RAM 2 << n MiB, bit 3 RSDP), cmdline length,
+# initramfs length / 16, then kernel, initramfs, cmdline ----
+def loader_input(flags, kernel, initramfs=b"", cmdline=b""):
+    assert len(initramfs) % 16 == 0
+    return u8(flags) + u8(len(cmdline)) + u16(len(initramfs) // 16) + kernel + initramfs + cmdline
+
+
+def bzimage(pref=0x100000, alignment=0x100000):
+    setup_sects = 1
+    image = bytearray((setup_sects + 1) * 512)
+    kernel = bytes((i * 7) & 0xff for i in range(0x400))
+    put(image, 0x1f1, u8(setup_sects))
+    put(image, 0x1f4, u32(len(kernel) // 16))  # syssize
+    put(image, 0x1fe, u16(0xaa55))
+    put(image, 0x200, b"\xeb\x6a")  # jump: the header ends at 0x202 + 0x6a
+    put(image, 0x202, b"HdrS")
+    put(image, 0x206, u16(0x020f))  # protocol 2.15
+    put(image, 0x211, u8(0x01))  # LOADED_HIGH
+    put(image, 0x22c, u32(0x7fffffff))  # initrd_addr_max
+    put(image, 0x230, u32(alignment))
+    put(image, 0x234, u8(1))  # relocatable
+    put(image, 0x236, u16(0x1))  # XLF_KERNEL_64
+    put(image, 0x238, u32(2047))  # cmdline_size
+    put(image, 0x248, u32(0x300) + u32(0x80))  # payload_offset, payload_length
+    put(image, 0x258, u64(pref))
+    put(image, 0x260, u32(0x80000))  # init_size
+    return bytes(image) + kernel
+
+
+def elf_note(name, kind, desc):
+    n = u32(len(name) + 1) + u32(len(desc)) + u32(kind) + name + b"\0"
+    n += b"\0" * (-len(n) % 4) + desc
+    return n + b"\0" * (-len(n) % 4)
+
+
+def pvh_elf(is64=True, entry=0x100040):
+    notes = elf_note(b"GNU", 3, bytes(20)) + elf_note(b"Xen", 18, u32(entry))
+    segs = [(4, 0, notes, 0, 4), (1, 0x100000, bytes((i * 5) & 0xff for i in range(0x200)), 0x1000, 0x1000)]
+    ehsize, phsize = (64, 56) if is64 else (52, 32)
+    body = bytearray(ehsize + len(segs) * phsize)
+    put(body, 0, b"\x7fELF" + u8(2 if is64 else 1) + u8(1) + u8(1))
+    put(body, 16, u16(2) + u16(62 if is64 else 3) + u32(1))
+    w = u64 if is64 else u32
+    put(body, 24, w(0x100000) + w(ehsize))
+    tail = 24 + 3 * (8 if is64 else 4) + 4
+    put(body, tail, u16(ehsize) + u16(phsize) + u16(len(segs)))
+    for i, (kind, paddr, data, memsz, align) in enumerate(segs):
+        offset = (len(body) + 15) & ~15
+        body.extend(b"\0" * (offset - len(body)))
+        body.extend(data)
+        p = ehsize + i * phsize
+        memsz = memsz or len(data)
+        if is64:
+            put(body, p, u32(kind) + u32(5) + u64(offset) + u64(paddr) + u64(paddr) +
+                u64(len(data)) + u64(memsz) + u64(align))
+        else:
+            put(body, p, u32(kind) + u32(offset) + u32(paddr) + u32(paddr) + u32(len(data)) +
+                u32(memsz) + u32(5) + u32(align))
+    return bytes(body)
+
+
+def vmm_loader():
+    write("vmm_loader", "bzimage-4m", loader_input(0b0010, bzimage(), bytes(64), b"console=ttyS0"))
+    write("vmm_loader", "bzimage-16m-rsdp", loader_input(0b1110, bzimage(0x200000, 0x1000)))
+    write("vmm_loader", "bzimage-2m-noroom", loader_input(0b0000, bzimage(0x1000000), b"", b"quiet"))
+    write("vmm_loader", "pvh-elf64", loader_input(0b0011, pvh_elf(), bytes(32), b"console=ttyS0"))
+    write("vmm_loader", "pvh-elf32-rsdp", loader_input(0b1101, pvh_elf(False)))
+    write("vmm_loader", "pvh-entry-outside", loader_input(0b0011, pvh_elf(True, 0x300000)))
+
+
+# ---- acpi: the QEMU captures, and one without an RSDP address (the BIOS-area search) ----
+def acpi():
+    for f in sorted((HERE / "../unit/data/acpi").glob("*.bin")):
+        data = f.read_bytes()
+        write("acpi", f.stem, data)
+    first = sorted((HERE / "../unit/data/acpi").glob("*.bin"))[0].read_bytes()
+    write("acpi", "search-bios-area", first[:8] + u64(0) + first[16:])
+
+
+# ---- boot_info: byte 0 (bit 0: PVH), then the structure at 0x10000 ----
+BASE = 0x10000
+
+
+def mb2_tag(kind, body):
+    t = u32(kind) + u32(8 + len(body)) + body
+    return t + b"\0" * (-len(t) % 8)
+
+
+def mb2(tags):
+    body = b"".join(tags) + mb2_tag(0, b"")
+    return u32(8 + len(body)) + u32(0) + body
+
+
+def mmap_body(entries):
+    return u32(24) + u32(0) + b"".join(u64(b) + u64(l) + u32(t) + u32(0) for b, l, t in entries)
+
+
+E820 = [(0, 0x9fc00, 1), (0x9fc00, 0x400, 2), (0xf0000, 0x10000, 2), (0x100000, 0x1ff00000, 1)]
+
+
+def rsdp_v0():
+    r = bytearray(b"RSD PTR " + b"\0" + b"BOCHS " + u8(0) + u32(0x1ffe0000))
+    r[8] = (-sum(r)) & 0xff
+    return bytes(r)
+
+
+def pvh_info():
+    cmdline = b"console=ttyS0 hv.reserve=64M\0"
+    modcmd = b"root kernel\0"
+    info_size = 56
+    cmd_at = BASE + info_size
+    mod_at = cmd_at + 32
+    modcmd_at = mod_at + 32
+    memmap_at = modcmd_at + 16
+    info = (u32(0x336ec578) + u32(1) + u32(0) + u32(1) + u64(mod_at) + u64(cmd_at) +
+            u64(0xf5a40) + u64(memmap_at) + u32(len(E820)) + u32(0))
+    blob = bytearray(info)
+    put(blob, cmd_at - BASE, cmdline)
+    put(blob, mod_at - BASE, u64(0x2000000) + u64(0x800000) + u64(modcmd_at) + u64(0))
+    put(blob, modcmd_at - BASE, modcmd)
+    put(blob, memmap_at - BASE, b"".join(u64(b) + u64(l) + u32(t) + u32(0) for b, l, t in E820))
+    return bytes(blob)
+
+
+def boot_info():
+    write("boot_info", "mb2-grub", u8(0) + mb2([
+        mb2_tag(1, b"console=ttyS0 hv.reserve=64M\0"),
+        mb2_tag(2, b"GRUB 2.06\0"),
+        mb2_tag(3, u32(0x2000000) + u32(0x2800000) + b"root kernel\0"),
+        mb2_tag(4, u32(639) + u32(523264)),
+        mb2_tag(6, mmap_body(E820)),
+        mb2_tag(14, rsdp_v0()),
+    ]))
+    write("boot_info", "mb2-mmap-only", u8(0) + mb2([mb2_tag(6, mmap_body(E820[:1]))]))
+    write("boot_info", "mb2-overlap", u8(0) + mb2([
+        mb2_tag(6, mmap_body([(0, 0x100000, 1), (0x80000, 0x100000, 2)]))]))
+    write("boot_info", "pvh-qemu", u8(1) + pvh_info())
+    v0 = bytearray(pvh_info())
+    put(v0, 4, u32(0))
+    write("boot_info", "pvh-version0", u8(1) + v0)
+
+
+# ---- hypercalls: calls as fuzz_hypercalls.cpp reads them ----
+(GET_VERSION, CHECK_INV, CREATE, DESTROY, QUERY, MAP, UNMAP, DEPOSIT, WITHDRAW, VP_CREATE,
+ VP_DESTROY, VP_RUN, GET_REGS, SET_REGS, INJECT, INTERRUPT) = range(16)
+
+
+def small(n): return u8(n)              # 0x00-0x3f
+def pool(i): return u8(0x40 + i)        # a root frame of the pool
+def gpa(page): return u8(0x80 + page)   # page * 4 KiB
+def raw(v): return u8(0xff) + u64(v)
+
+
+def hc(call, args=(), words=(), bits=0, reps=0, start=0):
+    args = list(args) + [small(0)] * (4 - len(args))
+    return u8(call) + u8(bits) + u8(reps) + u8(start) + b"".join(args) + u8(len(words)) + \
+        b"".join(words)
+
+
+def hc_code(code, args=()):
+    """A call by its raw 16-bit code (pick 0xf0)."""
+    return u8(0xf0) + u16(code) + hc(0, args)[1:]
+
+
+def deposit(frames, input_frame=60, partition=1):
+    return hc(DEPOSIT, [pool(input_frame)], [small(partition), small(0)] + [pool(f) for f in frames],
+              reps=len(frames))
+
+
+def map_pages(frames, input_frame=61, base_page=0, flags=3, partition=1):
+    return hc(MAP, [pool(input_frame)],
+              [small(partition), gpa(base_page), small(flags), small(0)] + [pool(f) for f in frames],
+              reps=len(frames))
+
+
+def hypercalls():
+    life = (hc(GET_VERSION) + hc(CREATE) + deposit(range(0, 6)) + map_pages(range(8, 16)) +
+            hc(QUERY, [small(1)]) + hc(CHECK_INV, [small(0), pool(62)]) +
+            hc(UNMAP, [small(1), gpa(0), small(0)], reps=4) + hc(DESTROY, [small(1)]))
+    write("hypercalls", "partition-life", life)
+    vp = (hc(CREATE) + deposit(range(0, 6)) + hc(VP_CREATE, [small(1), small(0), pool(20)]) +
+          hc(SET_REGS, [pool(60)], [small(1), small(0), raw(0x10), raw(0x1000), small(0)], reps=1) +
+          hc(GET_REGS, [pool(60), pool(62)], [small(1), small(0), raw(0x11 << 32 | 0x10)], reps=2) +
+          hc(VP_RUN, [small(1), small(0)], bits=0b0100) +
+          hc(VP_RUN, [small(1), small(0)], bits=0b1000) +
+          hc(INJECT, [small(1), small(0), raw(0x80000030)]) +
+          hc(INTERRUPT, [small(1), small(1), small(4)]) +
+          hc(VP_DESTROY, [small(1), small(0)]) + hc(DESTROY, [small(1)]))
+    write("hypercalls", "vp-life", vp)
+    write("hypercalls", "withdraw", hc(CREATE) + deposit(range(0, 4)) +
+          hc(WITHDRAW, [pool(60), pool(62)], [small(1), small(0)], reps=4))
+    write("hypercalls", "refused", hc(CREATE) + deposit([0, 0]) + map_pages([1, 1]) +
+          hc(DEPOSIT, [raw(3 << 19)], reps=1) + hc(MAP, [pool(1)], bits=1, reps=1) +
+          hc(VP_CREATE, [small(1), small(63), pool(0)]) + hc_code(0x7777))
+    write("hypercalls", "two-partitions", hc(CREATE) + hc(CREATE) + deposit(range(0, 4)) +
+          deposit(range(4, 8), partition=2) + map_pages(range(10, 12)) +
+          map_pages(range(12, 14), input_frame=59, partition=2) +
+          map_pages(range(10, 12), partition=2) + hc(DESTROY, [small(2)]))
+
+
+# ---- apic: ratio byte, then operations (opcode % 16 and operands, fuzz_apic.cpp) ----
+def lapic_write(offset, value): return u8(0) + u16(offset) + u32(value)
+def tick(delta, shift=0): return u8(5) + u16(delta) + u8(shift)
+def ioapic_reg(index, value): return u8(13) + u8(index) + u32(value)
+
+
+def apic():
+    enable = lapic_write(0xf0, 0x1ff)
+    take = u8(7)
+    eoi = u8(8)
+    write("apic", "timer-periodic", u8(0) + enable + lapic_write(0x3e0, 0xb) +
+          lapic_write(0x320, 0x20030) + lapic_write(0x380, 100) + tick(50) + tick(200) + take +
+          u8(1) + u16(0x390) + u8(2) + eoi + tick(0xffff, 10) + take + eoi)
+    write("apic", "timer-oneshot-div", u8(3) + enable + lapic_write(0x3e0, 0x3) +
+          lapic_write(0x320, 0x31) + lapic_write(0x380, 7) + tick(1000) + take + eoi)
+    write("apic", "x2apic-tsc-deadline", u8(0) + u8(4) + u8(0x06) + u8(4) + u8(0x07) +
+          u8(2) + u8(0x0f) + u64(0x1ff) + u8(2) + u8(0x32) + u64(0x40041) +
+          u8(2) + u8(0xff) + u64(5000) + tick(4000) + tick(2000) + take + u8(2) + u8(0x0b) +
+          u64(0))
+    write("apic", "ioapic-level", u8(0) + enable + ioapic_reg(0x18, 0x8035) +
+          ioapic_reg(0x19, 0) + u8(12) + u8(0x44) + take + u8(8) + u8(12) + u8(0x04) +
+          u8(11) + u8(0x10) + u8(2))
+    write("apic", "ipi-self-and-illegal", u8(0) + enable + lapic_write(0x310, 0) +
+          lapic_write(0x300, 0x40040) + u8(6) + u8(5) + u8(0) + u8(6) + u8(0x41) + u8(1) +
+          lapic_write(0x80, 0x50) + take + eoi + u8(15) + u8(0xfd))
+
+
+# ---- port_devices: the wall clock, then operations (opcode % 6, fuzz_port_devices.cpp) ----
+COM1, PIT, PORTB, CMOS, RESET, PM_EVT, PM_CNT, PM_TMR = range(8)
+
+
+def port(base, offset=0): return u8(base | offset << 3)
+def out(base, offset, value, size=0): return u8(0) + port(base, offset) + u8(size) + u32(value)
+def inp(base, offset, size=0): return u8(1) + port(base, offset) + u8(size)
+def clock(delta, shift=0): return u8(2) + u16(delta) + u8(shift)
+
+
+def port_devices():
+    uart = (out(COM1, 3, 0x80) + out(COM1, 0, 1) + out(COM1, 1, 0) + out(COM1, 3, 0x03) +
+            out(COM1, 2, 0xc7) + out(COM1, 4, 0x0b) + out(COM1, 1, 0x0f) + out(COM1, 0, 0x41) +
+            inp(COM1, 2) + inp(COM1, 5) + u8(3) + u8(4) + b"ls\r\n" + inp(COM1, 0) + inp(COM1, 6))
+    write("port_devices", "uart-8250-probe", u64(1_700_000_000) + uart)
+    pit = (out(PIT, 3, 0x34) + out(PIT, 0, 0x9c) + out(PIT, 0, 0x2e) + clock(0xffff, 4) +
+           clock(0xffff, 8) + out(PIT, 3, 0x00) + inp(PIT, 0) + inp(PIT, 0) +
+           out(PORTB, 0, 1) + out(PIT, 3, 0xb0) + out(PIT, 2, 0xff) + out(PIT, 2, 0xff) +
+           clock(0x1000, 4) + inp(PORTB, 0) + out(PIT, 3, 0xe2) + inp(PIT, 2))
+    write("port_devices", "pit-calibrate", u64(0) + pit)
+    rtc = b"".join(out(CMOS, 0, r) + inp(CMOS, 1) for r in (0x0a, 0x0b, 0x00, 0x02, 0x04, 0x07,
+                                                          0x08, 0x09, 0x32))
+    write("port_devices", "cmos-time", u64(1_735_689_599) + rtc + out(CMOS, 0, 0x0b) +
+          out(CMOS, 1, 0x06) + out(CMOS, 0, 0x04) + inp(CMOS, 1))
+    pm = (out(PM_EVT, 2, 0x0121, 1) + inp(PM_TMR, 0, 2) + clock(0xffff, 12) + inp(PM_EVT, 0, 1) +
+          out(PM_EVT, 0, 0x0001, 1) + u8(4) + inp(PM_EVT, 0, 1) + out(PM_EVT, 0, 0x0100, 1) +
+          out(PM_CNT, 0, 0x3c01, 1))
+    write("port_devices", "acpi-pm-timer-poweroff", u64(0) + pm)
+    write("port_devices", "reset", u64(0) + out(RESET, 0, 0x02) + inp(RESET, 0) +
+          out(RESET, 0, 0x06))
+
+
+def main():
+    shutil.rmtree(CORPUS, ignore_errors=True)
+    for make in (x86_decoder, vmm_exit, vmm_loader, acpi, boot_info, hypercalls, apic,
+                 port_devices):
+        make()
+    for d in sorted(CORPUS.iterdir()):
+        print(f"{d.name}: {len(list(d.iterdir()))} seeds")
+
+
+if __name__ == "__main__":
+    main()
