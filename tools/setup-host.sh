@@ -47,7 +47,7 @@ fi
 # From bookworm (main and security).
 base_pkgs=(
   ca-certificates git file cpio xz-utils zstd lz4 python3 make cmake ninja-build
-  clang-19 lld-19 llvm-19 libclang-rt-19-dev clang-format-19
+  clang-19 lld-19 llvm-19 libclang-rt-19-dev clang-format-19 libfuzzer-19-dev
   musl-dev linux-libc-dev dpkg-dev
   build-essential bc bison flex libelf-dev libssl-dev kmod
   grub-pc-bin grub-common xorriso mtools
