@@ -76,6 +76,15 @@ Result<Next> complete_mmio(const MemoryExit& exit, MmioHandler& mmio, rs_run_pag
     return fail("instruction fetch from guest-physical address without memory: " +
                 where(exit, page));
   }
+  if (exit.byte_count == 0) {
+    // hv could read nothing at CS:RIP (hypercalls.md, "Instruction bytes"): the child's paging
+    // or its memory changed between the access and the fetch. Nothing to emulate and nothing
+    // wrong with the VM: the VP enters again at the same instruction, which either exits again
+    // with its bytes or takes the child's own fault. (A child that keeps this up only spins its
+    // own vCPU; each round passes through run(), so a stop still ends it.)
+    page.completion = RS_RUN_COMPLETE_NONE;
+    return Next::kContinue;
+  }
   DecodedAccess a;
   switch (x86::decode(exit.bytes.data(), exit.byte_count, exit.mode, a)) {
     case x86::DecodeStatus::kOk:

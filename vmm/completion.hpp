@@ -21,9 +21,10 @@ namespace rootstock::vmm {
 [[nodiscard]] Next complete_io(const IoExit& io, PortIoHandler& ports, rs_run_page& page);
 
 /// Decodes the instruction behind a memory exit, performs it against `mmio` and writes its
-/// completion into `page`. Errors (nothing is written to the page or the device): an
-/// instruction fetch from an unmapped GPA, a short fetch or bytes the decoder refuses, and an
-/// instruction whose kind contradicts the exit's access.
+/// completion into `page`. An exit hv fetched no instruction bytes for is resumed as it is (the
+/// VP re-executes the instruction; nothing reaches the device). Errors (nothing is written to
+/// the page or the device): an instruction fetch from an unmapped GPA, a fetch cut short or
+/// bytes the decoder refuses, and an instruction whose kind contradicts the exit's access.
 [[nodiscard]] Result<Next> complete_mmio(const MemoryExit& exit, MmioHandler& mmio,
                                          rs_run_page& page);
 

@@ -180,3 +180,44 @@ TEST_CASE("linux vm: a vCPU thread stuck past the stop timeout outlives its VM s
   CHECK(LinuxVm::stranded_vms() == stranded);
   CHECK_FALSE(fake.vp(0, 0).open);  // closed by the thread, with the rest of the VM
 }
+
+TEST_CASE(
+    "linux vm: a GPA with nothing behind it reads all ones and drops writes; an exit "
+    "without instruction bytes is resumed",
+    "[vmm][linux_vm]") {
+  REQUIRE(install_kick_handler());
+  const std::vector<uint8_t> kernel = synthetic_kernel();
+  FakeBackend fake;
+  LinuxVmConfig config;
+  config.ram_mib = 64;
+  config.kernel = kernel;
+  auto created = LinuxVm::create(fake, config);
+  REQUIRE(created);
+  LinuxVm& vm = **created;
+  FakeVp& v = fake.vp(0, 0);
+  constexpr uint64_t kHole = 0xfed00000;  // above the child's RAM: no RAM, no device
+  rs_run_regs regs{};
+  regs.rip = 0x1000;
+  regs.rflags = 0x2;
+  regs.gpr[RS_REG_RBX] = kHole;
+  regs.gpr[RS_REG_RAX] = 0x1234;
+  const uint8_t load[] = {0x8b, 0x03};   // mov eax, [rbx]
+  const uint8_t store[] = {0x89, 0x03};  // mov [rbx], eax
+  FakeExit read = FakeExit::memory(kHole, RS_ACCESS_READ, load);
+  read.regs = regs;
+  v.script.push_back(read);
+  v.script.push_back(FakeExit::memory(kHole, RS_ACCESS_WRITE, store));
+  v.script.push_back(FakeExit::memory(kHole, RS_ACCESS_READ, {}));  // hv fetched nothing
+  v.script.push_back(FakeExit::shutdown());
+
+  const LinuxVmExit e = vm.run();
+  CHECK(e.reason == LinuxVmExit::Reason::kTripleFault);  // not kFailed: it went on to the end
+  CHECK(vm.unclaimed_mmio() == 2);
+  REQUIRE(v.entries.size() == 4);
+  CHECK(v.entries[1].regs.gpr[RS_REG_RAX] == 0xffffffff);  // all ones, zero-extended (32-bit)
+  CHECK(v.entries[1].regs.rip == 0x1002);
+  CHECK(v.entries[2].regs.rip == 0x1004);  // the store completed, to nowhere
+  CHECK(v.entries[3].completion == RS_RUN_COMPLETE_NONE);
+  CHECK(v.entries[3].root_flags == 0);  // resumed as it was: the same instruction again
+  CHECK(v.state.rip == 0x1004);
+}

@@ -201,7 +201,6 @@ TEST_CASE("run loop: an instruction that cannot be decoded is an error and chang
   };
   const Case cases[] = {
       {"short fetch", {0x8b}, RS_ACCESS_READ, "cut short"},
-      {"no bytes", {}, RS_ACCESS_READ, "cut short"},
       {"not a memory access", {0x0f, 0x0b}, RS_ACCESS_READ, "MMIO instruction"},
       {"register operand", {0x89, 0xc8}, RS_ACCESS_WRITE, "MMIO instruction"},
       {"load reported as write", {0x8b, 0x03}, RS_ACCESS_WRITE, "does not match"},
@@ -224,6 +223,25 @@ TEST_CASE("run loop: an instruction that cannot be decoded is an error and chang
     CHECK(page.completion == RS_RUN_COMPLETE_NONE);
     CHECK(page.root_flags == 0);
     CHECK(page.regs.rip == 0x40);
+  }
+}
+
+TEST_CASE("run loop: a memory exit hv fetched no bytes for is resumed, not failed") {
+  for (const uint8_t access : {uint8_t{RS_ACCESS_READ}, uint8_t{RS_ACCESS_WRITE}}) {
+    INFO("access " << int{access});
+    Fixture f;
+    f.script(
+        {with_regs(FakeExit::memory(0xd0000, access, {}), regs_with(0x40, {})), FakeExit::halt()});
+    auto exit = f.run();
+    REQUIRE(exit);  // the loop entered again and came back with the HLT
+    CHECK(exit->kind == VpExit::Kind::kHalt);
+    CHECK(f.dev.reads.empty());
+    CHECK(f.dev.writes.empty());
+    REQUIRE(f.fvp.entries.size() == 2);
+    const FakeEntry& e = f.fvp.entries[1];  // what the VMM left for hv: resume as it is
+    CHECK(e.completion == RS_RUN_COMPLETE_NONE);
+    CHECK(e.root_flags == 0);
+    CHECK(f.fvp.state.rip == 0x40);  // at the same instruction
   }
 }
 
