@@ -88,6 +88,15 @@ void check_mmio(const MemoryExit& m, rs_run_page& page, Device& device) {
     check(device.accesses == 0);
     return;
   }
+  if (m.byte_count == 0) {  // hv fetched nothing: resumed as it is (completion.hpp)
+    check(m.access != RS_ACCESS_EXECUTE);
+    check(*done == Next::kContinue);
+    check(device.accesses == 0);
+    rs_run_page expected = before;
+    expected.completion = RS_RUN_COMPLETE_NONE;
+    check(std::memcmp(&expected, &page, sizeof(page)) == 0);
+    return;
+  }
   x86::DecodedAccess a;
   check(x86::decode(m.bytes.data(), m.byte_count, m.mode, a) == x86::DecodeStatus::kOk);
   check(device.accesses == (a.kind == x86::DecodedAccess::Kind::kReadModifyWrite ? 2u : 1u));
