@@ -150,7 +150,7 @@ uint16_t run_vp(void* context, const hv::RunTicket& ticket, hv::LastExit& exit) 
     case 1:
       exit.reason = RS_EXIT_IO;
       exit.instruction_length = static_cast<uint8_t>(1 + (script.detail & 1));
-      exit.io_size = static_cast<uint8_t>(1u << (script.detail >> 1 & 3));
+      exit.io_size = static_cast<uint8_t>(1u << ((script.detail >> 1) % 3));  // 1, 2 or 4
       exit.io_in = (script.detail & 0x80) != 0;
       break;
     case 2:
