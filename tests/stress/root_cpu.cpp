@@ -59,7 +59,10 @@ hv::hypercall::HypercallRegisters RootCpu::call(uint64_t rax, uint64_t rbx, uint
   r.rcx = rcx;
   r.rdx = rdx;
   hv::hypercall::dispatch(env_, r);
-  if (!known_status(static_cast<uint16_t>(RS_HC_RESULT_STATUS(r.rax)))) ++anomalies;
+  const auto status = static_cast<uint16_t>(RS_HC_RESULT_STATUS(r.rax));
+  if (!known_status(status)) ++anomalies;
+  if (status == RS_STATUS_BUSY) ++busy;
+  if (status == RS_STATUS_FRAME_NOT_OWNED) ++not_owned;
   return r;
 }
 
@@ -88,12 +91,18 @@ uint64_t RootCpu::pick_id() {
     case 2:
       return shared_.newest_id.load(std::memory_order_relaxed) + 1 + pick(3);  // not yet made
     default:
-      return shared_.ids[pick(Shared::kIdSlots)].load(std::memory_order_relaxed);
+      break;
   }
+  // A live one, mostly (it may be destroyed by the time the call runs); else a stale slot.
+  uint64_t id = 0;
+  for (unsigned tries = 0; tries < 4 && id == 0; ++tries) {
+    id = shared_.ids[pick(Shared::kIdSlots)].load(std::memory_order_relaxed);
+  }
+  return id;
 }
 
 uint64_t RootCpu::pick_vp() {
-  return one_in(32) ? hv::kMaxVps + pick(4) : pick(6);
+  return one_in(32) ? hv::kMaxVps + pick(4) : pick(kVps);
 }
 
 uint64_t RootCpu::element_frame() {
@@ -120,9 +129,6 @@ uint16_t RootCpu::count_reps(uint16_t most) {
 }
 
 bool RootCpu::create() {
-  unsigned live = 0;
-  for (const auto& slot : shared_.ids) live += slot.load(std::memory_order_relaxed) != 0 ? 1 : 0;
-  if (live >= kTargetLive && !one_in(8)) return query();
   const auto r = call(fast_control(RS_HC_PARTITION_CREATE), one_in(32) ? 1 : 0);
   if (RS_HC_RESULT_STATUS(r.rax) != RS_STATUS_SUCCESS) return false;
   uint64_t newest = shared_.newest_id.load();
@@ -186,46 +192,53 @@ bool RootCpu::withdraw() {
 }
 
 bool RootCpu::map(bool large) {
-  const uint64_t id = pick_id();
+  rs_hc_map_gpa_input in{};
+  in.partition_id = pick_id();
+  in.flags = RS_ACCESS_READ | (one_in(2) ? RS_ACCESS_WRITE : 0u) |
+             (one_in(2) ? RS_ACCESS_EXECUTE : 0u) | (large ? RS_MAP_LARGE : 0u);
+  if (one_in(64)) in.flags = RS_ACCESS_WRITE;  // no read: refused
+  if (one_in(64)) in.flags |= 0x8000;          // reserved
   const uint16_t count = large ? 1 : count_reps(6);
-  auto fill = [&] {
-    auto& in = input<rs_hc_map_gpa_input>();
-    in = rs_hc_map_gpa_input{};
-    in.partition_id = id;
-    in.flags = RS_ACCESS_READ | (one_in(2) ? RS_ACCESS_WRITE : 0u) |
-               (one_in(2) ? RS_ACCESS_EXECUTE : 0u) | (large ? RS_MAP_LARGE : 0u);
-    if (one_in(64)) in.flags = RS_ACCESS_WRITE;  // no read: refused
-    if (one_in(64)) in.flags |= 0x8000;          // reserved
-    if (large) {
-      in.gpa_base = pick(kGpaLargePages) * kLargePage;
-      in.frames[0] = one_in(16) ? pool_frame() : kLargeBase + pick(kLargeFrames) * kLargePage;
-    } else {
-      in.gpa_base = pick(kGpaPages) * kPage;
-      for (uint16_t i = 0; i < count; ++i) in.frames[i] = element_frame();
-    }
-    if (one_in(64)) in.gpa_base = 1ull << hv::kChildGpaBits;  // out of range
-    if (one_in(64)) in.gpa_base += 512;                       // misaligned
-  };
-  fill();
+  if (large) {
+    in.gpa_base = pick(kGpaLargePages) * kLargePage;
+    in.frames[0] = one_in(16) ? pool_frame() : kLargeBase + pick(kLargeFrames) * kLargePage;
+  } else {
+    in.gpa_base = pick(kGpaPages) * kPage;
+    for (uint16_t i = 0; i < count; ++i) in.frames[i] = element_frame();
+  }
+  if (one_in(64)) in.gpa_base = 1ull << hv::kChildGpaBits;  // out of range
+  if (one_in(64)) in.gpa_base += 512;                       // misaligned
+  input<rs_hc_map_gpa_input>() = in;
   uint64_t detail = 0;
   uint16_t s = page_call(RS_HC_MAP_GPA_RANGE, count, 0, false, nullptr, &detail);
   if (s == RS_STATUS_INSUFFICIENT_MEMORY && detail <= 16) {
     // The protocol of docs/hypercalls.md §6: deposit what hv asked for, then the same call.
-    if (deposit(id, static_cast<uint16_t>(detail))) {
-      fill();
+    if (deposit(in.partition_id, static_cast<uint16_t>(detail))) {
+      input<rs_hc_map_gpa_input>() = in;
       s = page_call(RS_HC_MAP_GPA_RANGE, count, 0, false);
     }
   }
-  return s == RS_STATUS_SUCCESS;
+  if (s != RS_STATUS_SUCCESS) return false;
+  last_map_ = {in.partition_id, in.gpa_base, count, large};
+  return true;
 }
 
 bool RootCpu::unmap() {
-  const bool large = one_in(8);
-  const uint64_t base = large ? pick(kGpaLargePages) * kLargePage : pick(kGpaPages) * kPage;
+  bool large = one_in(8);
+  uint64_t id = pick_id();
+  uint64_t base = large ? pick(kGpaLargePages) * kLargePage : pick(kGpaPages) * kPage;
+  uint16_t count = large ? 1 : count_reps(4);
+  if (last_map_.count != 0 && !one_in(4)) {
+    // This CPU's last mapping (another CPU may have unmapped it, or destroyed its partition).
+    id = last_map_.id;
+    base = last_map_.gpa_base;
+    count = last_map_.count;
+    large = last_map_.large;
+    last_map_ = {};
+  }
   const uint64_t flags = (large ? RS_MAP_LARGE : 0u) | (one_in(64) ? 0x10u : 0u);
-  const uint16_t count = large ? 1 : count_reps(4);
-  const auto r = call(RS_HC_CONTROL(RS_HC_UNMAP_GPA_RANGE, RS_HC_CONTROL_FAST, count, 0), pick_id(),
-                      base, flags);
+  const auto r =
+      call(RS_HC_CONTROL(RS_HC_UNMAP_GPA_RANGE, RS_HC_CONTROL_FAST, count, 0), id, base, flags);
   return RS_HC_RESULT_STATUS(r.rax) == RS_STATUS_SUCCESS;
 }
 
@@ -370,8 +383,8 @@ bool RootCpu::interrupt() {
   }
   const auto r = call(fast_control(RS_HC_PARTITION_INTERRUPT), pick_id(), flags, argument);
   if (RS_HC_RESULT_STATUS(r.rax) != RS_STATUS_SUCCESS) return false;
-  // `wake` names only VPs that exist (bits 0..kMaxVps-1; the test makes VPs 0..5).
-  if ((r.rbx >> 6) != 0) ++anomalies;
+  // `wake` names only VPs that exist (the test makes VPs 0..kVps-1).
+  if ((r.rbx >> kVps) != 0) ++anomalies;
   return true;
 }
 
@@ -385,7 +398,7 @@ void RootCpu::step() {
   static constexpr struct {
     Op op;
     unsigned weight;
-  } kMix[] = {{Op::kCreate, 4},    {Op::kDestroy, 3},      {Op::kQuery, 4},
+  } kMix[] = {{Op::kCreate, 4},    {Op::kDestroy, 1},      {Op::kQuery, 6},
               {Op::kDeposit, 9},   {Op::kWithdraw, 4},     {Op::kMap, 12},
               {Op::kMapLarge, 2},  {Op::kUnmap, 8},        {Op::kVpCreate, 9},
               {Op::kVpDestroy, 3}, {Op::kSetRegisters, 7}, {Op::kGetRegisters, 7},
@@ -398,6 +411,11 @@ void RootCpu::step() {
       break;
     }
     roll -= m.weight;
+  }
+  if (op == Op::kCreate) {
+    unsigned live = 0;
+    for (const auto& slot : shared_.ids) live += slot.load(std::memory_order_relaxed) != 0 ? 1 : 0;
+    if (live >= kTargetLive && !one_in(8)) op = Op::kQuery;
   }
   bool ok = false;
   switch (op) {

@@ -74,6 +74,9 @@ class RootCpu {
   GuestStats guest_stats;
   /// Answers no call may give whatever the arguments (a status outside the ABI's): must stay 0.
   uint64_t anomalies = 0;
+  /// Calls refused as BUSY (a VP in VP_RUN, a partition being destroyed) and FRAME_NOT_OWNED
+  /// (among them frames another CPU took first): the meetings the test is for.
+  uint64_t busy = 0, not_owned = 0;
 
  private:
   // Frames: a pool of 4 KiB root frames all CPUs draw from (so calls race for the same
@@ -84,6 +87,8 @@ class RootCpu {
   static constexpr uint64_t kPrivateBase = 10ull << 20;
   static constexpr uint64_t kLargeBase = 16ull << 20;
   static constexpr uint64_t kLargeFrames = 16;  // up to 48 MiB, where hv's memory starts
+  /// VP indices the calls name (besides invalid ones): few, so that calls on one VP meet.
+  static constexpr uint64_t kVps = 4;
 
   hv::hypercall::HypercallRegisters call(uint64_t rax, uint64_t rbx = 0, uint64_t rcx = 0,
                                          uint64_t rdx = 0);
@@ -134,6 +139,13 @@ class RootCpu {
   std::mt19937_64 rng_;
   uint64_t input_pa_, output_pa_;
   uint64_t tsc_ = 0;  ///< this CPU's made-up TSC for the LAPIC models
+  /// This CPU's last successful MAP_GPA_RANGE, for an UNMAP_GPA_RANGE that finds something.
+  struct LastMap {
+    uint64_t id = 0, gpa_base = 0;
+    uint16_t count = 0;
+    bool large = false;
+  };
+  LastMap last_map_;
   std::vector<uint8_t> scratch_in_ = std::vector<uint8_t>(kPage);
   std::vector<uint8_t> scratch_out_ = std::vector<uint8_t>(kPage);
   hv::hypercall::HypercallEnv env_;

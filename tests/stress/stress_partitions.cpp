@@ -32,10 +32,10 @@
 namespace {
 
 struct Options {
-  unsigned threads = 4;
-  uint64_t iterations = 4000;  ///< operations per thread
+  unsigned threads = 6;
+  uint64_t iterations = 40000;  ///< operations per thread
   uint64_t seed = 20261206;
-  uint64_t check_every = 200;  ///< thread 0: CHECK_INVARIANTS after this many of its operations
+  uint64_t check_every = 800;  ///< thread 0: CHECK_INVARIANTS after this many of its operations
   bool shutdown_exits = false;
   bool shared_input_pages = false;
 };
@@ -158,7 +158,7 @@ int main(int argc, char** argv) {
   // The report: what ran, so a run that did nothing shows (and fails).
   stress::OpStats total[stress::kOps];
   stress::GuestStats guest;
-  uint64_t anomalies = 0, kicks = 0;
+  uint64_t anomalies = 0, kicks = 0, busy = 0, not_owned = 0;
   for (unsigned i = 0; i < opt.threads; ++i) {
     for (unsigned op = 0; op < stress::kOps; ++op) {
       total[op].calls += cpus[i]->stats[op].calls;
@@ -172,6 +172,8 @@ int main(int argc, char** argv) {
     guest.eois += g.eois;
     guest.child_reads += g.child_reads;
     anomalies += cpus[i]->anomalies;
+    busy += cpus[i]->busy;
+    not_owned += cpus[i]->not_owned;
     kicks += world.machine.kicks[i].load();
   }
   std::printf("stress_partitions: %u threads x %llu operations, seed %llu, %.1f s\n", opt.threads,
@@ -192,8 +194,11 @@ int main(int argc, char** argv) {
       static_cast<unsigned long long>(guest.eois),
       static_cast<unsigned long long>(guest.child_reads), static_cast<unsigned long long>(kicks),
       static_cast<unsigned long long>(world.machine.flushes.load()));
-  std::printf("  invariant checks during the run: %llu; %llu partitions made\n",
-              static_cast<unsigned long long>(checks), static_cast<unsigned long long>(newest));
+  std::printf(
+      "  %llu BUSY, %llu FRAME_NOT_OWNED answers; %llu invariant checks during the run; "
+      "%llu partitions made\n",
+      static_cast<unsigned long long>(busy), static_cast<unsigned long long>(not_owned),
+      static_cast<unsigned long long>(checks), static_cast<unsigned long long>(newest));
   expect(anomalies == 0, "no call answered outside the ABI");
   expect(checks > 0, "CHECK_INVARIANTS ran during the run");
   const auto ok = [&](stress::Op op) { return total[static_cast<unsigned>(op)].ok; };
