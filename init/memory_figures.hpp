@@ -36,8 +36,8 @@ namespace rootstock::init {
 /// Whether the counts of the frames that change owner (root, run page, deposited, child), the
 /// total, and the partition and VP counts agree. hv's own frames (HV_FREE/HV_USED) are left out:
 /// hiding a deposited frame from the root may split a 2 MiB page of the root's nested tables,
-/// and hv keeps that table (docs/hypercalls.md implementation note 2) — growth bounded by the
-/// size of RAM, checked by hv_growth_allowed().
+/// and hv keeps that table while any frame of the 2 MiB is deposited (docs/DESIGN.md §2) —
+/// growth bounded by the size of RAM, checked by hv_growth_allowed().
 [[nodiscard]] bool same_frame_counts(const rs_hc_invariants_output& a,
                                      const rs_hc_invariants_output& b);
 

@@ -22,7 +22,7 @@ struct PerCpu {
   uint64_t emergency_top;       ///< IST1: #DF, NMI, #MC
   uint64_t host_save_pa;        ///< VM_HSAVE_PA page
   uint64_t host_vmcb_pa;        ///< VMSAVE/VMLOAD area for the host's FS/GS/TR state
-  uint64_t firmware_apic_base;  ///< IA32_APIC_BASE as the firmware left it
+  uint64_t firmware_apic_base;  ///< IA32_APIC_BASE as the firmware left it (its xAPIC page)
   volatile uint32_t online;     ///< set by the CPU itself once it runs hv's code
   volatile uint32_t svm_ready;
   volatile uint32_t selftest_done;
@@ -33,10 +33,11 @@ struct PerCpu {
   uint32_t must_flush;              ///< flush every guest ASID before the next guest entry
   volatile uint32_t kick_request;   ///< set by a CPU that made this one's child VP an interrupt
   uint32_t nmi_for_root;            ///< an NMI that was the root's: inject it at its next entry
-  uint64_t last_child_vp;           ///< uid of the child VP last entered here (its TLB entries)
-  uint64_t hypercall_in;            ///< 4 KiB: hv's copy of a hypercall's input page
-  uint64_t hypercall_out;           ///< 4 KiB: a hypercall's output before it is copied out
-  uint64_t root_xsave;              ///< 4 KiB: the root's vector registers while a child runs
+  uint32_t root_x2apic;    ///< the root has this CPU's APIC in x2APIC mode (hv sees every switch)
+  uint64_t last_child_vp;  ///< uid of the child VP last entered here (its TLB entries)
+  uint64_t hypercall_in;   ///< 4 KiB: hv's copy of a hypercall's input page
+  uint64_t hypercall_out;  ///< 4 KiB: a hypercall's output before it is copied out
+  uint64_t root_xsave;     ///< 4 KiB: the root's vector registers while a child runs
 };
 
 /// The calling CPU's PerCpu.

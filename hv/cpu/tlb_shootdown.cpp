@@ -1,30 +1,30 @@
 #include "cpu/tlb_shootdown.hpp"
 
+#include "arch/x86/lapic.hpp"
 #include "arch/x86/msr.hpp"
 #include "cpu/smp.hpp"
 
 namespace hv {
 namespace {
 
-// Interrupt command register fields (Intel SDM vol. 3A, 11.6.1; x2APIC 11.12.9).
-constexpr uint64_t kApicBaseX2apic = 1ull << 10;
-constexpr uint64_t kApicBaseAddressMask = 0x000ffffffffff000ull;
-constexpr uint32_t kDeliveryNmi = 4u << 8;
-constexpr uint32_t kLevelAssert = 1u << 14;
-constexpr uint32_t kDeliveryPending = 1u << 12;
+// xAPIC ICR registers in 32-bit words (Intel SDM vol. 3A, table 11-1).
 constexpr uint32_t kXapicIcrLow = 0x300 / 4;
 constexpr uint32_t kXapicIcrHigh = 0x310 / 4;
 
-// The root may have moved its APIC between xAPIC and x2APIC mode: ask the MSR every time.
+// Called in the root's context: the APIC is in the mode the root chose, which hv tracks
+// (root_x2apic; the root cannot switch without hv, root/apic_base_policy.hpp), at the address
+// the firmware left (the root cannot move it). Nothing here comes from the root's MSRs: a
+// root-chosen base would make hv write its ICR values into whatever page the root named.
 void send_nmi(uint32_t apic_id) {
-  const uint64_t base = x86::rdmsr(x86::Msr::kApicBase);
-  const uint32_t command = kDeliveryNmi | kLevelAssert;
-  if ((base & kApicBaseX2apic) != 0) {
+  const PerCpu& self = this_cpu();
+  const uint32_t command = x86::icr::kDeliveryNmi | x86::icr::kLevelAssert;
+  if (self.root_x2apic != 0) {
     x86::wrmsr(x86::Msr::kX2apicIcr, (uint64_t{apic_id} << 32) | command);
     return;
   }
-  auto* apic = reinterpret_cast<volatile uint32_t*>(base & kApicBaseAddressMask);
-  while ((apic[kXapicIcrLow] & kDeliveryPending) != 0) asm volatile("pause");
+  auto* apic =
+      reinterpret_cast<volatile uint32_t*>(self.firmware_apic_base & x86::apic_base::kAddressMask);
+  while ((apic[kXapicIcrLow] & x86::icr::kDeliveryPending) != 0) asm volatile("pause");
   apic[kXapicIcrHigh] = apic_id << 24;
   apic[kXapicIcrLow] = command;
 }
@@ -50,7 +50,10 @@ void flush_guest_tlbs_everywhere() {
 void kick_cpu(uint32_t index) {
   PerCpu* c = cpu(index);
   if (c == nullptr || c->online == 0 || c == &this_cpu()) return;
-  __atomic_store_n(&c->kick_request, 1u, __ATOMIC_SEQ_CST);
+  // One NMI at a time: while a kick is on its way, the CPU will look at everything queued
+  // before it anyway. A child flooding its siblings with IPIs thus sends that CPU at most one
+  // NMI per guest exit it causes there, and the root's own NMIs are rarely merged with one.
+  if (__atomic_exchange_n(&c->kick_request, 1u, __ATOMIC_SEQ_CST) != 0) return;
   send_nmi(c->apic_id);
 }
 

@@ -2,8 +2,6 @@
 
 #include "hypercall/control.hpp"
 
-extern "C" void* memcpy(void* dst, const void* src, __SIZE_TYPE__ n);
-
 namespace hv::hypercall {
 namespace {
 
@@ -13,11 +11,10 @@ bool root_page(uint64_t pfn, void* context) {
   return pfn != 0 && static_cast<FrameTable*>(context)->is(pfn, FrameState::kRoot, 0);
 }
 
-// hv's copy of the input page: read once, before anything is checked (§2).
+// hv's copy of the input page, read once by dispatch() before anything else is checked (§2).
 template <typename T>
-const T& copy_input(HypercallEnv& env, uint64_t pa) {
+const T& copy_input(HypercallEnv& env, uint64_t /*pa*/) {
   static_assert(sizeof(T) <= kPage);
-  memcpy(env.scratch_in, env.machine->frame(pa), sizeof(T));
   return *static_cast<const T*>(env.scratch_in);
 }
 
@@ -153,6 +150,13 @@ void dispatch(HypercallEnv& env, HypercallRegisters& regs) {
     const auto start = static_cast<uint16_t>((regs.rax & RS_HC_CONTROL_REP_START_MASK) >>
                                              RS_HC_CONTROL_REP_START_SHIFT);
     regs.rax = result_word(checked, 0, f != nullptr && f->max_reps != 0 ? start : 0);
+    return;
+  }
+  // The input page is copied under the partitions' lock, checked again there: another CPU may
+  // have deposited it (or handed it to a child) since validate_call() looked, and hv must not
+  // read as input what is by then its own (a free-list link, a VMCB).
+  if (form->input_page && !env.partitions->read_root_page(regs.rbx, env.scratch_in, kPage)) {
+    regs.rax = result_word(RS_STATUS_ACCESS_DENIED, 0, form->max_reps != 0 ? control.rep_start : 0);
     return;
   }
   HypercallRegisters out = regs;

@@ -12,7 +12,11 @@
 //    kOutOfFrames with the tables unchanged and every frame returned. Counting, not rollback:
 //    a split or replaced leaf cannot be restored once overwritten.
 //  - Reclaim: a table whose whole span is replaced by a 2 MiB leaf or unmapped, and a table
-//    that unmap() leaves empty, goes back to the source at once (the PML4 only by destroy()).
+//    that unmap() leaves empty, goes back to the source at once (the PML4 only by destroy()),
+//    unless unmap() is told to keep emptied tables (so that mapping the same pages again
+//    needs no frame). merge_small_pages() turns a table of 4 KiB leaves that map one 2 MiB
+//    page back into a 2 MiB leaf and hands the table to the caller, who frees it once no TLB
+//    can walk through it.
 //  - TLB: the builder does not flush. A caller that changes or removes a live mapping must
 //    invalidate (INVLPG / ASID flush / shootdown) before relying on the change and before the
 //    freed table frames can be reused by anything else.
@@ -60,6 +64,12 @@ struct Translation {
   explicit operator bool() const { return mapped; }
 };
 
+/// What unmap() does with a table it leaves without a present entry.
+enum class EmptyTables : uint8_t {
+  kReclaim,  ///< back to the source
+  kKeep,     ///< stays in the tree (a later map() of the same range needs no frame)
+};
+
 /// A tree of 4-level page tables rooted at one PML4, built according to Policy.
 template <typename Policy, FrameSource Frames>
 class PageTable {
@@ -100,7 +110,7 @@ class PageTable {
   }
 
   /// Removes every mapping in [addr, addr + size); unmapped parts are skipped.
-  PagingStatus unmap(uint64_t addr, uint64_t size) {
+  PagingStatus unmap(uint64_t addr, uint64_t size, EmptyTables empty = EmptyTables::kReclaim) {
     if (!initialized_) return PagingStatus::kNotInitialized;
     const PagingStatus s = check_unmap_input(Policy::kCanonicalInput, addr, size);
     if (s != PagingStatus::kOk) return s;
@@ -109,9 +119,44 @@ class PageTable {
     if (!pool.fill(count_unmap(root_, Kind::kReal, kPml4Level, addr, last))) {
       return PagingStatus::kOutOfFrames;
     }
-    apply_unmap(root_, kPml4Level, addr, last, pool);
+    apply_unmap(root_, kPml4Level, addr, last, pool, empty);
     pool.drain();
     return PagingStatus::kOk;
+  }
+
+  /// Where the 512 4 KiB leaves of the 2 MiB span around `addr` map one 2 MiB-aligned page
+  /// with the same flags, puts one 2 MiB leaf in their place (their A and D bits kept) and
+  /// returns the table that held them, now out of the tree; 0 when nothing was merged. The
+  /// translations are the same before and after, but a TLB may still walk through the old
+  /// table: the caller frees it (through the frame source) only after invalidating.
+  uint64_t merge_small_pages(uint64_t addr) {
+    if (!initialized_ || !valid_input_address(Policy::kCanonicalInput, addr)) return 0;
+    uint64_t table = root_;
+    for (unsigned level = kPml4Level; level > kPdLevel; --level) {
+      const PageTableEntry e = read(table, level_index(addr, level));
+      if (!e.present() || is_leaf(e, level)) return 0;
+      table = e.table_address();
+    }
+    const size_t pd_index = level_index(addr, kPdLevel);
+    const PageTableEntry pde = read(table, pd_index);
+    if (!pde.present() || is_leaf(pde, kPdLevel)) return 0;
+    const uint64_t pt = pde.table_address();
+    const PageTableEntry first = read(pt, 0);
+    if (!first.present()) return 0;
+    const uint64_t base = first.leaf_address(PageSize::k4KiB);
+    const PageFlags flags = first.leaf_flags(PageSize::k4KiB);
+    if ((base & (bytes(PageSize::k2MiB) - 1)) != 0) return 0;
+    PageTableEntry merged = PageTableEntry::leaf(base, PageSize::k2MiB, flags);
+    for (size_t j = 0; j < kEntriesPerTable; ++j) {
+      const PageTableEntry e = read(pt, j);
+      if (!e.present() || e.leaf_address(PageSize::k4KiB) != base + j * bytes(PageSize::k4KiB) ||
+          e.leaf_flags(PageSize::k4KiB) != flags) {
+        return 0;
+      }
+      merged = merged.with_history_of(e);
+    }
+    write(table, pd_index, merged);
+    return pt;
   }
 
   /// How many table frames map() of [addr, addr + size) would take from the source now, with
@@ -308,7 +353,8 @@ class PageTable {
     return n;
   }
 
-  void apply_unmap(uint64_t table, unsigned level, uint64_t first, uint64_t last, Pool& pool) {
+  void apply_unmap(uint64_t table, unsigned level, uint64_t first, uint64_t last, Pool& pool,
+                   EmptyTables keep) {
     for_each_entry(level, first, last, [&](size_t i, uint64_t f, uint64_t l, bool whole) {
       const PageTableEntry old = read(table, i);
       if (!old.present()) return;
@@ -318,8 +364,8 @@ class PageTable {
         return;
       }
       const uint64_t child = child_for_change(table, level, i, old, pool);
-      apply_unmap(child, level - 1, f, l, pool);
-      if (empty(child)) {
+      apply_unmap(child, level - 1, f, l, pool, keep);
+      if (keep == EmptyTables::kReclaim && empty(child)) {
         write(table, i, PageTableEntry{});
         frames_.free(child);
       }

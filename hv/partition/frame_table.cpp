@@ -102,23 +102,32 @@ bool FrameTable::valid_entry(uint16_t e) {
   return false;
 }
 
+uint16_t FrameTable::load(uint64_t index) const {
+  return __atomic_load_n(&entries_[index], __ATOMIC_RELAXED);
+}
+
+void FrameTable::store(uint64_t index, uint16_t value) {
+  __atomic_store_n(&entries_[index], value, __ATOMIC_RELAXED);
+}
+
 bool FrameTable::index_of(uint64_t pfn, uint64_t& index) const {
   if (pfn < first_pfn_ || pfn - first_pfn_ >= count_) return false;
   index = pfn - first_pfn_;
-  return entries_[index] != kNotRamEntry;
+  return load(index) != kNotRamEntry;
 }
 
 bool FrameTable::lookup(uint64_t pfn, FrameState& state, uint16_t& owner) const {
   uint64_t i = 0;
   if (!index_of(pfn, i)) return false;
-  state = static_cast<FrameState>(entries_[i] >> kStateShift);
-  owner = static_cast<uint16_t>(entries_[i] & kOwnerMask);
+  const uint16_t e = load(i);
+  state = static_cast<FrameState>(e >> kStateShift);
+  owner = static_cast<uint16_t>(e & kOwnerMask);
   return true;
 }
 
 bool FrameTable::is(uint64_t pfn, FrameState state, uint16_t owner) const {
   uint64_t i = 0;
-  return index_of(pfn, i) && entries_[i] == entry(state, owner);
+  return index_of(pfn, i) && load(i) == entry(state, owner);
 }
 
 FrameTableStatus FrameTable::move(uint64_t pfn, FrameState from, uint16_t from_owner, FrameState to,
@@ -128,8 +137,8 @@ FrameTableStatus FrameTable::move(uint64_t pfn, FrameState from, uint16_t from_o
   }
   uint64_t i = 0;
   if (!index_of(pfn, i)) return FrameTableStatus::kNotRam;
-  if (entries_[i] != entry(from, from_owner)) return FrameTableStatus::kWrongState;
-  entries_[i] = entry(to, to_owner);
+  if (load(i) != entry(from, from_owner)) return FrameTableStatus::kWrongState;
+  store(i, entry(to, to_owner));
   return FrameTableStatus::kOk;
 }
 
@@ -137,7 +146,7 @@ uint64_t FrameTable::count_states(uint64_t (&counts)[RS_FRAME_STATE_SLOTS]) cons
   for (uint64_t& c : counts) c = 0;
   uint64_t total = 0;
   for (uint64_t i = 0; i < count_; ++i) {
-    const uint16_t e = entries_[i];
+    const uint16_t e = load(i);
     if (e == kNotRamEntry) continue;
     ++counts[(e >> kStateShift) % RS_FRAME_STATE_SLOTS];
     ++total;
@@ -148,7 +157,7 @@ uint64_t FrameTable::count_states(uint64_t (&counts)[RS_FRAME_STATE_SLOTS]) cons
 uint64_t FrameTable::count(FrameState state, uint16_t owner) const {
   uint64_t n = 0;
   for (uint64_t i = 0; i < count_; ++i) {
-    const uint16_t e = entries_[i];
+    const uint16_t e = load(i);
     if (e == kNotRamEntry || static_cast<FrameState>(e >> kStateShift) != state) continue;
     if (owner != 0 && (e & kOwnerMask) != owner) continue;
     ++n;
@@ -167,7 +176,7 @@ bool FrameTable::in_hv_ranges(uint64_t pfn) const {
 
 uint64_t FrameTable::first_invalid_entry() const {
   for (uint64_t i = 0; i < count_; ++i) {
-    const uint16_t e = entries_[i];
+    const uint16_t e = load(i);
     if (e == kNotRamEntry) continue;
     const bool hv = static_cast<FrameState>(e >> kStateShift) == FrameState::kHv;
     if (!valid_entry(e) || hv != in_hv_ranges(first_pfn_ + i)) return first_pfn_ + i;

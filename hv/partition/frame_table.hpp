@@ -90,6 +90,12 @@ class FrameTable {
   static constexpr size_t kMaxHvRanges = 4;
   rootstock::MemoryRange hv_ranges_[kMaxHvRanges] = {};
   size_t hv_count_ = 0;
+  // Entries are read and written whole with relaxed atomics: changes happen under the
+  // partitions' lock, but some reads do not (a hypercall's page check before it takes the lock,
+  // which the call repeats under the lock before it relies on it).
+  uint16_t load(uint64_t index) const;
+  void store(uint64_t index, uint16_t value);
+
   uint16_t* entries_ = nullptr;
   uint64_t first_pfn_ = 0;
   uint64_t count_ = 0;

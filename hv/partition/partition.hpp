@@ -7,6 +7,7 @@
 
 #include <rootstock/hypercall_abi.h>
 
+#include "arch/x86/child_context.hpp"
 #include "lib/spinlock.hpp"
 #include "mm/page_table.hpp"
 #include "mm/paging_policy.hpp"
@@ -46,7 +47,9 @@ struct ChildVp {
   LastExit last;
   uint64_t exit_count = 0;
   uint64_t pending_event = 0;  ///< an EVENTINJ-format event for the next entry, 0: none
-  uint64_t tsc_aux = 0;        ///< IA32_TSC_AUX as the child wrote it (RDTSCP/RDPID are hidden)
+  /// DR0-DR3, IA32_TSC_AUX and IA32_SPEC_CTRL as the child left them (on the CPU only while
+  /// VP_RUN's loop runs it: arch/x86/child_context.hpp).
+  x86::ChildContext context;
 
   // The VP's interrupt controller and what other VPs, the I/O APIC and the root asked of it:
   // under Partition::irq_lock (docs/hypercalls.md "Child interrupts").

@@ -82,6 +82,7 @@ CallResult Partitions::vp_create(uint64_t id, uint64_t vp_index, uint64_t run_pa
     lapic.apic_id = static_cast<uint32_t>(vp_index);
     lapic.bootstrap = vp_index == 0;
     lapic.tsc_per_bus_tick = tsc_per_bus_tick_;
+    lapic.min_periodic_tsc = min_periodic_tsc_;
     lapic.phys_addr_bits = kChildGpaBits;
     vp.lapic = VirtualLapic(lapic);
     vp.exists = true;
@@ -253,7 +254,11 @@ void Partitions::end_run(const RunTicket& ticket, const LastExit& exit) {
   SpinlockGuard guard(lock_);
   ChildVp& vp = *ticket.vp;
   vp.last = exit;
-  if (exit.reason == RS_EXIT_SHUTDOWN) vp.shutdown = true;
+  if (exit.reason == RS_EXIT_SHUTDOWN) {
+    // Other VPs' IPIs and the I/O APIC read it under the irq lock (route_interrupt()).
+    SpinlockGuard irq(ticket.partition->irq_lock);
+    vp.shutdown = true;
+  }
   if (exit.reason != RS_EXIT_NONE) ++vp.exit_count;
   ticket.run_page->exit_count = vp.exit_count;
   arch_.publish(ticket.state, vp.regs, *ticket.run_page);

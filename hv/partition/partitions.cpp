@@ -156,6 +156,13 @@ bool Partitions::write_root_page(uint64_t pa, uint64_t offset, const void* data,
   return true;
 }
 
+bool Partitions::read_root_page(uint64_t pa, void* out, uint64_t len) {
+  SpinlockGuard guard(lock_);
+  if (len > kPage || !table_.is(pa / kPage, FrameState::kRoot, 0)) return false;
+  memcpy(out, machine_.frame(pa), len);
+  return true;
+}
+
 void Partitions::check_invariants(rs_hc_invariants_output& out) {
   SpinlockGuard guard(lock_);
   out = rs_hc_invariants_output{};

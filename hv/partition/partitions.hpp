@@ -75,6 +75,9 @@ class Partitions {
 
   /// The child LAPIC's timer ratio: host TSC ticks per APIC bus tick for VPs created from now.
   void set_tsc_per_bus_tick(uint32_t ratio) { tsc_per_bus_tick_ = ratio; }
+  /// The shortest periodic LAPIC timer period, in host TSC ticks, for VPs created from now
+  /// (VirtualLapicConfig::min_periodic_tsc).
+  void set_min_periodic_tsc(uint64_t ticks) { min_periodic_tsc_ = ticks; }
 
   /// VP_RUN's checks and the root's completion of the last exit (§7); on success the VP is
   /// marked running and `ticket` says what to enter. end_run() must follow.
@@ -89,6 +92,9 @@ class Partitions {
   /// Writes a call's output to the root page at `pa`, if it is still the root's (another CPU
   /// may have handed it over since the call's checks): false otherwise.
   bool write_root_page(uint64_t pa, uint64_t offset, const void* data, uint64_t len);
+  /// Copies `len` bytes (at most a page) of the frame at `pa` into `out` under the lock, if
+  /// the frame is still the root's; false (nothing copied) otherwise.
+  bool read_root_page(uint64_t pa, void* out, uint64_t len);
 
   /// CHECK_INVARIANTS (§6); `hv_free`/`hv_used` come from hv's frame allocator.
   void check_invariants(rs_hc_invariants_output& out);
@@ -127,6 +133,7 @@ class Partitions {
   uint64_t next_id_ = 1;
   uint64_t next_vp_uid_ = 1;
   uint32_t tsc_per_bus_tick_ = 1;
+  uint64_t min_periodic_tsc_ = 0;
 };
 
 }  // namespace hv

@@ -1,7 +1,10 @@
-// Emulating the root's AP start-up (DESIGN.md §2): the root boots its APs with ordinary
-// INIT-SIPI-SIPI, hv intercepts the ICR (the x2APIC MSR, or the xAPIC page while APs are being
-// started), and the physical CPU behind the target APIC ID — already in hv, waiting — enters
-// guest mode in real mode at the STARTUP vector (Intel SDM 8.4.4; AMD APM 16.5 for the ICR).
+// Emulating the root's INIT and STARTUP IPIs (DESIGN.md §2): the root boots its APs with
+// ordinary INIT-SIPI-SIPI, and takes CPUs offline and back online the same way; hv intercepts
+// the ICR for the root's whole life (the x2APIC MSR and the xAPIC page), so no INIT or STARTUP
+// from the root ever reaches a CPU hv runs on: a real INIT would reset that CPU out of SVM, and
+// the STARTUP after it would run the root's code there without hv. The physical CPU behind the
+// target APIC ID — waiting in hv, or taken out of the root by an NMI — enters guest mode in real
+// mode at the STARTUP vector (Intel SDM 8.4.4; AMD APM 16.5 for the ICR).
 #pragma once
 
 #include <stdint.h>
@@ -42,10 +45,13 @@ struct IcrWrite {
 /// Decodes an ICR value (`x2apic`: the destination is the full high half, else bits 63:56).
 IcrWrite decode_icr(uint64_t value, bool x2apic);
 
-/// The start-up state of one physical CPU that will run a root AP.
+/// The start-up state of one physical CPU that runs (or will run) a root AP.
 struct ApStartState {
   volatile uint32_t init_received = 0;
   volatile uint32_t sipi_vector = 0;  ///< vector + 1, so 0 means "none yet"
+  /// The CPU runs the root: an INIT must take it out of the root first (an NMI), then it waits
+  /// for STARTUP in hv as a CPU in wait-for-SIPI would.
+  volatile uint32_t running = 0;
 };
 
 }  // namespace hv::root

@@ -42,6 +42,7 @@ void reset_for_init(Run& r) {
   child_arch().reset(&r.vmcb, p.npt.root(), vp_index(r) == 0);
   r.vmcb.control.tsc_offset = tsc_offset;
   r.ticket.vp->regs = GuestRegisters{};
+  x86::clear_child_breakpoints(r.ticket.vp->context);
   r.ticket.vp->nmi_blocked = false;  // the VMCB's IRET intercept went with the reset
   r.entry_vtpr = 0;
   r.window_requested = false;
@@ -292,6 +293,9 @@ bool handle_interrupt_mmio(Run& r, uint64_t gpa) {
   ++r.stats[target.xapic ? RS_STAT_XAPIC_MMIO : RS_STAT_IOAPIC_MMIO];
   uint8_t bytes[16];
   const uint8_t count = fetch_instruction(r, bytes);
+  // Nothing readable at RIP: another VP changed the child's page tables since the access. The
+  // access runs again (and exits again, or the child takes its own page fault fetching it).
+  if (count == 0) return true;
   svm::VmcbSave& s = r.vmcb.save;
   dx::DecodedAccess a;
   const dx::DecodeStatus decoded = dx::decode(bytes, count, decoder_mode(s.efer, s.cs.attrib), a);

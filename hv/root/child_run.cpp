@@ -3,6 +3,7 @@
 #include "partition/child_interrupts.hpp"
 #include "root/child_run_state.hpp"
 
+#include "arch/x86/child_context.hpp"
 #include "arch/x86/msr.hpp"
 #include "arch/x86/svm/exit_decode.hpp"
 #include "arch/x86/svm/svm_child.hpp"
@@ -37,10 +38,18 @@ constexpr uint32_t kMsrMtrrCap = 0xfe, kMsrMtrrDefType = 0x2ff;
 // AMD NB_CFG (BKDG for family 17h, MSRC001_001F): Linux's amd_bus sets its extended PCI
 // configuration-space bit on every CPU. A child has no northbridge: reads 0, writes ignored.
 constexpr uint32_t kMsrAmdNbCfg = 0xc001001f;
-// IA32_TSC_AUX is not switched by VMRUN: the CPU's value is the root's (its CPU number for
-// getcpu). A child keeps its own copy in hv, and RDTSCP and RDPID, which would read the
-// root's, are hidden from it (CPUID 80000001h EDX bit 27, 07h ECX bit 22).
-constexpr uint32_t kMsrTscAux = 0xc0000103;
+// IA32_TSC_AUX, IA32_SPEC_CTRL and IA32_PRED_CMD: the child's own (arch/x86/child_context.hpp).
+// RDTSCP and RDPID stay hidden from it (CPUID 80000001h EDX bit 27, 07h ECX bit 22) as before,
+// but a child that runs them anyway reads its own TSC_AUX.
+constexpr uint32_t kMsrTscAux = static_cast<uint32_t>(x86::Msr::kTscAux);
+constexpr uint32_t kMsrSpecCtrl = static_cast<uint32_t>(x86::Msr::kSpecCtrl);
+constexpr uint32_t kMsrPredCmd = static_cast<uint32_t>(x86::Msr::kPredCmd);
+constexpr uint64_t kPredCmdIbpb = 1;
+// Protection keys and CET reach state VMRUN does not switch (PKRU, the shadow-stack MSRs): a
+// child has neither (CPUID 07h ECX bits 3 PKU, 4 OSPKE, 7 CET_SS; EDX bit 20 CET_IBT) and may
+// not set CR4.PKE or CR4.CET (arch/x86/cr4.hpp).
+constexpr uint32_t kStructEcxPku = 1u << 3, kStructEcxOspke = 1u << 4, kStructEcxCetSs = 1u << 7;
+constexpr uint32_t kStructEdxCetIbt = 1u << 20;
 constexpr uint32_t kLeafStructuredExt = 0x7, kLeafExtFeatures = 0x80000001;
 constexpr uint32_t kExtEdxRdtscp = 1u << 27, kStructEcxRdpid = 1u << 22;
 // CPUID 01h and 06h bits of the child's interrupt controller (SDM vol. 2A, CPUID).
@@ -174,7 +183,10 @@ void handle_cpuid(Run& r) {
         c.eax |= kPowerEaxArat;
         break;
       case kLeafStructuredExt:
-        if (g.rcx == 0) c.ecx &= ~kStructEcxRdpid;
+        if (g.rcx == 0) {
+          c.ecx &= ~(kStructEcxRdpid | kStructEcxPku | kStructEcxOspke | kStructEcxCetSs);
+          c.edx &= ~kStructEdxCetIbt;
+        }
         break;
       case kLeafTopology:
       case kLeafTopologyV2:
@@ -234,6 +246,38 @@ uint32_t msr_register(uint32_t msr) {
   }
 }
 
+// The MSRs of the child's context (arch/x86/child_context.hpp). While the loop runs, the CPU
+// holds the child's TSC_AUX; SPEC_CTRL is the child's only inside VMRUN. False: #GP, as the
+// CPU gives for reserved bits (Intel SDM vol. 4) and for reading the write-only PRED_CMD.
+bool handle_context_msr(Run& r, uint32_t msr, bool write) {
+  svm::VmcbSave& s = r.vmcb.save;
+  GuestRegisters& g = r.ticket.vp->regs;
+  x86::ChildContext& ctx = r.ticket.vp->context;
+  const x86::ChildContextFeatures& f = x86::child_context_features();
+  const uint64_t value = (g.rdx << 32) | (s.rax & kLow32);
+  uint64_t out = 0;
+  if (msr == kMsrTscAux) {
+    if (write && (value >> 32) != 0) return false;
+    if (write) {
+      ctx.tsc_aux = value;
+      x86::wrmsr(x86::Msr::kTscAux, value);
+    }
+    out = ctx.tsc_aux;
+  } else if (msr == kMsrSpecCtrl) {
+    if (!f.spec_ctrl || (write && (value & ~f.spec_ctrl_bits) != 0)) return false;
+    if (write) ctx.spec_ctrl = value;
+    out = ctx.spec_ctrl;
+  } else {
+    if (!f.ibpb || !write || (value & ~kPredCmdIbpb) != 0) return false;
+    if (value != 0) x86::prediction_barrier();
+  }
+  if (!write) {
+    s.rax = out & kLow32;
+    g.rdx = out >> 32;
+  }
+  return true;
+}
+
 // RDMSR/WRMSR of the registers the VMCB holds; any other MSR raises #GP in the child (it has no
 // other MSRs in 1.0).
 void handle_msr(Run& r, VpArch& arch, bool write) {
@@ -244,18 +288,10 @@ void handle_msr(Run& r, VpArch& arch, bool write) {
     handle_lapic_msr(r, msr, write);
     return;
   }
-  if (msr == kMsrTscAux) {
-    ChildVp& vp = *r.ticket.vp;
-    if (write && (g.rdx & kLow32) != 0) {
-      // Bits 63:32 are reserved: #GP, as the CPU does (Intel SDM vol. 4, IA32_TSC_AUX).
+  if (msr == kMsrTscAux || msr == kMsrSpecCtrl || msr == kMsrPredCmd) {
+    if (!handle_context_msr(r, msr, write)) {
       inject_gp(r);
       return;
-    }
-    if (write) {
-      vp.tsc_aux = s.rax & kLow32;
-    } else {
-      s.rax = vp.tsc_aux;
-      g.rdx = 0;
     }
     skip_instruction(r, kLenMsr);
     return;
@@ -326,14 +362,17 @@ void report_io(Run& r, const IoAccess& io) {
   r.exit.io_size = io.size;
 }
 
-void report_memory(Run& r, const NestedFault& f) {
+// Returns how many instruction bytes hv could fetch at the child's RIP.
+uint8_t report_memory(Run& r, const NestedFault& f) {
   rs_exit_memory& m = r.ticket.run_page->exit.memory;
   m = rs_exit_memory{};
   m.gpa = f.gpa;
   m.access = f.execute ? RS_ACCESS_EXECUTE : f.write ? RS_ACCESS_WRITE : RS_ACCESS_READ;
   m.flags = f.present ? RS_MEMORY_MAPPED : 0;
-  m.instruction_byte_count = fetch_instruction(r, m.instruction_bytes);
+  const uint8_t fetched = fetch_instruction(r, m.instruction_bytes);
+  m.instruction_byte_count = fetched;
   r.exit.reason = RS_EXIT_MEMORY;
+  return fetched;
 }
 
 // The RS_STAT_* an exit counts under; RS_STAT_COUNT for a nested page fault, counted where it
@@ -382,9 +421,12 @@ uint16_t run_child_vp(void* context, const RunTicket& ticket, LastExit& exit) {
   x86::save_state(root_area, root_xcr0 & fx.fits_mask);
   if (fx.xsave) x86::write_xcr0(ticket.vp->xcr0);
   x86::restore_state(child_area, ticket.vp->xcr0);
+  x86::RootContext root_context;
+  x86::load_child_context(ticket.vp->context, root_context);
   enter_guest_loop(r);
   for (;;) {
-    if (r.cpu.nmi_for_root != 0) break;  // the root's NMI: let it in first
+    // The root's NMI, or an INIT the root sent this CPU: the root first.
+    if (r.cpu.nmi_for_root != 0 || root_init_pending(r.cpu)) break;
     // GIF stays clear from here to the entry: a kick for an interrupt routed to this VP after
     // prepare_entry() looked is held and makes the entry exit at once (APM vol. 2, 15.17).
     asm volatile("clgi" ::: "memory");
@@ -403,10 +445,15 @@ uint16_t run_child_vp(void* context, const RunTicket& ticket, LastExit& exit) {
     if (take_flush(r.cpu) || r.cpu.last_child_vp != ticket.vp->uid ||
         ticket.vp->tlb_cpu != r.cpu.index) {
       c.tlb_control = static_cast<uint8_t>(svm::TlbControl::kFlushAll);
+      // Another VP's branch predictions must not steer this one (KVM: IBPB when a CPU loads
+      // another vCPU's VMCB).
+      if (r.cpu.last_child_vp != ticket.vp->uid) x86::prediction_barrier();
       r.cpu.last_child_vp = ticket.vp->uid;
       ticket.vp->tlb_cpu = r.cpu.index;
     }
+    x86::enter_spec_ctrl(ticket.vp->context, root_context);
     hv_svm_vmrun(ticket.vp->state_pa, &ticket.vp->regs, r.cpu.host_vmcb_pa);
+    x86::leave_spec_ctrl(ticket.vp->context, root_context);
     c.tlb_control = static_cast<uint8_t>(svm::TlbControl::kNothing);
     c.clean_bits = 0;
     after_exit(r);
@@ -414,7 +461,7 @@ uint16_t run_child_vp(void* context, const RunTicket& ticket, LastExit& exit) {
     if (const uint32_t stat = stat_of(e, r); stat < RS_STAT_COUNT) ++r.stats[stat];
     switch (e.kind) {
       case ExitKind::kNmi:
-        if (r.cpu.nmi_for_root != 0) break;
+        if (r.cpu.nmi_for_root != 0 || root_init_pending(r.cpu)) break;
         continue;  // a kick (or a TLB flush request): look at the VP's interrupts again
       case ExitKind::kInterruptWindow:
         continue;  // prepare_entry() injects what the window was for
@@ -437,14 +484,22 @@ uint16_t run_child_vp(void* context, const RunTicket& ticket, LastExit& exit) {
       case ExitKind::kIo:
         report_io(r, e.io);
         break;
-      case ExitKind::kNestedPageFault:
+      case ExitKind::kNestedPageFault: {
         if (handle_interrupt_mmio(r, e.npf.gpa)) {
           if (r.wake != 0) break;
           continue;
         }
         ++r.stats[RS_STAT_MEMORY];
-        report_memory(r, e.npf);
+        const uint8_t fetched = report_memory(r, e.npf);
+        // A data access whose instruction hv cannot fetch (another VP changed the child's page
+        // tables since): the VMM could not complete it either; the child runs it again. An
+        // instruction fetch from there goes to the VMM as it is.
+        if (!e.npf.execute && fetched == 0) {
+          exit.reason = RS_EXIT_NONE;
+          continue;
+        }
         break;
+      }
       case ExitKind::kShutdown:
         exit.reason = RS_EXIT_SHUTDOWN;
         break;
@@ -464,6 +519,15 @@ uint16_t run_child_vp(void* context, const RunTicket& ticket, LastExit& exit) {
           end_nmi_blocking(r);
           continue;
         }
+        if (e.raw_code == static_cast<uint64_t>(svm::ExitCode::kCr4Write)) {
+          handle_cr4_write(r);
+          continue;
+        }
+        if (e.raw_code == static_cast<uint64_t>(svm::ExitCode::kRdpmc)) {
+          handle_rdpmc(r);
+          continue;
+        }
+        if (handle_svm_instruction(r, e.raw_code)) continue;
         if (e.raw_code == kExitSmi) break;
         report_hardware(r, RS_EXIT_UNSUPPORTED);
         break;
@@ -471,6 +535,7 @@ uint16_t run_child_vp(void* context, const RunTicket& ticket, LastExit& exit) {
     break;
   }
   leave_guest_loop(r);
+  x86::restore_root_context(ticket.vp->context, root_context);
   for (uint32_t i = 0; i < RS_STAT_COUNT; ++i) page.exit_stats[i] += r.stats[i];
   x86::save_state(child_area, ticket.vp->xcr0);
   if (fx.xsave) x86::write_xcr0(root_xcr0);

@@ -40,6 +40,16 @@ uint8_t fetch_instruction(const Run& r, uint8_t (&bytes)[16]);
 
 /// #GP(0) at the child's next entry: the faulting instruction does not complete.
 void inject_gp(Run& r);
+/// #UD at the child's next entry.
+void inject_ud(Run& r);
+
+/// A MOV to CR4 (child_instruction_exits.cpp): done when arch/x86/cr4.hpp allows it, else #GP.
+void handle_cr4_write(Run& r);
+/// RDPMC: every counter reads 0 (the host's are not the child's).
+void handle_rdpmc(Run& r);
+/// An SVM instruction the child ran (VMRUN, VMLOAD, VMSAVE, STGI, CLGI, SKINIT, INVLPGA): #UD,
+/// true; false for any other exit code.
+bool handle_svm_instruction(Run& r, uint64_t exit_code);
 
 /// Completes an instruction hv emulated: RIP past it, and the interrupt shadow of an STI or
 /// MOV SS before it over (it covers one instruction: SDM vol. 3A, 6.8.3; APM vol. 2, 15.21.5),

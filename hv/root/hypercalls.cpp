@@ -1,5 +1,6 @@
 #include "root/hypercalls.hpp"
 
+#include "arch/x86/pit_tsc.hpp"
 #include "arch/x86/xsave.hpp"
 #include "console/log.hpp"
 #include "cpu/smp.hpp"
@@ -21,9 +22,7 @@ class HvMachine final : public Machine {
  public:
   void* frame(uint64_t pa) override { return reinterpret_cast<void*>(pa); }
   bool hide_from_root(uint64_t pa) override { return unmap_for_root(pa, kPage); }
-  bool show_to_root(uint64_t pa) override {
-    return map_for_root(pa, pa, kPage, true) == PagingStatus::kOk;
-  }
+  bool show_to_root(uint64_t pa) override { return root::show_to_root(pa); }
   void flush_guest_tlbs() override { flush_guest_tlbs_everywhere(); }
   void kick_cpu(uint32_t index) override { hv::kick_cpu(index); }
 };
@@ -95,6 +94,9 @@ const char* init_hypercalls(const rootstock::MemoryRange* map, size_t map_count,
   g_calls.arch = new (g_arch_storage) svm::SvmChildArch(child_maps);
   g_calls.partitions =
       new (g_partitions_storage) Partitions(g_calls.table, g_calls.machine, *g_calls.arch);
+  // KVM's min_timer_period_us default: a periodic LAPIC timer runs at most 5000 times a second.
+  constexpr uint64_t kMinPeriodicUs = 200;
+  g_calls.partitions->set_min_periodic_tsc(x86::tsc_khz() * kMinPeriodicUs / 1000);
   g_calls.frames = &frames;
   g_calls.ready = true;
   log::info("hypercalls: ABI %u.%u, frame table of %lu frames (%lu KiB)", RS_ABI_VERSION_MAJOR,

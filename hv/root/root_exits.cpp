@@ -15,6 +15,7 @@
 #include "mm/hv_address_space.hpp"
 #include "panic.hpp"
 #include "platform/power.hpp"
+#include "root/apic_base_policy.hpp"
 #include "root/guest_memory.hpp"
 #include "root/hypercalls.hpp"
 #include "vcpu/decoder_state.hpp"
@@ -137,7 +138,9 @@ void forward_icr(uint64_t value, bool x2apic_format) {
   apic[kXapicIcrLow / 4] = static_cast<uint32_t>(value);
 }
 
-// The root wrote the ICR: INIT and STARTUP to hv's CPUs are emulated, the rest is sent.
+// The root wrote the ICR: INIT and STARTUP to hv's CPUs are emulated, the rest is sent. A CPU
+// that runs the root when its INIT comes is taken out of it with an NMI (it then waits for its
+// STARTUP in before_root_entry()).
 void handle_icr(PerCpu& self, uint64_t value, bool x2apic_format) {
   const IcrWrite w = decode_icr(value, x2apic_format);
   if (w.action == IcrAction::kForward) {
@@ -146,23 +149,45 @@ void handle_icr(PerCpu& self, uint64_t value, bool x2apic_format) {
   }
   if (w.action == IcrAction::kIgnore) return;
   RootState& s = state();
-  bool every_ap_started = true;
   for (uint32_t i = 0; i < cpu_count(); ++i) {
     PerCpu* target = cpu(i);
     const bool addressed = target != &self && (w.all_but_self || target->apic_id == w.destination);
+    if (!addressed) continue;
     ApStartState& st = s.ap_state[i];
-    if (addressed && w.action == IcrAction::kInit) {
+    if (w.action == IcrAction::kInit) {
       st.sipi_vector = 0;
-      st.init_received = 1;
-    } else if (addressed && w.action == IcrAction::kStartup && st.init_received != 0 &&
-               st.sipi_vector == 0) {
-      st.sipi_vector = static_cast<uint32_t>(w.vector) + 1;
+      __atomic_store_n(&st.init_received, 1u, __ATOMIC_RELEASE);
+      if (st.running != 0) kick_cpu(i);
+    } else if (w.action == IcrAction::kStartup && st.init_received != 0 && st.sipi_vector == 0) {
+      __atomic_store_n(&st.sipi_vector, static_cast<uint32_t>(w.vector) + 1, __ATOMIC_RELEASE);
     }
-    if (target != cpu(0) && st.sipi_vector == 0) every_ap_started = false;
   }
-  if (w.action == IcrAction::kStartup && every_ap_started && s.xapic_trapped) {
-    stop_trapping_xapic(x2apic_format);
+  if (w.action != IcrAction::kStartup || s.every_ap_started) return;
+  for (uint32_t i = 1; i < cpu_count(); ++i) {
+    if (s.ap_state[i].sipi_vector == 0 && s.ap_state[i].running == 0) return;
   }
+  s.every_ap_started = true;
+  log::info("root: every AP started (through the %s ICR); INIT and STARTUP stay hv's",
+            x2apic_format ? "x2APIC" : "xAPIC");
+}
+
+// The root's WRMSR to IA32_APIC_BASE: done when root/apic_base_policy.hpp allows it, else
+// refused (false: #GP) and logged.
+bool write_apic_base(PerCpu& cpu, uint64_t value) {
+  RootState& s = state();
+  const uint64_t current = x86::rdmsr(x86::Msr::kApicBase);
+  const ApicBaseWrite verdict = judge_apic_base_write(current, value, s.config.x2apic);
+  if (verdict != ApicBaseWrite::kAllowed) {
+    if (__atomic_fetch_add(&s.refused_apic_base_writes, 1, __ATOMIC_RELAXED) <
+        kLoggedProtectionFaults) {
+      log::warn("root on cpu %u: IA32_APIC_BASE 0x%lx -> 0x%lx refused (%s); #GP", cpu.index,
+                current, value, describe(verdict));
+    }
+    return false;
+  }
+  x86::wrmsr(x86::Msr::kApicBase, value);
+  cpu.root_x2apic = (value & x86::apic_base::kX2apicEnable) != 0 ? 1 : 0;
+  return true;
 }
 
 void handle_msr(PerCpu& cpu, svm::SvmVcpu& v, bool write) {
@@ -195,6 +220,8 @@ void handle_msr(PerCpu& cpu, svm::SvmVcpu& v, bool write) {
     }
   } else if (msr == static_cast<uint32_t>(Msr::kX2apicIcr) && write) {
     handle_icr(cpu, value, true);
+  } else if (msr == static_cast<uint32_t>(Msr::kApicBase) && write) {
+    fault = !write_apic_base(cpu, value);
   } else if (write) {
     fault = !x86::safe_wrmsr(msr, value);  // outside the MSR map: the root's own hardware
   } else {
@@ -297,54 +324,102 @@ void emulate_xapic(PerCpu& cpu, svm::SvmVcpu& v, uint64_t gpa) {
   v.set_rip(v.rip() + a.length);
 }
 
-// The root touched hv's memory (DESIGN.md §2): nothing of hv is read or written. Reads see a
-// page of all ones (an empty bus), writes are dropped; both are logged.
+// Steps over the instruction at RIP as if it had accessed an empty bus: a load gets all ones,
+// a store is dropped. False when hv cannot decode it (the caller gives the root a #GP).
+bool complete_as_empty_bus(svm::SvmVcpu& v) {
+  dx::DecodedAccess a;
+  if (decode_at_rip(v, a) != dx::DecodeStatus::kOk) return false;
+  if (a.kind != dx::DecodedAccess::Kind::kWrite) {
+    svm::VmcbSave& save = v.vmcb().save;
+    dx::Gprs g = decoder_gprs(v.regs(), v.regs().rax, save.rsp);
+    (void)dx::complete_load(a, ~uint64_t{0}, g, save.rflags);
+    store_decoder_gprs(g, v.regs(), v.regs().rax, save.rsp);
+  }
+  v.set_rip(v.rip() + a.length);
+  return true;
+}
+
+// The root touched hv's memory or a frame deposited to hv (DESIGN.md §2): nothing of hv is
+// read or written. Reads see a page of all ones (an empty bus), writes are dropped; both are
+// logged. A write to a page that was read before finds the void page mapped read-only: the
+// same rule.
 void protect_hv(svm::SvmVcpu& v, const NestedFault& f) {
   RootState& s = state();
-  if (s.protection_faults++ < kLoggedProtectionFaults) {
+  if (__atomic_fetch_add(&s.protection_faults, 1, __ATOMIC_RELAXED) < kLoggedProtectionFaults) {
     log::warn("root %s of hv memory at 0x%lx from rip 0x%lx: %s", f.write ? "write" : "read", f.gpa,
               v.rip(), f.write ? "dropped" : "reads all ones");
   }
-  if (!f.write) {
-    if (map_for_root(f.gpa & ~(kPage - 1), s.void_page, kPage, false) != PagingStatus::kOk) {
-      panic("cannot map the void page for the root");
-    }
+  // Later reads of the page run without an exit. Mapping the void page needs no table for a
+  // hidden frame (its table was kept); for hv's own ranges it may, and when hv's pool has
+  // none left this one access is emulated instead.
+  if (!f.write &&
+      map_for_root(f.gpa & ~(kPage - 1), s.void_page, kPage, false) == PagingStatus::kOk) {
     return;
   }
-  dx::DecodedAccess a;
-  if (decode_at_rip(v, a) != dx::DecodeStatus::kOk) {
-    v.inject_exception(kVectorGp, true, 0);  // an instruction hv cannot step over
-    return;
-  }
-  v.set_rip(v.rip() + a.length);
+  if (!complete_as_empty_bus(v)) v.inject_exception(kVectorGp, true, 0);
 }
 
 void handle_npf(PerCpu& cpu, svm::SvmVcpu& v, const NestedFault& f) {
   RootState& s = state();
   const uint64_t page = f.gpa & ~(kPage - 1);
   if (page == (s.config.lapic_base & ~(kPage - 1))) {
-    // Trapped while APs start. The fault may also have been taken just before another CPU
-    // released the page: then the mapping exists now and the access simply runs again.
-    if (s.xapic_trapped) emulate_xapic(cpu, v, f.gpa);
-  } else if (in_hv_range(page, kPage) || (!f.present && page < s.mapped_top)) {
-    // hv's memory, or a frame deposited to hv for a child (hidden from the root since).
-    protect_hv(v, f);
-  } else if (!f.present && page >= s.mapped_top) {
-    // High MMIO (a 64-bit BAR) the start-up map did not reach: map it one to one now.
-    if (map_for_root(page, page, kPage, true) != PagingStatus::kOk) {
-      panic("out of hv memory mapping root MMIO at 0x%lx", page);
-    }
-  } else {
-    panic("unexpected nested page fault for the root at 0x%lx (%s%s) rip 0x%lx", f.gpa,
-          f.present ? "present, " : "", f.write ? "write" : "read", v.rip());
+    emulate_xapic(cpu, v, f.gpa);  // trapped for good: the ICR is in it
+    return;
   }
+  if (!in_hv_range(page, kPage) && page >= s.mapped_top) {
+    // High MMIO (a 64-bit BAR) the start-up map did not reach: map it one to one now. Out of
+    // hv memory for the tables, the access sees an empty bus instead (logged once).
+    if (!f.present && map_for_root(page, page, kPage, true) == PagingStatus::kOk) return;
+    if (__atomic_fetch_add(&s.protection_faults, 1, __ATOMIC_RELAXED) < kLoggedProtectionFaults) {
+      log::warn("root access to 0x%lx: no hv memory left to map it; empty bus", f.gpa);
+    }
+    if (!complete_as_empty_bus(v)) v.inject_exception(kVectorGp, true, 0);
+    return;
+  }
+  // Below mapped_top everything is the root's, mapped writable, except hv's ranges and the
+  // frames deposited to hv (not mapped, or mapped to the void page read-only once read).
+  const Translation t = root_translation(page);
+  if (in_hv_range(page, kPage) || !t || t.phys == s.void_page) {
+    protect_hv(v, f);
+    return;
+  }
+  // Mapped writable now: another CPU gave the frame back (a withdrawal) after this access
+  // faulted. It simply runs again.
+  if (!f.write || has(t.flags, PageFlags::kWritable)) return;
+  panic("unexpected nested page fault for the root at 0x%lx (%s%s) rip 0x%lx", f.gpa,
+        f.present ? "present, " : "", f.write ? "write" : "read", v.rip());
+}
+
+// An INIT for this CPU while it ran the root (handle_icr()): the CPU waits in hv for its STARTUP
+// as a CPU in wait-for-SIPI would, flush and kick NMIs still taken, then starts the root again
+// in real mode at the vector (Intel SDM vol. 3A, 9.4.4; table 10-1 for INIT's register state).
+void wait_for_startup(PerCpu& cpu, svm::SvmVcpu& v) {
+  ApStartState& st = state().ap_state[cpu.index];
+  st.running = 0;
+  asm volatile("stgi" ::: "memory");
+  log::debug("root: cpu %u got INIT; waiting for STARTUP", cpu.index);
+  while (__atomic_load_n(&st.sipi_vector, __ATOMIC_ACQUIRE) == 0) asm volatile("pause");
+  asm volatile("clgi" ::: "memory");
+  const auto vector = static_cast<uint8_t>(st.sipi_vector - 1);
+  st.init_received = 0;
+  st.running = 1;
+  v.set_state(real_mode_start(vector));
+  v.regs() = {};
+  svm::VmcbControl& c = v.vmcb().control;
+  c.event_inject = 0;
+  c.int_control = 0;
+  c.int_state = 0;
+  c.tlb_control = static_cast<uint8_t>(svm::TlbControl::kFlushAll);
+  cpu.nmi_for_root = 0;  // an NMI for the CPU before its INIT is not for the new start
+  log::debug("root: cpu %u starts again at vector 0x%x", cpu.index, vector);
 }
 
 // What must happen before the root runs again on this CPU: a TLB flush another CPU asked for,
-// and an NMI that arrived for the root while hv ran (cpu/tlb_shootdown.hpp). An NMI waits
-// while another event is being re-delivered: EVENTINJ holds one event.
+// an INIT, and an NMI that arrived for the root while hv ran (cpu/tlb_shootdown.hpp). An NMI
+// waits while another event is being re-delivered: EVENTINJ holds one event.
 void before_root_entry(PerCpu& cpu, svm::SvmVcpu& v) {
   svm::VmcbControl& c = v.vmcb().control;
+  if (root_init_pending(cpu)) wait_for_startup(cpu, v);
   if (take_flush(cpu)) c.tlb_control = static_cast<uint8_t>(svm::TlbControl::kFlushAll);
   if (cpu.nmi_for_root != 0 && (c.event_inject & svm::event_inj::kValid) == 0) {
     cpu.nmi_for_root = 0;
@@ -366,8 +441,22 @@ void before_root_entry(PerCpu& cpu, svm::SvmVcpu& v) {
 
 }  // namespace
 
+bool root_init_pending(const PerCpu& cpu) {
+  return __atomic_load_n(&state().ap_state[cpu.index].init_received, __ATOMIC_ACQUIRE) != 0;
+}
+
 void run_root_vcpu(PerCpu& cpu, svm::SvmVcpu& v) {
+  // The APIC is in the mode the firmware left (main.cpp restored it); every later switch is
+  // the root's WRMSR, which hv makes itself (write_apic_base).
+  cpu.root_x2apic = (x86::rdmsr(x86::Msr::kApicBase) & x86::apic_base::kX2apicEnable) != 0 ? 1 : 0;
+  ApStartState& st = state().ap_state[cpu.index];
+  st.init_received = 0;
+  __atomic_store_n(&st.running, 1u, __ATOMIC_RELEASE);
   for (;;) {
+    // GIF stays clear from the flush check to VMRUN: an NMI asking this CPU to flush (which it
+    // acknowledges at once) waits and makes the entry exit before the root runs an instruction
+    // with a translation the requester has just removed (cpu/tlb_shootdown.hpp).
+    asm volatile("clgi" ::: "memory");
     before_root_entry(cpu, v);
     const VcpuExit e = v.run();
     ++counter(cpu, e.kind);
@@ -395,7 +484,8 @@ void run_root_vcpu(PerCpu& cpu, svm::SvmVcpu& v) {
         }
         break;
       case ExitKind::kNmi:
-        break;  // taken by hv's NMI handler as the exit ended (cpu/tlb_shootdown.hpp)
+        break;  // taken by hv's NMI handler as the exit ended (cpu/tlb_shootdown.hpp); an
+                // INIT that came with it is handled before the next entry
       case ExitKind::kShutdown:
         root_triple_fault(cpu, v);
       case ExitKind::kUnhandled:

@@ -8,6 +8,7 @@
 #include "arch/x86/svm/vmcb.hpp"
 #include "console/log.hpp"
 #include "cpu/smp.hpp"
+#include "cpu/tlb_shootdown.hpp"
 #include "lib/placement_new.hpp"
 #include "lib/spinlock.hpp"
 #include "mm/page_table.hpp"
@@ -74,12 +75,6 @@ void intercept_ports(uint8_t* iopm, uint16_t port, unsigned count) {
   }
 }
 
-// Clears both intercept bits of an MSR in the first vector (0x0-0x1fff).
-void clear_msr_intercept(uint8_t* msrpm, uint32_t msr) {
-  const uint32_t bit = msr * 2;
-  msrpm[bit / 8] = static_cast<uint8_t>(msrpm[bit / 8] & ~(3u << (bit % 8)));
-}
-
 // Maps [from, to) one to one, skipping every hv range and the trapped xAPIC page.
 const char* map_identity(uint64_t from, uint64_t to) {
   uint64_t pos = from;
@@ -96,7 +91,7 @@ const char* map_identity(uint64_t from, uint64_t to) {
     for (size_t i = 0; i < state().config.hv_count; ++i) {
       consider(state().config.hv_ranges[i].base, state().config.hv_ranges[i].length);
     }
-    if (state().xapic_trapped) consider(state().config.lapic_base, kPage);
+    if (state().config.lapic_base != 0) consider(state().config.lapic_base, kPage);
     if (hole > pos && npt().map(pos, pos, hole - pos, PageFlags::kWritable) != PagingStatus::kOk) {
       return "out of hv memory for the root's nested page tables";
     }
@@ -128,8 +123,7 @@ const char* prepare_root(const RootConfig& config, SharedFrames& frames) {
   new (g_npt_storage) Npt(frames);
   if (npt().init() != PagingStatus::kOk) return "out of hv memory for the root's nested tables";
 
-  // xAPIC roots start their APs through the APIC page: trap it until every AP has started.
-  s.xapic_trapped = config.lapic_base != 0;
+  // The xAPIC page holds the ICR: it stays trapped (apic_startup.hpp), as does the x2APIC ICR.
   uint64_t top = k4GiB;
   for (size_t i = 0; i < config.map_count; ++i) {
     if (config.map[i].end() > top) top = config.map[i].end();
@@ -180,28 +174,10 @@ const char* prepare_root(const RootConfig& config, SharedFrames& frames) {
   intercept_msr(msrpm, static_cast<uint32_t>(Msr::kVmHsavePa), true, true);
   intercept_msr(msrpm, kMsrSvmKey, true, true);
   intercept_msr(msrpm, static_cast<uint32_t>(Msr::kX2apicIcr), false, true);
+  // hv's NMIs go through each CPU's APIC: the root may not disable or move it
+  // (apic_base_policy.hpp). Reads pass.
+  intercept_msr(msrpm, static_cast<uint32_t>(Msr::kApicBase), false, true);
   return nullptr;
-}
-
-void stop_trapping_xapic(bool x2apic) {
-  RootState& s = state();
-  SpinlockGuard guard(s.npt_lock);
-  if (!s.xapic_trapped) return;
-  s.xapic_trapped = false;
-  // The x2APIC ICR too: from now on the root's IPIs (rescheduling, TLB shootdowns) go to the
-  // hardware without an exit. The CPU reads the map at each access (APM 15.11).
-  auto* msrpm = static_cast<uint8_t*>(s.frames->to_pointer(s.msrpm_pa));
-  clear_msr_intercept(msrpm, static_cast<uint32_t>(x86::Msr::kX2apicIcr));
-  const uint64_t page = s.config.lapic_base & ~(kPage - 1);
-  if (npt().map(page, page, kPage, PageFlags::kWritable) != PagingStatus::kOk) {
-    log::error("could not map the xAPIC page for the root; it stays trapped");
-    s.xapic_trapped = true;
-    return;
-  }
-  log::info(
-      "root: every AP started (through the %s ICR); the xAPIC page and the x2APIC ICR are "
-      "no longer trapped",
-      x2apic ? "x2APIC" : "xAPIC");
 }
 
 PagingStatus map_for_root(uint64_t gpa, uint64_t pa, uint64_t length, bool writable) {
@@ -211,7 +187,34 @@ PagingStatus map_for_root(uint64_t gpa, uint64_t pa, uint64_t length, bool writa
 
 bool unmap_for_root(uint64_t gpa, uint64_t length) {
   SpinlockGuard guard(state().npt_lock);
-  return npt().unmap(gpa, length) == PagingStatus::kOk;
+  // Emptied tables stay: giving the frames back (show_to_root) then needs no frame of hv's,
+  // so it cannot fail, and reads of hidden frames map the void page without one either.
+  return npt().unmap(gpa, length, EmptyTables::kKeep) == PagingStatus::kOk;
+}
+
+bool show_to_root(uint64_t pa) {
+  uint64_t freed = 0;
+  {
+    SpinlockGuard guard(state().npt_lock);
+    if (npt().map(pa, pa, kPage, PageFlags::kWritable) != PagingStatus::kOk) return false;
+    // The split that hid this frame took a table from hv's pool; once its 2 MiB are the
+    // root's again it goes back, or every deposit would keep a table for good (up to 2 MiB
+    // of hv's pool per GiB of RAM).
+    freed = npt().merge_small_pages(pa);
+  }
+  if (freed != 0) {
+    // Another CPU may still walk through the old table: only after the flush may its frame
+    // become anything else (a child's VMCB read as page-table entries would map it for the
+    // root).
+    flush_guest_tlbs_everywhere();
+    state().frames->free(freed);
+  }
+  return true;
+}
+
+Translation root_translation(uint64_t gpa) {
+  SpinlockGuard guard(state().npt_lock);
+  return npt().translate(gpa);
 }
 
 bool in_hv_range(uint64_t gpa, uint64_t length) {
@@ -263,6 +266,8 @@ GuestState long_mode_entry(const RootEntry& e) {
   return g;
 }
 
+}  // namespace
+
 // An AP after INIT and STARTUP (Intel SDM 8.4.4, table 9-1 for the reset state): real mode at
 // CS = vector << 8, IP = 0. CR0 keeps the caches enabled (CD/NW clear, unlike a true reset):
 // the root's trampoline sets CR0 itself, and an uncached guest would crawl on real hardware.
@@ -282,8 +287,6 @@ GuestState real_mode_start(uint8_t vector) {
   g.pat = kPatReset;
   return g;
 }
-
-}  // namespace
 
 void run_root_bsp(PerCpu& cpu) {
   svm::SvmVcpu vcpu;

@@ -1,8 +1,9 @@
 // The root partition (DESIGN.md §2–§3): Linux on every CPU in guest mode, owning the hardware.
 // Its nested page tables map all of physical memory one to one except hv's own ranges; I/O
 // ports, MMIO, interrupts and NMIs pass through. hv intercepts only its hypercall, CPUID, the
-// MSRs that would expose or disable SVM, the ICR (to emulate AP start-up), the xAPIC page while
-// APs start, and the ACPI sleep and reset registers (to report its counters before power-off).
+// MSRs that would expose or disable SVM, writes to IA32_APIC_BASE (apic_base_policy.hpp), the
+// ICR — the x2APIC MSR and the xAPIC page — to emulate INIT and STARTUP (apic_startup.hpp),
+// and the ACPI sleep and reset registers (to report its counters before power-off).
 #pragma once
 
 #include <stddef.h>

@@ -155,7 +155,8 @@ VirtualLapic::VirtualLapic(const VirtualLapicConfig& config)
       bootstrap_(config.bootstrap),
       tsc_per_bus_tick_(config.tsc_per_bus_tick == 0                  ? 1
                         : config.tsc_per_bus_tick > kMaxTscPerBusTick ? kMaxTscPerBusTick
-                                                                      : config.tsc_per_bus_tick) {
+                                                                      : config.tsc_per_bus_tick),
+      min_periodic_tsc_(config.min_periodic_tsc) {
   const unsigned bits = config.phys_addr_bits < 36   ? 36
                         : config.phys_addr_bits > 52 ? 52
                                                      : config.phys_addr_bits;
@@ -667,9 +668,11 @@ bool VirtualLapic::advance(uint64_t now) {
   bool fired = false;
   if (timer_armed_ && now >= timer_expiry_) {
     if (timer_mode() == apic::TimerMode::kPeriodic) {
-      // Reload from the expiry, not from `now`: no drift however late the caller is.
-      const uint64_t missed = (now - timer_expiry_) / timer_period_;
-      timer_expiry_ += (missed + 1) * timer_period_;
+      // Reload from the expiry, not from `now`: no drift however late the caller is. Never
+      // faster than the limit: the next expiry is always after `now`.
+      const uint64_t period = timer_period_ < min_periodic_tsc_ ? min_periodic_tsc_ : timer_period_;
+      const uint64_t missed = (now - timer_expiry_) / period;
+      timer_expiry_ += (missed + 1) * period;
     } else {
       timer_armed_ = false;
     }

@@ -209,6 +209,11 @@ struct VirtualLapicConfig {
   /// Clamped to 1..kMaxTscPerBusTick.
   uint32_t tsc_per_bus_tick = 1;
   uint8_t phys_addr_bits = 52;  ///< the child's MAXPHYADDR: higher IA32_APIC_BASE bits reserved
+  /// The shortest period a periodic timer runs at, in host TSC ticks (0: no limit). A child
+  /// that programs a shorter one (count 1, divide 1) gets this one, as KVM's
+  /// min_timer_period_us does: else every entry would find the timer due again and the VP
+  /// would spend all its time re-arming it.
+  uint64_t min_periodic_tsc = 0;
 };
 
 /// One VP's local APIC. Every call that takes `now` (the host TSC) first fires the timer if it
@@ -345,6 +350,7 @@ class VirtualLapic {
   uint32_t x2apic_id_;
   bool bootstrap_;
   uint32_t tsc_per_bus_tick_;
+  uint64_t min_periodic_tsc_;
   uint64_t base_mask_;  ///< IA32_APIC_BASE bits 12..MAXPHYADDR-1
 
   LapicMode mode_ = LapicMode::kXapic;

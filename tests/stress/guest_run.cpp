@@ -178,7 +178,7 @@ void RootCpu::complete_exit(const hv::RunTicket& t, hv::LastExit& exit) {
       exit.instruction_length = 1;
       break;
     case 11:
-      // RACE NOTE (stress_partitions.cpp, "race 1"): a shutdown exit is off by default.
+      // A shutdown exit: the VP is never entered again (another VP's IPI must still find it).
       exit.reason = shared_.shutdown_exits ? RS_EXIT_SHUTDOWN : RS_EXIT_HALT;
       break;
     default:

@@ -73,8 +73,7 @@ uint16_t RootCpu::fast(uint16_t code, uint64_t rbx, uint64_t rcx, uint64_t rdx) 
 uint16_t RootCpu::page_call(uint16_t code, uint16_t count, uint16_t start, bool with_output,
                             uint64_t* reps_done, uint64_t* detail) {
   uint64_t in_pa = input_pa_;
-  // RACE NOTE (stress_partitions.cpp, "race 2"): an input page another CPU hands over in the
-  // same moment. Off by default; the test then writes only its own pages.
+  // Now and then an input page another CPU hands over (deposits, maps) in the same moment.
   if (shared_.shared_input_pages && one_in(4)) in_pa = pool_frame();
   const auto r = call(RS_HC_CONTROL(code, 0, count, start), in_pa, with_output ? output_pa_ : 0);
   if (reps_done != nullptr) *reps_done = RS_HC_RESULT_REPS_DONE(r.rax);

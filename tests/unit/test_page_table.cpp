@@ -180,6 +180,67 @@ TEST_CASE("page table unmaps, splitting where needed and reclaiming empty tables
   CHECK(frames.misuse() == 0);
 }
 
+TEST_CASE("page table: hiding and showing 4 KiB pages keeps no table for good", "[hv][mm]") {
+  // The root's nested tables: a frame deposited to hv is unmapped (its table kept, so giving it
+  // back needs no frame) and mapped again later; once the 2 MiB around it are whole again the
+  // table is merged away. A thousand deposit/withdraw cycles end with the tables they began with.
+  fake::FakeFrames frames(64);
+  NptTable npt(frames);
+  REQUIRE(npt.init() == PagingStatus::kOk);
+  REQUIRE(npt.map(0, 0, 4 * k2M, PageFlags::kWritable) == PagingStatus::kOk);
+  const auto start = frames.live();
+  for (uint64_t round = 0; round < 1000; ++round) {
+    const uint64_t page = (round * 0x5000) % (4 * k2M);
+    REQUIRE(npt.unmap(page, k4K, hv::EmptyTables::kKeep) == PagingStatus::kOk);
+    check_unmapped(frames, npt, page);
+    CHECK(frames.live() == start + 1);  // the split
+    const auto before = frames.live();
+    REQUIRE(npt.map(page, page, k4K, PageFlags::kWritable) == PagingStatus::kOk);
+    CHECK(frames.live() == before);  // showing needs no frame
+    const uint64_t table = npt.merge_small_pages(page);
+    REQUIRE(table != 0);
+    frames.free(table);  // hv frees it after a TLB flush
+    CHECK(frames.live() == start);
+    check_maps(frames, npt, page, page, k2M);
+  }
+  // A table kept empty: all 512 pages of one 2 MiB hidden, then shown again one by one.
+  for (uint64_t p = 0; p < k2M; p += k4K) {
+    REQUIRE(npt.unmap(k2M + p, k4K, hv::EmptyTables::kKeep) == PagingStatus::kOk);
+  }
+  CHECK(frames.live() == start + 1);
+  for (uint64_t p = 0; p < k2M; p += k4K) {
+    REQUIRE(npt.map(k2M + p, k2M + p, k4K, PageFlags::kWritable) == PagingStatus::kOk);
+    if (p + k4K < k2M) CHECK(npt.merge_small_pages(k2M + p) == 0);  // not whole yet
+  }
+  const uint64_t table = npt.merge_small_pages(k2M);
+  REQUIRE(table != 0);
+  frames.free(table);
+  CHECK(frames.live() == start);
+  CHECK(frames.misuse() == 0);
+}
+
+TEST_CASE("page table: merge_small_pages refuses what is not one 2 MiB page", "[hv][mm]") {
+  fake::FakeFrames frames(64);
+  NptTable npt(frames);
+  REQUIRE(npt.init() == PagingStatus::kOk);
+  REQUIRE(npt.map(0, 0, k2M, PageFlags::kWritable) == PagingStatus::kOk);
+  CHECK(npt.merge_small_pages(0) == 0);        // already a 2 MiB leaf
+  CHECK(npt.merge_small_pages(k2M * 7) == 0);  // nothing mapped there
+  REQUIRE(npt.unmap(0x3000, k4K, hv::EmptyTables::kKeep) == PagingStatus::kOk);
+  REQUIRE(npt.map(0x3000, 0x3000, k4K, PageFlags::kNone) == PagingStatus::kOk);  // read-only
+  CHECK(npt.merge_small_pages(0) == 0);
+  REQUIRE(npt.map(0x3000, 0x9000, k4K, PageFlags::kWritable) == PagingStatus::kOk);  // elsewhere
+  CHECK(npt.merge_small_pages(0) == 0);
+  REQUIRE(npt.map(0x3000, 0x3000, k4K, PageFlags::kWritable) == PagingStatus::kOk);
+  const uint64_t table = npt.merge_small_pages(0x3000);
+  CHECK(table != 0);
+  frames.free(table);
+  // Not 2 MiB-aligned physically: 4 KiB pages of 2 MiB that start 4 KiB into a 2 MiB frame.
+  REQUIRE(npt.map(4 * k2M, 4 * k2M + k4K, k2M, PageFlags::kWritable) == PagingStatus::kOk);
+  CHECK(npt.merge_small_pages(4 * k2M) == 0);
+  CHECK(frames.misuse() == 0);
+}
+
 TEST_CASE("nested page tables set U/S at every level", "[hv][mm]") {
   fake::FakeFrames frames(64);
   NptTable npt(frames);

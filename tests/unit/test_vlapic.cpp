@@ -40,9 +40,12 @@ struct Vp {
   uint64_t now = kStart;
   LapicActions last;
 
-  explicit Vp(uint32_t id = 0, bool bsp = true)
-      : apic(hv::VirtualLapicConfig{
-            .apic_id = id, .bootstrap = bsp, .tsc_per_bus_tick = kRatio, .phys_addr_bits = 39}) {}
+  explicit Vp(uint32_t id = 0, bool bsp = true, uint64_t min_periodic_tsc = 0)
+      : apic(hv::VirtualLapicConfig{.apic_id = id,
+                                    .bootstrap = bsp,
+                                    .tsc_per_bus_tick = kRatio,
+                                    .phys_addr_bits = 39,
+                                    .min_periodic_tsc = min_periodic_tsc}) {}
 
   uint32_t read(Reg r) {
     uint32_t v = 0;
@@ -539,6 +542,48 @@ TEST_CASE("vlapic: a periodic timer keeps its phase over many periods", "[hv][vl
   }
   CHECK(vp.apic.next_deadline_tsc() == t0 + (k + 1) * period);  // no drift after 10000 periods
   CHECK(interrupts < 10000);
+}
+
+TEST_CASE("vlapic: a one-tick periodic timer runs no faster than the limit", "[hv][vlapic]") {
+  // Divide by 1, count 1: a period of kRatio TSC ticks. Without a limit every entry into the
+  // child finds the timer due again (the VP re-arms the root's timer for ever); with it, the
+  // next expiry is always later than `now` and at least the limit away from the last one.
+  constexpr uint64_t kLimit = 200'000;  // 200 µs at 1 GHz
+  Vp vp(0, true, kLimit);
+  vp.enable();
+  vp.write(Reg::kLvtTimer, 0x30 | kPeriodic);
+  vp.write(Reg::kTimerDivide, 0xb);  // divide by 1
+  vp.write(Reg::kTimerInitialCount, 1);
+  const uint64_t t0 = vp.now;
+  int interrupts = 0;
+  uint64_t previous = 0;
+  for (int step = 0; step < 1000; ++step) {
+    vp.now = t0 + static_cast<uint64_t>(step) * 1'000;  // an entry every µs for 1 ms
+    (void)vp.apic.advance(vp.now);
+    const uint64_t next = vp.apic.next_deadline_tsc();
+    REQUIRE(next > vp.now);
+    if (previous != 0 && next != previous) CHECK(next - previous >= kLimit);
+    previous = next;
+    if (vp.take() == 0x30) {
+      ++interrupts;
+      (void)vp.eoi();
+    }
+  }
+  CHECK(interrupts >= 5);  // the first after 10 ticks, then one every 200 µs
+  CHECK(interrupts <= 7);
+
+  Vp unlimited;  // the same timer without the limit fires at every entry
+  unlimited.enable();
+  unlimited.write(Reg::kLvtTimer, 0x30 | kPeriodic);
+  unlimited.write(Reg::kTimerDivide, 0xb);
+  unlimited.write(Reg::kTimerInitialCount, 1);
+  int fired = 0;
+  for (int step = 1; step <= 100; ++step) {
+    unlimited.now = kStart + static_cast<uint64_t>(step) * 1'000;
+    if (unlimited.apic.advance(unlimited.now)) ++fired;
+    if (unlimited.take() == 0x30) (void)unlimited.eoi();
+  }
+  CHECK(fired == 100);
 }
 
 TEST_CASE("vlapic: a masked timer still counts down", "[hv][vlapic]") {

@@ -5,81 +5,13 @@
 #include "modrm.hpp"
 #include "opcode_forms.hpp"
 #include "opcode_map.hpp"
+#include "prefixes.hpp"
 #include "rootstock/x86/emulate.hpp"
 
 namespace rootstock::x86 {
 namespace {
 
 using opcode_map::Prefix;
-
-struct Prefixes {
-  bool lock = false;
-  bool rep = false;    // F3
-  bool repne = false;  // F2
-  bool operand_size = false;
-  bool address_size = false;
-  bool rex_present = false;
-  uint8_t rex = 0;
-};
-
-bool is_legacy_prefix(uint8_t byte) {
-  switch (static_cast<Prefix>(byte)) {
-    case Prefix::kLock:
-    case Prefix::kRepne:
-    case Prefix::kRep:
-    case Prefix::kSegmentEs:
-    case Prefix::kSegmentCs:
-    case Prefix::kSegmentSs:
-    case Prefix::kSegmentDs:
-    case Prefix::kSegmentFs:
-    case Prefix::kSegmentGs:
-    case Prefix::kOperandSize:
-    case Prefix::kAddressSize:
-      return true;
-  }
-  return false;
-}
-
-/// Reads prefixes up to the first opcode byte. REX must come last (SDM vol. 2, 2.2.1): the
-/// CPU ignores a REX followed by another prefix; such code is not what compilers emit, so it
-/// is refused rather than decoded the way the CPU would.
-DecodeStatus read_prefixes(InstructionBytes& in, CpuMode mode, Prefixes& p, uint8_t& opcode) {
-  for (;;) {
-    uint8_t byte = 0;
-    if (DecodeStatus s = in.next(byte); s != DecodeStatus::kOk) return s;
-    if (is_legacy_prefix(byte)) {
-      if (p.rex_present) return DecodeStatus::kInvalid;
-      switch (static_cast<Prefix>(byte)) {
-        case Prefix::kLock:
-          p.lock = true;
-          break;
-        case Prefix::kRepne:
-          p.repne = true;
-          break;
-        case Prefix::kRep:
-          p.rep = true;
-          break;
-        case Prefix::kOperandSize:
-          p.operand_size = true;
-          break;
-        case Prefix::kAddressSize:
-          p.address_size = true;
-          break;
-        default:  // segment overrides: the exit gives the address
-          break;
-      }
-      continue;
-    }
-    if (mode == CpuMode::k64Bit && (byte & opcode_map::kRexMask) == opcode_map::kRex) {
-      if (p.rex_present) return DecodeStatus::kInvalid;
-      p.rex_present = true;
-      p.rex = byte;
-      continue;
-    }
-    opcode = byte;
-    return DecodeStatus::kOk;
-  }
-}
 
 /// Operand size (SDM vol. 1, 3.6.1, table 3-4): REX.W wins over 66 in 64-bit mode.
 uint8_t operand_size_of(CpuMode mode, const Prefixes& p) {

@@ -8,10 +8,14 @@ namespace hv::x86 {
 /// MSR numbers, named after the manuals.
 enum class Msr : uint32_t {
   kApicBase = 0x1b,    ///< IA32_APIC_BASE (APM 16.3.1)
+  kSpecCtrl = 0x48,    ///< IA32_SPEC_CTRL: IBRS, STIBP, SSBD (AMD "Indirect Branch Control")
+  kPredCmd = 0x49,     ///< IA32_PRED_CMD: bit 0 = IBPB (write only)
+  kXss = 0xda0,        ///< IA32_XSS: supervisor state components of XSAVES (SDM vol. 1, 13.3)
   kX2apicIcr = 0x830,  ///< x2APIC interrupt command register (Intel SDM 10.12.9)
   kEfer = 0xc0000080,  ///< extended feature enable (APM 3.1.7)
   kFsBase = 0xc0000100,
   kGsBase = 0xc0000101,
+  kTscAux = 0xc0000103,     ///< IA32_TSC_AUX: what RDTSCP and RDPID return in ECX / the register
   kVmCr = 0xc0010114,       ///< SVM control (APM 15.30.1)
   kVmHsavePa = 0xc0010117,  ///< host save area physical address (APM 15.30.4)
 };

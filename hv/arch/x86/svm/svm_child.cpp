@@ -1,6 +1,7 @@
 #include "arch/x86/svm/svm_child.hpp"
 
 #include "arch/x86/cpu.hpp"
+#include "arch/x86/cr4.hpp"
 #include "arch/x86/msr.hpp"
 
 namespace hv::svm {
@@ -25,10 +26,9 @@ using namespace int_ctl;
 constexpr uint64_t kEferAllowed =
     x86::efer::kSce | (1ull << 8) | (1ull << 10) | x86::efer::kNxe | (1ull << 13) | (1ull << 14);
 constexpr uint64_t kEferLma = 1ull << 10;
-// CR4: VME PVI TSD DE PSE PAE MCE PGE PCE OSFXSR OSXMMEXCPT UMIP FSGSBASE PCIDE OSXSAVE SMEP
-// SMAP; never VMXE (bit 13).
-constexpr uint64_t kCr4Allowed =
-    0x7ffull | (1ull << 16) | (1ull << 17) | (1ull << 18) | (1ull << 20) | (1ull << 21);
+// CR4 through VP_SET_REGISTERS: the bits every child may have (arch/x86/cr4.hpp).
+constexpr uint64_t kCr4Allowed = x86::cr4::kChildBase;
+constexpr uint16_t kInterceptCr4 = 1u << 4;  // APM vol. 2, 15.9: one bit per CRn
 constexpr uint64_t kCr0Pe = 1ull << 0, kCr0Nw = 1ull << 29, kCr0Cd = 1ull << 30,
                    kCr0Pg = 1ull << 31;
 constexpr uint64_t kRflagsFixed1 = 1ull << 1;
@@ -138,8 +138,11 @@ void SvmChildArch::reset(void* state, uint64_t npt_root, bool bootstrap) {
   VmcbControl& c = v.control;
   using namespace intercept3;
   // INVD would drop dirty cache lines of memory that is not the child's: the child may not.
-  c.intercept3 =
-      kIntr | kNmi | kSmi | kInit | kCpuid | kInvd | kHlt | kIoioProt | kMsrProt | kShutdown;
+  // RDPMC would read the host's counters, INVLPGA flush the root's ASID, a MOV to CR4 enable
+  // state VMRUN does not switch (root/child_instruction_exits.cpp).
+  c.intercept3 = kIntr | kNmi | kSmi | kInit | kCpuid | kRdpmc | kInvd | kHlt | kInvlpga |
+                 kIoioProt | kMsrProt | kShutdown;
+  c.intercept_cr_write = kInterceptCr4;
   c.intercept4 = intercept4::kVmrun | intercept4::kVmmcall | intercept4::kVmload |
                  intercept4::kVmsave | intercept4::kStgi | intercept4::kClgi | intercept4::kSkinit |
                  intercept4::kXsetbv;

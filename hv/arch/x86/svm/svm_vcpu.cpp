@@ -39,9 +39,10 @@ void SvmVcpu::init(const SvmVcpuConfig& c) {
   host_vmcb_pa_ = c.host_vmcb_pa;
   VmcbControl& ctl = vmcb_->control;
   // VMRUN must be intercepted or VMRUN fails its consistency checks (APM 15.5.1); hv always
-  // wants VMMCALL (its hypercall), the SVM instructions (a guest must not use hv's SVM state),
-  // shutdown (a triple fault must not reset the machine), and the machine-level events INIT,
-  // SMI and NMI are hv's business.
+  // wants VMMCALL (its hypercall), the SVM instructions (a guest must not use hv's SVM state)
+  // and shutdown (a triple fault must not reset the machine). The caller adds the NMI intercept
+  // (hv's flush and kick signal). INIT is not intercepted: none reaches a CPU that runs the
+  // root, whose ICR hv traps and whose INIT and STARTUP it emulates (root/apic_startup.hpp).
   ctl.intercept3 =
       c.intercept3 | intercept3::kShutdown | intercept3::kIoioProt | intercept3::kMsrProt;
   ctl.intercept4 = c.intercept4 | intercept4::kVmrun | intercept4::kVmmcall | intercept4::kVmload |

@@ -71,6 +71,24 @@ hv_svm_vmrun:
     popq %rax
     movq %rax, GR_RSI(%rsi)
 
+    /* Return stack fill: the guest's last calls are still in the return stack buffer, and a RET
+     * in hv that underflows its own entries would speculate to an address the guest chose. 32
+     * calls whose return addresses are speculation traps overwrite every entry before hv's
+     * first RET (what KVM does on every #VMEXIT on AMD: FILL_RETURN_BUFFER; AMD's "Software
+     * Techniques for Managing Speculation on AMD Processors", mitigation V2-3). */
+    movl $16, %eax
+1:  call 2f
+3:  pause
+    lfence
+    jmp 3b
+2:  call 4f
+5:  pause
+    lfence
+    jmp 5b
+4:  decl %eax
+    jnz 1b
+    addq $(32 * 8), %rsp
+
     movq (%rsp), %rax
     vmsave %rax
     movq 16(%rsp), %rax
