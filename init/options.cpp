@@ -108,6 +108,13 @@ Options parse_options(std::string_view cmdline) {
       }
     } else if (name == "rootstock.vm_cmdline") {
       o.vm.cmdline = value;
+    } else if (name == "rootstock.abuse_calls") {
+      uint64_t n = 0;
+      if (parse_decimal(value, n) && n >= 1 && n <= 100000000) {
+        o.abuse_calls = n;
+      } else {
+        o.problems.push_back(word + ": needs a count from 1 to 100000000");
+      }
     } else {
       o.problems.push_back(word + ": unknown rootstock option");
     }

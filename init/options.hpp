@@ -9,6 +9,8 @@
 //   rootstock.vm_mem_mib=N              its memory, 16-1024 MiB (default 256)
 //   rootstock.vm_cmdline="..."          its kernel command line (default: its console on
 //                                       ttyS0); the VMM adds its timer options
+//   rootstock.abuse_calls=N             the hypercall-abuse self-test's random calls,
+//                                       1-100000000 (default 100000)
 #pragma once
 
 #include <stdint.h>
@@ -35,6 +37,7 @@ struct Options {
   std::vector<std::string> selftests;
   FatalAction on_fatal = FatalAction::kStay;
   VmOptions vm;
+  uint64_t abuse_calls = 100000;
   std::vector<std::string> problems;  ///< "rootstock.x=y: why", reported at start-up
 };
 

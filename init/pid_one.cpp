@@ -87,9 +87,12 @@ void PidOne::start() {
 void PidOne::load_hvroot() {
   // The driver through which the VMM reaches hv (docs/hvroot.md). Without hv (a plain kernel
   // boot) it refuses to load; PID 1 says why and runs on without child VMs. Raw hypercalls are
-  // for the hypercall-abuse self-test only.
-  const bool abuse = std::find(options_.selftests.begin(), options_.selftests.end(),
-                               "hypercall-abuse") != options_.selftests.end();
+  // for the self-tests that play a hostile root only.
+  const auto wants = [&](const char* name) {
+    return std::find(options_.selftests.begin(), options_.selftests.end(), name) !=
+           options_.selftests.end();
+  };
+  const bool abuse = wants("hypercall-abuse") || wants("hostile-root");
   const auto loaded = load_module(kHvrootModule, abuse ? "allow_raw_hypercalls=1" : "");
   if (!loaded) say("hvroot: " + loaded.error() + "; no child VMs");
   hvroot_loaded_ = loaded.has_value();

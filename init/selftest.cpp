@@ -24,6 +24,8 @@ void SelftestResult::finish() const {
 
 bool run_selftest(const std::string& name, PidOne& init) {
   static const std::map<std::string, void (*)(PidOne&, SelftestResult&)> kTests = {
+      {"hostile-child", selftest_hostile_child},
+      {"hostile-root", selftest_hostile_root},
       {"hypercall-abuse", selftest_hypercall_abuse},
       {"init", selftest_init},
       {"interrupt-delivery", selftest_interrupt_delivery},

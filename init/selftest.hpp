@@ -47,6 +47,18 @@ void selftest_partitions(PidOne& init, SelftestResult& result);
 /// the start (needs hvroot loaded with allow_raw_hypercalls=1).
 void selftest_hypercall_abuse(PidOne& init, SelftestResult& result);
 
+/// The `hostile-child` self-test: payload hostile64 probes CR4, RDPMC, SVM instructions, the
+/// debug registers, IA32_TSC_AUX, XSETBV, over-long xAPIC stores, a one-tick periodic timer and
+/// an IPI flood, twice on one CPU, while a sibling child checksums memory; hv's answers are
+/// checked and its invariants hold afterwards.
+void selftest_hostile_child(PidOne& init, SelftestResult& result);
+
+/// The `hostile-root` self-test: the root writes IA32_APIC_BASE, reads and writes deposited
+/// frames, races deposits from another CPU, splits hv's nested tables across all of RAM and
+/// takes CPUs offline and online; hv's invariants and canary hold after each (needs hvroot
+/// loaded with allow_raw_hypercalls=1).
+void selftest_hostile_root(PidOne& init, SelftestResult& result);
+
 /// The `linux-children` self-test: the default child kernel in a 2-vCPU child reaches its init
 /// with both CPUs, times `sleep 2`, takes typed input and powers off (issue 7).
 void selftest_linux_children(PidOne& init, SelftestResult& result);

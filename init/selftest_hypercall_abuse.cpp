@@ -2,8 +2,8 @@
 // hypercall of docs/hypercalls.md's validation rules, sent raw through the hvroot driver
 // (HVROOT_RAW_HYPERCALL), must get its documented status and change nothing; then a seeded
 // random stream of 100,000 calls mixing valid and invalid ones, each with the status the
-// validation order predicts (abuse_calls.hpp). At the end hv's CHECK_INVARIANTS must report no
-// violation and the frame counts of the start.
+// validation order predicts (abuse_calls.hpp); rootstock.abuse_calls=N makes it N calls. At the end
+// hv's CHECK_INVARIANTS must report no violation and the frame counts of the start.
 //
 // Needs the module loaded with allow_raw_hypercalls=1 (the driver refuses raw calls otherwise);
 // PID 1 must pass that parameter when it loads hvroot.ko for this test.
@@ -23,6 +23,7 @@
 #include "memory_figures.hpp"
 #include "pagemap.hpp"
 #include "pid_one.hpp"
+#include "raw_caller.hpp"
 #include "selftest.hpp"
 #include "vmm/hvroot_backend.hpp"
 #include "vmm/partition.hpp"
@@ -32,7 +33,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr uint64_t kRandomCalls = 100000;
 constexpr unsigned kShown = 10;  // failures printed in full; the rest are counted
 constexpr uint64_t kChildBytes = uint64_t{1} << 20;
 
@@ -41,65 +41,6 @@ std::string hex(uint64_t v) {
   std::snprintf(buf, sizeof(buf), "0x%llx", static_cast<unsigned long long>(v));
   return buf;
 }
-
-// Raw hypercalls with the driver's input and output pages.
-class RawCaller {
- public:
-  explicit RawCaller(vmm::Backend& backend) : backend_(backend) {}
-
-  vmm::Result<hvroot_raw_hypercall> issue(const abuse::Call& call) {
-    hvroot_raw_hypercall raw{};
-    raw.control = call.control;
-    for (size_t i = 0; i < 4; ++i) raw.args[i] = call.args[i];
-    raw.flags = call.flags;
-    std::memset(input_, 0, sizeof(input_));
-    if (!call.input.empty()) {
-      std::memcpy(input_, call.input.data(), std::min(call.input.size(), sizeof(input_)));
-    }
-    raw.input = reinterpret_cast<uintptr_t>(input_);
-    raw.output = reinterpret_cast<uintptr_t>(output_);
-    if (auto r = backend_.raw_hypercall(raw); !r) return std::unexpected(r.error());
-    return raw;
-  }
-
-  vmm::Result<hvroot_raw_hypercall> fast(uint16_t code, std::array<uint64_t, 4> args) {
-    abuse::Call c;
-    c.control = RS_HC_CONTROL(code, RS_HC_CONTROL_FAST, 0, 0);
-    c.args = args;
-    return issue(c);
-  }
-
-  /// PARTITION_CREATE: the new id.
-  vmm::Result<uint64_t> create() {
-    auto r = fast(RS_HC_PARTITION_CREATE, {});
-    if (!r) return std::unexpected(r.error());
-    if (RS_HC_RESULT_STATUS(r->result) != RS_STATUS_SUCCESS) {
-      return vmm::fail("raw PARTITION_CREATE: status " +
-                       vmm::status_name(static_cast<uint32_t>(RS_HC_RESULT_STATUS(r->result))));
-    }
-    return r->args[0];
-  }
-
-  /// PARTITION_DESTROY, re-issued while hv answers PARTIAL (hypercalls.md §3).
-  vmm::Result<void> destroy(uint64_t id) {
-    for (int i = 0; i < 100000; ++i) {
-      auto r = fast(RS_HC_PARTITION_DESTROY, {id, 0, 0, 0});
-      if (!r) return std::unexpected(r.error());
-      const uint64_t status = RS_HC_RESULT_STATUS(r->result);
-      if (status == RS_STATUS_SUCCESS) return {};
-      if (status != RS_STATUS_PARTIAL) {
-        return vmm::fail("raw PARTITION_DESTROY " + std::to_string(id) + ": status " +
-                         vmm::status_name(static_cast<uint32_t>(status)));
-      }
-    }
-    return vmm::fail("raw PARTITION_DESTROY " + std::to_string(id) + " never finished");
-  }
-
- private:
-  vmm::Backend& backend_;
-  uint8_t input_[4096];
-  uint8_t output_[4096];
-};
 
 // A child made through the driver: memory at GPA 0 and VP 0, never run.
 struct DriverChild {
@@ -212,10 +153,11 @@ struct StreamFigures {
   uint64_t calls = 0, mismatches = 0, bad_results = 0, driver_errors = 0;
 };
 
-StreamFigures random_stream(RawCaller& caller, const abuse::Targets& t, uint64_t seed) {
+StreamFigures random_stream(RawCaller& caller, const abuse::Targets& t, uint64_t seed,
+                            uint64_t calls) {
   std::mt19937_64 rng(seed);
   StreamFigures f;
-  for (uint64_t i = 0; i < kRandomCalls; ++i) {
+  for (uint64_t i = 0; i < calls; ++i) {
     const abuse::Call c = abuse::random_call(t, rng);
     auto out = caller.issue(c);
     ++f.calls;
@@ -278,7 +220,7 @@ void check_unchanged(const char* when, const rs_hc_invariants_output& before,
 
 }  // namespace
 
-void selftest_hypercall_abuse(PidOne&, SelftestResult& r) {
+void selftest_hypercall_abuse(PidOne& init, SelftestResult& r) {
   auto opened = vmm::open_hvroot();
   r.check(opened.has_value(), opened ? "" : vmm::describe(opened.error()));
   if (!opened) return;
@@ -351,10 +293,10 @@ void selftest_hypercall_abuse(PidOne&, SelftestResult& r) {
 
     const uint64_t seed = static_cast<uint64_t>(Clock::now().time_since_epoch().count()) ^
                           (uint64_t{static_cast<uint32_t>(::getpid())} << 32);
-    say("hypercall-abuse: random stream of " + std::to_string(kRandomCalls) +
-        " calls, seed=" + hex(seed));
+    const uint64_t calls = init.options().abuse_calls;
+    say("hypercall-abuse: random stream of " + std::to_string(calls) + " calls, seed=" + hex(seed));
     const auto began = Clock::now();
-    const StreamFigures f = random_stream(caller, t, seed);
+    const StreamFigures f = random_stream(caller, t, seed, calls);
     const auto ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - began).count();
     std::string counts;

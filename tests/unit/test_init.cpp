@@ -64,6 +64,15 @@ TEST_CASE("init options: the default child VM", "[init]") {
   CHECK(bad.vm.mem_mib == 256);
 }
 
+TEST_CASE("init options: the hypercall-abuse stream's length", "[init]") {
+  CHECK(parse_options("").abuse_calls == 100000);
+  CHECK(parse_options("rootstock.abuse_calls=1000000").abuse_calls == 1000000);
+  const Options bad = parse_options(
+      "rootstock.abuse_calls=0 rootstock.abuse_calls=x rootstock.abuse_calls=100000001");
+  CHECK(bad.problems.size() == 3);
+  CHECK(bad.abuse_calls == 100000);
+}
+
 TEST_CASE("init mounts: each target made and mounted, failures reported and skipped", "[init]") {
   FakeSystem sys;
   sys.mount_errors["/sys"] = ENODEV;

@@ -47,6 +47,20 @@ Next PayloadDevice::out(uint16_t port, uint8_t size, uint32_t value) {
       irq_.has_nmi_nested = size == 4;
       irq_.nmi_nested = value;
       break;
+    case PAYLOAD_PORT_PROBE:
+      probe_ = value;
+      break;
+    case PAYLOAD_PORT_PROBE_LOW:
+      probe_low_ = value;
+      break;
+    case PAYLOAD_PORT_PROBE_HIGH:
+      if (size == 4 && probe_ < ProbeReport::kProbes) {
+        probes_.has[probe_] = true;
+        probes_.value[probe_] = uint64_t{value} << 32 | probe_low_;
+      } else {
+        ++stray_;
+      }
+      break;
     default:
       ++stray_;
       break;
@@ -67,6 +81,8 @@ uint32_t PayloadDevice::in(uint16_t port, uint8_t size) {
         return parameters_.irq_count;
       case PAYLOAD_PORT_IRQ_SPIN:
         return parameters_.irq_spin_cycles;
+      case PAYLOAD_PORT_TSC_KHZ:
+        return parameters_.tsc_khz;
       default:
         break;
     }

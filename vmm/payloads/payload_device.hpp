@@ -26,6 +26,7 @@ struct PayloadParameters {
   uint32_t sum_size = 0;
   uint32_t irq_count = 0;        ///< irq64: the LAPIC timer interrupts to ask for
   uint32_t irq_spin_cycles = 0;  ///< irq64: TSC cycles its handler spins with IF clear
+  uint32_t tsc_khz = 0;          ///< hostile64: the TSC's frequency (PAYLOAD_PORT_TSC_KHZ)
 };
 
 /// What irq64 reported (PAYLOAD_PORT_IRQ_* and _NMI_*, each once at its end).
@@ -38,6 +39,13 @@ struct IrqReport {
   uint32_t nmi_taken = 0;
   bool has_nmi_nested = false;
   uint32_t nmi_nested = 0;
+};
+
+/// What hostile64 reported: one value per probe (HOSTILE_PROBE_*), if it got there.
+struct ProbeReport {
+  static constexpr uint32_t kProbes = 32;
+  bool has[kProbes] = {};
+  uint64_t value[kProbes] = {};
 };
 
 /// The test device.
@@ -70,6 +78,7 @@ class PayloadDevice final : public PortIoHandler, public MmioHandler {
   /// a handful of instructions between two OUTs). At most kMaxIntervals.
   [[nodiscard]] const std::vector<uint64_t>& console_intervals() const { return intervals_; }
   [[nodiscard]] const IrqReport& irq_report() const { return irq_; }
+  [[nodiscard]] const ProbeReport& probes() const { return probes_; }
   /// Accesses to ports or addresses the device does not have.
   [[nodiscard]] uint64_t stray_accesses() const { return stray_; }
 
@@ -88,6 +97,9 @@ class PayloadDevice final : public PortIoHandler, public MmioHandler {
   std::vector<MmioAccess> reads_;
   std::vector<MmioAccess> writes_;
   IrqReport irq_;
+  ProbeReport probes_;
+  uint32_t probe_ = 0;      ///< the probe whose value comes next
+  uint32_t probe_low_ = 0;  ///< its low half, until the high half completes it
   uint64_t stray_ = 0;
 };
 

@@ -42,6 +42,7 @@ Result<void> PayloadVm::load_image() {
     }
     case PayloadKind::kLong64:
     case PayloadKind::kIrq64:
+    case PayloadKind::kHostile64:
       return low_.write(PAYLOAD_LONG64_GPA, bytes);
   }
   return fail("unknown payload kind");
@@ -71,7 +72,7 @@ Result<void> PayloadVm::build(Backend& backend) {
   auto vp = partition_->create_vp(0);
   if (!vp) return std::unexpected(vp.error());
   vp_.emplace(std::move(*vp));
-  // real16 starts from the RESET state VP_CREATE gives; long64 and irq64 need the mode set up.
+  // real16 starts from the RESET state VP_CREATE gives; the 64-bit ones need the mode set up.
   if (!entry.empty()) return vp_->set_registers(entry);
   return {};
 }

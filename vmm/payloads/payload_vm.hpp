@@ -26,6 +26,7 @@ struct PayloadVmConfig {
   uint32_t seed = 0;                       ///< of the fill pattern (GuestMemory::fill_pattern)
   uint32_t irq_count = 0;                  ///< irq64 (PAYLOAD_PORT_IRQ_COUNT)
   uint32_t irq_spin_cycles = 0;            ///< irq64 (PAYLOAD_PORT_IRQ_SPIN)
+  uint32_t tsc_khz = 0;                    ///< hostile64 (PAYLOAD_PORT_TSC_KHZ)
 };
 
 /// One payload VM. Members are destroyed VP first, then the partition, then its memory.
@@ -52,7 +53,7 @@ class PayloadVm {
         low_(std::move(low)),
         sum_(std::move(sum)),
         device_({config.id, static_cast<uint32_t>(sum_.gpa()), static_cast<uint32_t>(sum_.size()),
-                 config.irq_count, config.irq_spin_cycles}) {}
+                 config.irq_count, config.irq_spin_cycles, config.tsc_khz}) {}
   Result<void> load_image();
   Result<void> build(Backend& backend);
 

@@ -7,6 +7,8 @@ extern const uint8_t rootstock_payload_long64_start[];
 extern const uint8_t rootstock_payload_long64_end[];
 extern const uint8_t rootstock_payload_irq64_start[];
 extern const uint8_t rootstock_payload_irq64_end[];
+extern const uint8_t rootstock_payload_hostile64_start[];
+extern const uint8_t rootstock_payload_hostile64_end[];
 }
 
 namespace rootstock::vmm::payloads {
@@ -19,6 +21,8 @@ std::span<const uint8_t> image(PayloadKind kind) {
       return {rootstock_payload_long64_start, rootstock_payload_long64_end};
     case PayloadKind::kIrq64:
       return {rootstock_payload_irq64_start, rootstock_payload_irq64_end};
+    case PayloadKind::kHostile64:
+      return {rootstock_payload_hostile64_start, rootstock_payload_hostile64_end};
   }
   return {};
 }
@@ -31,6 +35,8 @@ const char* name(PayloadKind kind) {
       return "long64";
     case PayloadKind::kIrq64:
       return "irq64";
+    case PayloadKind::kHostile64:
+      return "hostile64";
   }
   return "unknown";
 }
