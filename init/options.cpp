@@ -60,7 +60,7 @@ Options parse_options(std::string_view cmdline) {
     const size_t eq = word.find('=');
     const std::string name = word.substr(0, eq);
     const std::string value = eq == std::string::npos ? "" : word.substr(eq + 1);
-    if (name == "rootstock.selftest") {
+    if (name == "rootstock.selftest" || name == "rootstock.selftest_steps") {
       std::vector<std::string> names;
       size_t start = 0;
       bool ok = eq != std::string::npos;
@@ -71,10 +71,11 @@ Options parse_options(std::string_view cmdline) {
         names.push_back(n);
         start = comma + 1;
       }
+      auto& list = name == "rootstock.selftest" ? o.selftests : o.selftest_steps;
       if (ok) {
-        o.selftests.insert(o.selftests.end(), names.begin(), names.end());
+        list.insert(list.end(), names.begin(), names.end());
       } else {
-        o.problems.push_back(word + ": needs a comma-separated list of self-test names");
+        o.problems.push_back(word + ": needs a comma-separated list of names");
       }
     } else if (name == "rootstock.on_fatal") {
       if (value == "stay") {

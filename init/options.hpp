@@ -2,6 +2,8 @@
 // option that is not its own through to the root kernel, so these reach PID 1).
 //
 //   rootstock.selftest=NAME[,NAME...]   run the named self-tests after start-up
+//   rootstock.selftest_steps=STEP[,STEP...]  only these steps of a self-test that has steps
+//                                       (hostile-root), e.g. to see one fail alone
 //   rootstock.on_fatal=stay|poweroff|reboot   what follows a fatal error (default stay: the
 //                                       appliance stays up, reaping, for diagnosis)
 //   rootstock.vm=on|off                 start the default child VM at boot (default on)
@@ -35,6 +37,7 @@ struct VmOptions {
 /// PID 1's options and what was wrong with the command line.
 struct Options {
   std::vector<std::string> selftests;
+  std::vector<std::string> selftest_steps;  ///< empty: every step
   FatalAction on_fatal = FatalAction::kStay;
   VmOptions vm;
   uint64_t abuse_calls = 100000;

@@ -8,10 +8,15 @@
 #include <stdint.h>
 
 #include <optional>
+#include <vector>
 
 namespace rootstock::init {
 
 /// The physical address of the page holding `address`, if it is present and the kernel says.
 [[nodiscard]] std::optional<uint64_t> physical_address(const void* address);
+
+/// The physical addresses of the `pages` pages from `address` (page-aligned), in one read of
+/// the pagemap; 0 for a page that is not present or whose frame the kernel does not show.
+[[nodiscard]] std::vector<uint64_t> physical_addresses(const void* address, size_t pages);
 
 }  // namespace rootstock::init

@@ -64,6 +64,13 @@ TEST_CASE("init options: the default child VM", "[init]") {
   CHECK(bad.vm.mem_mib == 256);
 }
 
+TEST_CASE("init options: the steps of a self-test", "[init]") {
+  CHECK(parse_options("").selftest_steps.empty());
+  const Options o = parse_options("rootstock.selftest_steps=apic-base,cpu-hotplug");
+  CHECK(o.selftest_steps == std::vector<std::string>{"apic-base", "cpu-hotplug"});
+  CHECK(parse_options("rootstock.selftest_steps=a,,b").problems.size() == 1);
+}
+
 TEST_CASE("init options: the hypercall-abuse stream's length", "[init]") {
   CHECK(parse_options("").abuse_calls == 100000);
   CHECK(parse_options("rootstock.abuse_calls=1000000").abuse_calls == 1000000);
