@@ -1,6 +1,7 @@
 # The host part: unit tests (Catch2 v3, under ASan+UBSan), the libFuzzer targets and the boot-test
 # registrations.
 include(cmake/warnings.cmake)
+include(cmake/hv-host-sources.cmake)
 set(CMAKE_CXX_STANDARD 23)
 set(CMAKE_CXX_STANDARD_REQUIRED ON)
 

@@ -3,6 +3,8 @@
 
 #include "abuse_calls.hpp"
 
+#include "console.hpp"
+
 namespace rootstock::init::abuse {
 namespace {
 
@@ -32,12 +34,6 @@ bool documented(uint64_t status) {
   return status <= RS_STATUS_INSUFFICIENT_MEMORY ||
          (status >= RS_STATUS_FIRST_ERROR && status <= RS_STATUS_NOT_SUPPORTED) ||
          status == RS_STATUS_INVALID_CALL_CODE;
-}
-
-std::string hex(uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof(buf), "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
 }
 
 }  // namespace

@@ -26,4 +26,10 @@ void announce(const milestone::Writer& line) {
   (void)!::write(STDOUT_FILENO, text.data(), text.size());
 }
 
+std::string hex(uint64_t value) {
+  char buf[24];
+  std::snprintf(buf, sizeof(buf), "0x%llx", static_cast<unsigned long long>(value));
+  return buf;
+}
+
 }  // namespace rootstock::init

@@ -2,6 +2,8 @@
 // and milestone lines (docs/milestones.md) printed whole.
 #pragma once
 
+#include <stdint.h>
+
 #include <string>
 
 #include <rootstock/milestone.hpp>
@@ -17,5 +19,8 @@ void say(const std::string& message);
 
 /// Prints a milestone line.
 void announce(const milestone::Writer& line);
+
+/// "0x1f": a number in hex for a console line.
+std::string hex(uint64_t value);
 
 }  // namespace rootstock::init

@@ -1,10 +1,20 @@
 #include "raw_caller.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <string>
 
 namespace rootstock::init {
+
+std::string RawCaller::usable() {
+  auto probe = fast(RS_HC_GET_VERSION, {});
+  if (probe) return "";
+  return probe.error().errno_value == EPERM
+             ? "raw hypercalls refused (EPERM): load hvroot.ko with allow_raw_hypercalls=1 for "
+               "this self-test"
+             : vmm::describe(probe.error());
+}
 
 vmm::Result<hvroot_raw_hypercall> RawCaller::issue(const abuse::Call& call) {
   hvroot_raw_hypercall raw{};

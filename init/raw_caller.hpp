@@ -7,6 +7,7 @@
 
 #include <array>
 #include <span>
+#include <string>
 #include <vector>
 
 #include <rootstock/hypercall_abi.h>
@@ -21,6 +22,8 @@ class RawCaller {
  public:
   explicit RawCaller(vmm::Backend& backend) : backend_(backend) {}
 
+  /// "" when raw hypercalls go through (GET_VERSION), else why not, for a self-test's log.
+  std::string usable();
   /// One call as it is; the driver's error, or the call with hv's result and output registers.
   vmm::Result<hvroot_raw_hypercall> issue(const abuse::Call& call);
   /// A fast call with up to four argument registers.

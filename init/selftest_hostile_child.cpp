@@ -37,12 +37,6 @@ constexpr uint64_t kSiblingBytes = uint64_t{16} << 20;
 // KVM's min_timer_period_us, which hv applies too (hv/root/hypercalls.cpp).
 constexpr uint64_t kMinTimerPeriodUs = 200;
 
-std::string hex(uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof(buf), "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
-
 struct Expect {
   uint32_t probe;
   uint64_t value;

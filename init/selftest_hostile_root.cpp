@@ -57,12 +57,6 @@ constexpr uint64_t kSpreadMaxBytes = uint64_t{6} << 30;
 constexpr size_t kSpreadChunk = size_t{64} << 20;
 constexpr unsigned kHotplugRounds = 3;
 
-std::string hex(uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof(buf), "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
-
 struct Cpuid {
   uint32_t a = 0, b = 0, c = 0, d = 0;
 };
@@ -419,12 +413,7 @@ void selftest_hostile_root(PidOne& init, SelftestResult& r) {
   if (!opened) return;
   vmm::Backend& backend = **opened;
   RawCaller caller(backend);
-  if (auto probe = caller.fast(RS_HC_GET_VERSION, {}); !probe) {
-    return r.check(false, probe.error().errno_value == EPERM
-                              ? "raw hypercalls refused (EPERM): load hvroot.ko with "
-                                "allow_raw_hypercalls=1 for this self-test"
-                              : vmm::describe(probe.error()));
-  }
+  if (const std::string why = caller.usable(); !why.empty()) return r.check(false, why);
   // Deposited pages must stay where they are: no compaction of locked pages meanwhile.
   const std::string compact = "/proc/sys/vm/compact_unevictable_allowed";
   const std::string compact_was = read_file(compact);

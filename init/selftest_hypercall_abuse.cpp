@@ -36,12 +36,6 @@ using Clock = std::chrono::steady_clock;
 constexpr unsigned kShown = 10;  // failures printed in full; the rest are counted
 constexpr uint64_t kChildBytes = uint64_t{1} << 20;
 
-std::string hex(uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof(buf), "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
-
 // A child made through the driver: memory at GPA 0 and VP 0, never run.
 struct DriverChild {
   explicit DriverChild(vmm::GuestMemory m) : memory(std::move(m)) {}
@@ -226,12 +220,7 @@ void selftest_hypercall_abuse(PidOne& init, SelftestResult& r) {
   if (!opened) return;
   vmm::Backend& backend = **opened;
   RawCaller caller(backend);
-  if (auto probe = caller.fast(RS_HC_GET_VERSION, {}); !probe) {
-    const bool refused = probe.error().errno_value == EPERM;
-    return r.check(false, refused ? "raw hypercalls refused (EPERM): load hvroot.ko with "
-                                    "allow_raw_hypercalls=1 for this self-test"
-                                  : vmm::describe(probe.error()));
-  }
+  if (const std::string why = caller.usable(); !why.empty()) return r.check(false, why);
   auto version = backend.version();
   if (!version) return r.check(false, vmm::describe(version.error()));
   r.check(version->vp_limit >= 2 && version->partition_limit >= 4 && version->gpa_bits >= 32,

@@ -309,43 +309,8 @@ report:
     popq %rax
     ret
 
-/* The 16-byte interrupt gate for vector EDI to the handler at RAX (SDM vol. 3A, 7.14.1). */
-set_gate:
-    pushq %rdi
-    shll $4, %edi
-    addq $idt, %rdi
-    movw %ax, (%rdi)
-    movw $PAYLOAD_CODE_SELECTOR, 2(%rdi)
-    movw $GATE_INTERRUPT_PRESENT, 4(%rdi)
-    shrq $16, %rax
-    movw %ax, 6(%rdi)
-    shrq $16, %rax
-    movl %eax, 8(%rdi)
-    movl $0, 12(%rdi)
-    popq %rdi
-    ret
-
-/* Spins R14 TSC cycles; keeps every register but flags. */
-spin:
-    pushq %rax
-    pushq %rcx
-    pushq %rdx
-    rdtsc
-    shlq $32, %rdx
-    orq %rdx, %rax
-    movq %rax, %rcx
-1:  rdtsc
-    shlq $32, %rdx
-    orq %rdx, %rax
-    subq %rcx, %rax
-    cmpq %r14, %rax
-    jb 1b
-    popq %rdx
-    popq %rcx
-    popq %rax
-    ret
-
 #include "console64.inc"
+#include "idt64.inc"
 
 msg_hello:
     .asciz "payload hostile64 probing\n"
