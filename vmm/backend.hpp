@@ -1,8 +1,8 @@
 // The VMM's seam to hv (STYLE.md "Hardware as types", Cloud Hypervisor's hypervisor crate): the
 // hvroot driver's ioctls (drivers/hvroot/uapi/hvroot.h) as three small interfaces, one per kind
 // of file descriptor the driver hands out: /dev/hvroot, a partition, a VP. HvrootBackend
-// (hvroot_backend.hpp) makes the real calls; FakeBackend (fake_backend.hpp) lets unit tests
-// script what hv would answer.
+// (hvroot_backend.hpp) makes the real calls; FakeBackend (tests/fakes/fake_backend.hpp) lets unit
+// tests script what hv would answer.
 //
 // Lifetimes follow the driver's: destroying a PartitionBackend closes the partition's fd, and
 // the driver destroys the partition (every frame back to Linux) once its VPs' fds are closed

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "vmm/exit_report.hpp"
-#include "vmm/fake_backend.hpp"
+#include "tests/fakes/fake_backend.hpp"
 #include "vmm/partition.hpp"
 
 using namespace rootstock::vmm;

@@ -6,7 +6,7 @@
 #include <cerrno>
 #include <string>
 
-#include "vmm/fake_backend.hpp"
+#include "tests/fakes/fake_backend.hpp"
 #include "vmm/partition.hpp"
 
 using namespace rootstock::vmm;

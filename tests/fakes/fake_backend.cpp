@@ -1,4 +1,4 @@
-#include "vmm/fake_backend.hpp"
+#include "tests/fakes/fake_backend.hpp"
 
 #include <algorithm>
 #include <cerrno>

@@ -7,7 +7,7 @@
 #include <cstring>
 #include <string>
 
-#include "vmm/fake_backend.hpp"
+#include "tests/fakes/fake_backend.hpp"
 #include "vmm/long_mode.hpp"
 #include "vmm/payloads/payload_vm.hpp"
 #include "vmm/payloads/test_device.h"

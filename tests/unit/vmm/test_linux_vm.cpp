@@ -13,7 +13,7 @@
 #include <thread>
 #include <vector>
 
-#include "vmm/fake_backend.hpp"
+#include "tests/fakes/fake_backend.hpp"
 #include "vmm/kick.hpp"
 #include "vmm/linux_vm.hpp"
 
