@@ -6,6 +6,7 @@ set(CMAKE_CXX_STANDARD_REQUIRED ON)
 set(THREADS_PREFER_PTHREAD_FLAG ON)
 add_subdirectory(common)
 add_subdirectory(vmm)
+add_subdirectory(appliance)
 # The hvroot driver, built against the kernel tree; it goes into the root's initramfs.
 set(HVROOT_KO ${ROOTSTOCK_OUT}/root/hvroot.ko)
 add_subdirectory(drivers/hvroot)

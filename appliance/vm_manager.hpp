@@ -1,0 +1,161 @@
+// The VMs of the appliance by id: each with its spec, state and console ring, started and
+// driven through a VmRunner. Every operation may be called from any number of threads at once.
+//
+// States: created → starting → running ⇄ (pausing) paused (resuming); running or paused →
+// stopping → stopped → starting again. `starting`, `pausing`, `resuming`, `stopping` and
+// `restarting` last while the runner works (outside the manager's lock); every operation meets
+// them with a refusal naming the state, never by waiting, so no caller is held up by another's
+// 30-second stop. A VM ending on its own (power-off, reset, triple fault, failure) becomes
+// stopped, or restarting when it reset and its spec says on-reset=restart.
+#pragma once
+
+#include <stdint.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <expected>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "appliance/console_ring.hpp"
+#include "appliance/vm_runner.hpp"
+#include "appliance/vm_spec.hpp"
+
+namespace rootstock::appliance {
+
+enum class VmState : uint8_t {
+  kCreated,
+  kStarting,
+  kRunning,
+  kPausing,
+  kPaused,
+  kResuming,
+  kStopping,
+  kStopped,
+  kRestarting,
+};
+
+/// "created", "starting", "running", …
+[[nodiscard]] const char* describe(VmState state);
+
+/// Why an operation was refused.
+enum class VmErrc : uint8_t {
+  kBadId,         ///< not 1 to 64 of [A-Za-z0-9_-]
+  kIdTaken,       ///< create() with an id in use
+  kNotFound,      ///< no VM has the id
+  kWrongState,    ///< the VM's state does not allow it (`state` says which)
+  kStartFailed,   ///< the runner could not start it
+  kPauseFailed,   ///< the runner could not park every vCPU (the VM runs on)
+  kShuttingDown,  ///< stop_all() has begun: nothing starts any more
+};
+
+struct VmError {
+  VmErrc code;
+  std::string message;
+  std::optional<VmState> state;  ///< the state that refused it (kWrongState)
+};
+
+/// A VM as list() and get() show it.
+struct VmInfo {
+  std::string id;
+  std::string name;  ///< the spec's name, or the id
+  VmState state = VmState::kCreated;
+  std::optional<VmExit> last_exit;
+  uint32_t start_count = 0;  ///< successful starts, restarts after a reset included
+};
+
+class VmManager {
+ public:
+  struct Options {
+    /// How long stop() waits after the power button before it stops the VM (issue 13's default).
+    std::chrono::milliseconds stop_grace{30'000};
+  };
+  using Result = std::expected<void, VmError>;
+
+  explicit VmManager(VmRunner& runner) : VmManager(runner, Options{}) {}
+  VmManager(VmRunner& runner, Options options);
+  /// Stops every VM at once (no grace) and waits for the ends.
+  ~VmManager();
+  VmManager(const VmManager&) = delete;
+  VmManager& operator=(const VmManager&) = delete;
+
+  /// Adds a VM in state created; without an id one is made ("vm1", "vm2", …).
+  [[nodiscard]] std::expected<std::string, VmError> create(VmSpec spec,
+                                                           std::optional<std::string> id = {});
+  /// created or stopped → running.
+  [[nodiscard]] Result start(const std::string& id);
+  /// running → paused.
+  [[nodiscard]] Result pause(const std::string& id);
+  /// paused → running.
+  [[nodiscard]] Result resume(const std::string& id);
+  /// running → stopped: the power button, then stop() after Options::stop_grace. A paused VM
+  /// is stopped at once (its vCPUs cannot take the button). Returns once it has stopped.
+  [[nodiscard]] Result stop(const std::string& id);
+  [[nodiscard]] Result stop(const std::string& id, std::chrono::milliseconds grace);
+  /// Forgets a created or stopped VM; its console ring is closed.
+  [[nodiscard]] Result remove(const std::string& id);
+
+  [[nodiscard]] std::expected<VmInfo, VmError> get(const std::string& id) const;
+  /// Every VM, by id.
+  [[nodiscard]] std::vector<VmInfo> list() const;
+  [[nodiscard]] std::expected<VmSpec, VmError> spec(const std::string& id) const;
+  [[nodiscard]] std::expected<std::shared_ptr<ConsoleRing>, VmError> console(
+      const std::string& id) const;
+
+  /// The appliance's shutdown: nothing starts any more; every running VM gets the power button,
+  /// what still runs after `timeout` is stopped; returns when no VM runs.
+  void stop_all(std::chrono::milliseconds timeout);
+
+ private:
+  struct Vm;
+  // A VM an operation took into `stopping`, with the handle it drives.
+  struct Claim {
+    std::shared_ptr<Vm> vm;
+    std::shared_ptr<RunningVm> handle;
+    uint64_t generation;
+    bool paused;
+  };
+  // Work for the manager's thread: drop an ended run's handle (which joins its threads) and,
+  // for a reset with on-reset=restart, start the VM again.
+  struct Job {
+    std::shared_ptr<RunningVm> retired;
+    std::shared_ptr<Vm> restart;
+    uint64_t generation = 0;
+  };
+  using Lock = std::unique_lock<std::mutex>;
+
+  std::expected<std::shared_ptr<Vm>, VmError> find_locked(const std::string& id) const;
+  static VmError wrong_state(const Vm& vm, const char* wanted);
+  VmInfo info_locked(const Vm& vm) const;
+  // created, stopped or restarting → starting; the new start's generation.
+  static uint64_t begin_start_locked(Vm& vm);
+  // Runs the runner for a VM this thread moved to `starting` as start number `generation`.
+  Result launch(const std::shared_ptr<Vm>& vm, uint64_t generation);
+  void on_exit(const std::weak_ptr<Vm>& weak, uint64_t generation, VmExit exit);
+  void exited_locked(const std::shared_ptr<Vm>& vm, VmExit exit);
+  // Running or paused → stopping, for stop() and stop_all().
+  Claim claim_locked(const std::shared_ptr<Vm>& vm);
+  bool exited_locked(const Claim& c) const;
+  // Stops the claimed VM: the button (unless paused), `grace`, then stop(); waits for the end.
+  void finish_stop(const Claim& c, std::chrono::steady_clock::time_point deadline);
+  void supervise();
+
+  VmRunner& runner_;
+  Options options_;
+  mutable std::mutex mutex_;         // everything below; never held while the runner is called
+  std::condition_variable changed_;  // any VM's state, the job queue, quit_
+  std::map<std::string, std::shared_ptr<Vm>> vms_;
+  uint64_t next_id_ = 0;
+  bool shutting_down_ = false;
+  std::deque<Job> jobs_;
+  bool quit_ = false;
+  std::thread supervisor_;  // last: started once everything above exists
+};
+
+}  // namespace rootstock::appliance

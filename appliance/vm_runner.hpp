@@ -1,0 +1,74 @@
+// The seam between the VM manager and whatever runs a VM: the manager starts VMs through a
+// VmRunner and drives each through its RunningVm handle, so it knows nothing of vmm/ and unit
+// tests run it over a fake. The real runner (vmm::LinuxVm on a thread) comes with the wiring
+// into PID 1.
+#pragma once
+
+#include <stdint.h>
+
+#include <expected>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "appliance/console_ring.hpp"
+#include "appliance/vm_spec.hpp"
+
+namespace rootstock::appliance {
+
+/// How a VM's run ended (the words of the vm-exited milestone).
+enum class ExitReason : uint8_t {
+  kPowerOff,     ///< the guest powered off (ACPI S5)
+  kReset,        ///< the guest reset itself
+  kTripleFault,  ///< a vCPU shut down
+  kFailed,       ///< the VMM could not go on (or the VM could not be built)
+  kStopped,      ///< RunningVm::stop() ended it
+};
+
+/// "poweroff", "reset", "triple-fault", "failed", "stopped".
+[[nodiscard]] const char* describe(ExitReason reason);
+
+/// A run's end, with what the runner can say about it ("vcpu 1: …").
+struct VmExit {
+  ExitReason reason = ExitReason::kStopped;
+  std::string detail;
+  bool operator==(const VmExit&) const = default;
+};
+
+/// One started VM. Its methods may be called from any thread, also after the VM ended (then
+/// they do nothing).
+class RunningVm {
+ public:
+  /// Waits until the exit callback has returned, or stops the VM first if it still runs. Never
+  /// called from inside the exit callback.
+  virtual ~RunningVm() = default;
+  /// Parks every vCPU; false if that did not happen within the runner's bound.
+  [[nodiscard]] virtual bool pause() = 0;
+  virtual void resume() = 0;
+  /// Asks the guest to shut down (ACPI power button); it may ignore it.
+  virtual void power_button() = 0;
+  /// Ends the VM; the exit callback follows within the runner's own bound.
+  virtual void stop() = 0;
+};
+
+/// What a runner gets to start a VM.
+struct VmLaunch {
+  std::string id;
+  const VmSpec& spec;
+  /// Where the runner puts the VM's console output.
+  std::shared_ptr<ConsoleRing> console;
+  /// Called exactly once when a successfully started VM ends, on any thread (possibly before
+  /// start() has returned, possibly inside stop()); never when start() fails.
+  std::function<void(VmExit)> on_exit;
+};
+
+/// Starts VMs.
+class VmRunner {
+ public:
+  virtual ~VmRunner() = default;
+  /// Builds and starts the VM, or says why it could not.
+  [[nodiscard]] virtual std::expected<std::unique_ptr<RunningVm>, std::string> start(
+      VmLaunch launch) = 0;
+};
+
+}  // namespace rootstock::appliance
