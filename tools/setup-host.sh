@@ -53,6 +53,7 @@ base_pkgs=(
   grub-pc-bin grub-common xorriso mtools
   bochs bochsbios vgabios
   busybox-static util-linux
+  nlohmann-json3-dev
 )
 # From bookworm-backports: QEMU 10 (QEMU 7.2 lacks x2APIC under TCG) and Catch2 v3.
 bpo_pkgs=(qemu-system-x86 qemu-utils libcatch2-dev)
