@@ -2,7 +2,6 @@
 
 #include <limits.h>
 
-#include <algorithm>
 #include <utility>
 
 namespace rootstock::appliance {

@@ -72,7 +72,7 @@ VmError VmManager::wrong_state(const Vm& vm, const char* wanted) {
 }
 
 VmInfo VmManager::info_locked(const Vm& vm) const {
-  return VmInfo{vm.id, vm.spec.name.value_or(vm.id), vm.state, vm.last_exit, vm.start_count};
+  return VmInfo{vm.id, vm.spec->name.value_or(vm.id), vm.state, vm.last_exit, vm.start_count};
 }
 
 std::expected<std::string, VmError> VmManager::create(VmSpec spec, std::optional<std::string> id) {
@@ -82,7 +82,7 @@ std::expected<std::string, VmError> VmManager::create(VmSpec spec, std::optional
   }
   auto vm = std::make_shared<Vm>();
   vm->console = std::make_shared<ConsoleRing>(size_t{spec.console.ring_kib} * 1024);
-  vm->spec = std::move(spec);
+  vm->spec = std::make_shared<const VmSpec>(std::move(spec));
   std::lock_guard lock(mutex_);
   if (id && vms_.contains(*id)) {
     return std::unexpected(
@@ -248,7 +248,7 @@ std::expected<VmSpec, VmError> VmManager::spec(const std::string& id) const {
   std::lock_guard lock(mutex_);
   auto found = find_locked(id);
   if (!found) return std::unexpected(found.error());
-  return (*found)->spec;
+  return *(*found)->spec;
 }
 
 std::expected<std::shared_ptr<ConsoleRing>, VmError> VmManager::console(

@@ -50,7 +50,7 @@ void VmManager::on_exit(const std::weak_ptr<Vm>& weak, uint64_t generation, VmEx
 void VmManager::exited_locked(const std::shared_ptr<Vm>& vm, VmExit exit) {
   vm->exited = true;
   // A reset restarts unless someone is stopping the VM or the appliance is going down.
-  bool restart = exit.reason == ExitReason::kReset && vm->spec.on_reset == OnReset::kRestart &&
+  bool restart = exit.reason == ExitReason::kReset && vm->spec->on_reset == OnReset::kRestart &&
                  vm->state != VmState::kStopping && !shutting_down_;
   vm->last_exit = std::move(exit);
   Job job{std::move(vm->handle), nullptr, vm->generation};

@@ -8,7 +8,7 @@ namespace rootstock::appliance {
 struct VmManager::Vm {
   // Set at create() and never changed: read without the lock.
   std::string id;
-  VmSpec spec;
+  std::shared_ptr<const VmSpec> spec;  // shared with the runner (VmLaunch)
   std::shared_ptr<ConsoleRing> console;
 
   // Under the manager's mutex_.

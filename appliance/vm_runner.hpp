@@ -54,7 +54,8 @@ class RunningVm {
 /// What a runner gets to start a VM.
 struct VmLaunch {
   std::string id;
-  const VmSpec& spec;
+  /// Shared, and never changed: the runner may keep it as long as it likes.
+  std::shared_ptr<const VmSpec> spec;
   /// Where the runner puts the VM's console output.
   std::shared_ptr<ConsoleRing> console;
   /// Called exactly once when a successfully started VM ends, on any thread (possibly before

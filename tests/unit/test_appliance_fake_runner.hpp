@@ -70,7 +70,7 @@ class FakeVm {
   }
 
   const std::string& id() const { return launch_.id; }
-  const VmSpec& spec() const { return launch_.spec; }
+  const VmSpec& spec() const { return *launch_.spec; }
   std::atomic<int> pauses{0}, resumes{0}, power_buttons{0}, stops{0};
   std::atomic<bool> paused{false};
 
@@ -116,7 +116,7 @@ class FakeRunner : public VmRunner {
     if (b.start_delay.count() > 0) std::this_thread::sleep_for(b.start_delay);
     if (b.fail_start)
       return std::unexpected(std::string("no kernel at ") +
-                             launch.spec.boot_source.kernel_image_path);
+                             launch.spec->boot_source.kernel_image_path);
     std::string id = launch.id;
     auto vm = std::make_shared<FakeVm>(std::move(launch), b);
     {
