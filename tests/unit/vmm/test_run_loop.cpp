@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "vmm/exit_report.hpp"
 #include "tests/fakes/fake_backend.hpp"
+#include "vmm/exit_report.hpp"
 #include "vmm/partition.hpp"
 
 using namespace rootstock::vmm;
