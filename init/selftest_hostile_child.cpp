@@ -6,7 +6,8 @@
 //   - DR0-DR3 are the child's own: what the first run left there is not what the second finds,
 //     and they survive its exits to the VMM;
 //   - RDTSCP returns the child's IA32_TSC_AUX, not the root's CPU number;
-//   - a bad XSETBV is #GP; a 15-byte store to the xAPIC page is emulated, a 16-byte one is #GP;
+//   - a bad XSETBV is #GP; a 15-byte store to the xAPIC page is emulated, also when its bytes
+//     straddle two pages, and a 16-byte one is #GP;
 //   - a periodic LAPIC timer of one tick runs at most every 200 µs and the child goes on;
 //   - a flood of self-IPIs is taken one for one;
 // and afterwards the sibling's checksum is right and hv's invariants hold.
@@ -58,6 +59,8 @@ constexpr Expect kExact[] = {
     {HOSTILE_PROBE_XSETBV, 13, "XSETBV of XCR0 = 0: expected #GP (13)"},
     {HOSTILE_PROBE_XAPIC_LONG, HOSTILE_TPR, "TPR after a 15-byte store: expected 0x20"},
     {HOSTILE_PROBE_TOO_LONG, 13, "a 16-byte instruction: expected #GP (13)"},
+    {HOSTILE_PROBE_XAPIC_CROSSING, HOSTILE_TPR_CROSSING,
+     "TPR after a store straddling two pages: expected 0x30"},
     {HOSTILE_PROBE_IPIS, kIpis, "self-IPIs taken: expected every one"},
     {HOSTILE_PROBE_DONE, 0x600d, "the payload did not get to its end"},
 };

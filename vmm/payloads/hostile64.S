@@ -191,6 +191,14 @@ _start:
     .byte 0x2e, 0x2e, 0x2e, 0x2e, 0x2e, 0x2e, 0x2e, 0x2e, 0x2e, 0x2e, 0x2e, 0x2e, 0x2e, 0x2e
     .byte 0x89, 0x07                    /* 16 bytes: #GP before any access */
 1:  REPORT_FAULT HOSTILE_PROBE_TOO_LONG
+    /* A 15-byte store to the TPR whose bytes lie on two pages (hv fetches across the
+     * boundary through the child's paging). */
+    movq $XAPIC_TPR, %rdi
+    movl $HOSTILE_TPR_CROSSING, %eax
+    call store_across_pages
+    movl (%rdi), %eax
+    movl $HOSTILE_PROBE_XAPIC_CROSSING, %edi
+    call report
 
     /* x2APIC mode, then a periodic timer of one tick (divide 1, count 1) for 50 ms. */
     movl $MSR_APIC_BASE, %ecx
@@ -255,6 +263,16 @@ _start:
     call puts64
 1:  hlt
     jmp 1b
+
+/* mov %eax, (%rdi) with 13 segment prefixes, 6 bytes of it before a page boundary and 9
+ * after, then ret. */
+.balign 4096
+.skip 4096 - 6
+store_across_pages:
+    .byte 0x2e, 0x2e, 0x2e, 0x2e, 0x2e, 0x2e
+    .byte 0x2e, 0x2e, 0x2e, 0x2e, 0x2e, 0x2e, 0x2e
+    .byte 0x89, 0x07
+    ret
 
 /* #UD and #GP: note the vector and resume at `recover` (the #GP's error code is dropped). */
 ud_handler:

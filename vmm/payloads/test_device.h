@@ -49,28 +49,30 @@
 #define PAYLOAD_PORT_PROBE_HIGH 0x738
 #define PAYLOAD_PORT_TSC_KHZ 0x73c /* IN dword: the TSC's frequency (for the timer probe) */
 #define HOSTILE_NO_FAULT 0xff
-#define HOSTILE_PROBE_CR4_PKE 1     /* fault of MOV to CR4 with PKE set: #GP (13) */
-#define HOSTILE_PROBE_CR4_VMXE 2    /* fault of MOV to CR4 with VMXE set: #GP (13) */
-#define HOSTILE_PROBE_RDPMC_FAULT 3 /* fault of RDPMC of counter 0 at CPL 0: none */
-#define HOSTILE_PROBE_RDPMC_VALUE 4 /* what it read: 0 (no host counter) */
-#define HOSTILE_PROBE_INVLPGA 5     /* fault of INVLPGA: #UD (6) */
-#define HOSTILE_PROBE_VMLOAD 6      /* fault of VMLOAD: #UD (6) */
-#define HOSTILE_PROBE_STGI 7        /* fault of STGI: #UD (6) */
-#define HOSTILE_PROBE_DR0 8         /* DR0 as the child first finds it: 0, not the root's */
-#define HOSTILE_PROBE_DR_KEPT 9     /* 1: DR0-DR3 the child set survived an exit to the VMM */
-#define HOSTILE_PROBE_TSC_AUX 10    /* RDTSCP's ECX after WRMSR IA32_TSC_AUX = 0x4242 */
-#define HOSTILE_PROBE_XSETBV 11     /* fault of XSETBV to XCR0 = 0: #GP (13) */
-#define HOSTILE_PROBE_XAPIC_LONG 12 /* TPR read back after a 15-byte store to it: 0x20 */
-#define HOSTILE_PROBE_TOO_LONG 13   /* fault of a 16-byte store to the xAPIC page: #GP (13) */
-#define HOSTILE_PROBE_TIMER 14      /* interrupts of a 1-tick periodic timer in 50 ms */
-#define HOSTILE_PROBE_IPIS 15       /* self-IPIs taken of PAYLOAD_PORT_IRQ_COUNT sent */
-#define HOSTILE_PROBE_DONE 16       /* 0x600d: every probe ran */
-#define HOSTILE_PROBES 17
+#define HOSTILE_PROBE_CR4_PKE 1         /* fault of MOV to CR4 with PKE set: #GP (13) */
+#define HOSTILE_PROBE_CR4_VMXE 2        /* fault of MOV to CR4 with VMXE set: #GP (13) */
+#define HOSTILE_PROBE_RDPMC_FAULT 3     /* fault of RDPMC of counter 0 at CPL 0: none */
+#define HOSTILE_PROBE_RDPMC_VALUE 4     /* what it read: 0 (no host counter) */
+#define HOSTILE_PROBE_INVLPGA 5         /* fault of INVLPGA: #UD (6) */
+#define HOSTILE_PROBE_VMLOAD 6          /* fault of VMLOAD: #UD (6) */
+#define HOSTILE_PROBE_STGI 7            /* fault of STGI: #UD (6) */
+#define HOSTILE_PROBE_DR0 8             /* DR0 as the child first finds it: 0, not the root's */
+#define HOSTILE_PROBE_DR_KEPT 9         /* 1: DR0-DR3 the child set survived an exit to the VMM */
+#define HOSTILE_PROBE_TSC_AUX 10        /* RDTSCP's ECX after WRMSR IA32_TSC_AUX = 0x4242 */
+#define HOSTILE_PROBE_XSETBV 11         /* fault of XSETBV to XCR0 = 0: #GP (13) */
+#define HOSTILE_PROBE_XAPIC_LONG 12     /* TPR read back after a 15-byte store to it: 0x20 */
+#define HOSTILE_PROBE_TOO_LONG 13       /* fault of a 16-byte store to the xAPIC page: #GP (13) */
+#define HOSTILE_PROBE_TIMER 14          /* interrupts of a 1-tick periodic timer in 50 ms */
+#define HOSTILE_PROBE_IPIS 15           /* self-IPIs taken of PAYLOAD_PORT_IRQ_COUNT sent */
+#define HOSTILE_PROBE_DONE 16           /* 0x600d: every probe ran */
+#define HOSTILE_PROBE_XAPIC_CROSSING 17 /* TPR after a store whose bytes straddle a page: 0x30 */
+#define HOSTILE_PROBES 18
 #define HOSTILE_TIMER_MS 50
 #define HOSTILE_TIMER_VECTOR 0x41
 #define HOSTILE_IPI_VECTOR 0x42
 #define HOSTILE_TSC_AUX 0x4242
 #define HOSTILE_TPR 0x20
+#define HOSTILE_TPR_CROSSING 0x30
 
 #define PAYLOAD_IRQ_VECTOR 0x40
 #define PAYLOAD_IRQ_TIMER_COUNT 1000 /* the one-shot's initial count, divide by 1 */
