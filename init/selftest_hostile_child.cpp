@@ -10,6 +10,7 @@
 //     straddle two pages, and a 16-byte one is #GP;
 //   - a periodic LAPIC timer of one tick runs at most every 200 µs and the child goes on;
 //   - a flood of self-IPIs is taken one for one;
+//   - a storm of random x2APIC MSR and I/O APIC register accesses leaves the child running;
 // and afterwards the sibling's checksum is right and hv's invariants hold.
 #include <sched.h>
 
@@ -62,6 +63,8 @@ constexpr Expect kExact[] = {
     {HOSTILE_PROBE_XAPIC_CROSSING, HOSTILE_TPR_CROSSING,
      "TPR after a store straddling two pages: expected 0x30"},
     {HOSTILE_PROBE_IPIS, kIpis, "self-IPIs taken: expected every one"},
+    {HOSTILE_PROBE_STORM, HOSTILE_STORM_ACCESSES,
+     "random x2APIC MSR and I/O APIC accesses: expected every one made"},
     {HOSTILE_PROBE_DONE, 0x600d, "the payload did not get to its end"},
 };
 

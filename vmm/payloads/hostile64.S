@@ -3,9 +3,10 @@
  * tries what a child must not be able to do to the host, or learn of it, and reports what each
  * probe saw (test_device.h, HOSTILE_PROBE_*): CR4 bits that reach unswitched state, RDPMC,
  * the SVM instructions, DR0-DR3, IA32_TSC_AUX through RDTSCP, a bad XSETBV, 15- and 16-byte
- * stores to the xAPIC page, a periodic LAPIC timer of one tick, and a flood of self-IPIs.
+ * stores to the xAPIC page, a periodic LAPIC timer of one tick, a flood of self-IPIs, and a
+ * storm of random x2APIC MSR and I/O APIC register accesses.
  * Faults it expects are caught by its #UD and #GP handlers, which resume at the probe's end.
- * Any other exception has no gate: a triple fault, which the VMM reports.
+ * Other exceptions have no gate: a triple fault, which the VMM reports.
  */
 #include "test_device.h"
 
@@ -30,6 +31,18 @@
 #define VECTOR_UD 6
 #define VECTOR_GP 13
 #define IPI_SETTLE_CYCLES 10000000
+#define NMI_VECTOR 2
+#define FIRST_EXTERNAL_VECTOR 32
+#define IOAPIC_PDE 0xfec00083 /* the I/O APIC's 2 MiB, present, writable */
+#define IOAPIC_PD_INDEX 0x1f6  /* 0xfec00000 >> 21 & 511 */
+#define IOAPIC_BASE 0xfec00000
+#define IOAPIC_WINDOW 0x10
+#define IOAPIC_REDIRECTIONS 24
+#define LVT_MASKED 0x10000
+#define MSR_X2APIC_FIRST 0x800
+#define MSR_X2APIC_COUNT 0x40
+#define LCG_MULTIPLIER 6364136223846793005
+#define LCG_INCREMENT 1442695040888963407
 
 /* Arms the fault handlers: a #UD or #GP in what follows resumes at label `resume`. */
 .macro ARM resume
@@ -50,6 +63,17 @@
 .global _start
 _start:
     cli
+    /* Every vector the random APIC accesses below could make deliver has a gate: NMI and
+     * 32-255 count and end it (stray_handler); the probes' own vectors override. */
+    movl $NMI_VECTOR, %edi
+    leaq stray_handler(%rip), %rax
+    call set_gate
+    movl $FIRST_EXTERNAL_VECTOR, %edi
+1:  leaq stray_handler(%rip), %rax
+    call set_gate
+    incl %edi
+    cmpl $256, %edi
+    jb 1b
     movl $VECTOR_UD, %edi
     leaq ud_handler(%rip), %rax
     call set_gate
@@ -256,6 +280,81 @@ _start:
     movl $HOSTILE_PROBE_IPIS, %edi
     call report
 
+    /* A storm of random x2APIC MSR accesses (the ICR left out: an INIT to itself would end the
+     * payload) and I/O APIC register accesses, IF set: what hv refuses is #GP, what the APIC
+     * delivers lands in stray_handler. Then everything masked again. */
+    leaq apic_pd(%rip), %rdx
+    movq $IOAPIC_PDE, %rcx
+    movq %rcx, IOAPIC_PD_INDEX * 8(%rdx)
+    movq %cr3, %rax
+    movq %rax, %cr3
+    movabsq $LCG_MULTIPLIER, %r13
+    movq $0x5eed, %r12                  /* the LCG state */
+    xorl %r15d, %r15d                   /* accesses made */
+    sti
+storm:
+    cmpl $HOSTILE_STORM_ACCESSES, %r15d
+    jae storm_done
+    imulq %r13, %r12
+    movabsq $LCG_INCREMENT, %rax
+    addq %rax, %r12
+    movq %r12, %rbx
+    shrq $33, %rbx                      /* 31 random bits */
+    ARM 2f
+    testl $1, %ebx
+    jnz 1f
+    /* x2APIC MSR 0x800 + (bits 1-6), read (bit 7) or written with the upper half of the state */
+    movl %ebx, %ecx
+    shrl $1, %ecx
+    andl $(MSR_X2APIC_COUNT - 1), %ecx
+    addl $MSR_X2APIC_FIRST, %ecx
+    cmpl $MSR_X2APIC_ICR, %ecx
+    je 2f
+    movq %r12, %rax
+    shrq $32, %rax
+    xorl %edx, %edx
+    testl $0x80, %ebx
+    jz 3f
+    rdmsr
+    jmp 2f
+3:  wrmsr
+    jmp 2f
+    /* I/O APIC: select register (bits 1-6), read or write the window (bit 7) */
+1:  movl %ebx, %eax
+    shrl $1, %eax
+    andl $0x3f, %eax
+    movl $IOAPIC_BASE, %edi
+    movl %eax, (%rdi)
+    testl $0x80, %ebx
+    jz 3f
+    movl IOAPIC_WINDOW(%rdi), %eax
+    jmp 2f
+3:  movq %r12, %rax
+    shrq $32, %rax
+    movl %eax, IOAPIC_WINDOW(%rdi)
+2:  incl %r15d
+    jmp storm
+storm_done:
+    cli
+    movl $IOAPIC_BASE, %edi             /* every redirection entry masked */
+    xorl %ecx, %ecx
+1:  leal 0x10(,%rcx,2), %eax
+    movl %eax, (%rdi)
+    movl $LVT_MASKED, IOAPIC_WINDOW(%rdi)
+    incl %ecx
+    cmpl $IOAPIC_REDIRECTIONS, %ecx
+    jb 1b
+    movl $MSR_X2APIC_TIMER_INITIAL, %ecx
+    xorl %eax, %eax
+    xorl %edx, %edx
+    wrmsr
+    movl $MSR_X2APIC_LVT_TIMER, %ecx
+    movl $LVT_MASKED, %eax
+    wrmsr
+    movl %r15d, %eax
+    movl $HOSTILE_PROBE_STORM, %edi
+    call report
+
     movl $HOSTILE_PROBE_DONE, %edi
     movl $0x600d, %eax
     call report
@@ -293,6 +392,9 @@ gp_handler:
 
 timer_handler:
     incl timer_count(%rip)
+    jmp eoi
+stray_handler:
+    incl stray_count(%rip)
     jmp eoi
 ipi_handler:
     incl ipi_count(%rip)
@@ -338,9 +440,9 @@ msg_done:
 /* Data, in the one section the flat binary has (low RAM is mapped RWX). */
 .balign 16
 idt:
-    .fill (HOSTILE_IPI_VECTOR + 1) * 16, 1, 0
+    .fill 256 * 16, 1, 0
 idt_descriptor:
-    .word (HOSTILE_IPI_VECTOR + 1) * 16 - 1
+    .word 256 * 16 - 1
     .quad idt
 recover:
     .quad 0
@@ -349,6 +451,8 @@ fault:
 timer_count:
     .long 0
 ipi_count:
+    .long 0
+stray_count:
     .long 0
 .balign 4096
 apic_pd:

@@ -66,7 +66,9 @@
 #define HOSTILE_PROBE_IPIS 15           /* self-IPIs taken of PAYLOAD_PORT_IRQ_COUNT sent */
 #define HOSTILE_PROBE_DONE 16           /* 0x600d: every probe ran */
 #define HOSTILE_PROBE_XAPIC_CROSSING 17 /* TPR after a store whose bytes straddle a page: 0x30 */
-#define HOSTILE_PROBES 18
+#define HOSTILE_PROBE_STORM 18 /* random x2APIC MSR and I/O APIC accesses made: all of them */
+#define HOSTILE_PROBES 19
+#define HOSTILE_STORM_ACCESSES 2000
 #define HOSTILE_TIMER_MS 50
 #define HOSTILE_TIMER_VECTOR 0x41
 #define HOSTILE_IPI_VECTOR 0x42
