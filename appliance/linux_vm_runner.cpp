@@ -79,8 +79,10 @@ void LinuxRunningVm::power_button() {
 }
 
 PowerButtonResult LinuxRunningVm::press_power_button() {
-  // vmm::devices::AcpiPm can raise PWRBTN_STS, but LinuxVm does not expose it yet.
-  return PowerButtonResult::kNotSupported;
+  std::shared_lock lock(vm_mutex_);
+  if (!vm_) return PowerButtonResult::kEnded;
+  vm_->press_power_button();
+  return PowerButtonResult::kPressed;
 }
 
 void LinuxRunningVm::stop() {

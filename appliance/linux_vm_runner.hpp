@@ -26,8 +26,8 @@ namespace rootstock::appliance {
 
 /// What LinuxRunningVm::press_power_button() did.
 enum class PowerButtonResult : uint8_t {
-  kPressed,       ///< the child got an ACPI power-button event
-  kNotSupported,  ///< the VMM cannot send one (vmm::LinuxVm has no power button yet)
+  kPressed,  ///< the child got an ACPI power-button event (it may ignore it)
+  kEnded,    ///< the run has ended: there is no child to press it for
 };
 
 /// One run of a LinuxVm. Every method may be called from any thread, also after the run ended
@@ -46,8 +46,8 @@ class LinuxRunningVm final : public RunningVm {
   void power_button() override;
   void stop() override;
 
-  /// Today always kNotSupported: vmm::LinuxVm offers no power-button event, so a graceful stop
-  /// through the VM manager waits its whole grace period before it stops the VM.
+  /// The child's ACPI power button (vmm::LinuxVm::press_power_button): a Linux child shuts
+  /// down in order; one that ignores it is stopped by the VM manager at the end of its grace.
   [[nodiscard]] PowerButtonResult press_power_button();
   /// Bytes typed for the VM, queued for its UART (COM1).
   void send_input(std::string_view bytes);

@@ -1,7 +1,7 @@
 // The seam between the VM manager and whatever runs a VM: the manager starts VMs through a
 // VmRunner and drives each through its RunningVm handle, so it knows nothing of vmm/ and unit
-// tests run it over a fake. The real runner (vmm::LinuxVm on a thread) comes with the wiring
-// into PID 1.
+// tests run it over a fake. The real runner is LinuxVmRunner (linux_vm_runner.hpp: vmm::LinuxVm
+// on a thread).
 #pragma once
 
 #include <stdint.h>

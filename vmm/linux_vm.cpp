@@ -25,7 +25,9 @@ namespace rootstock::vmm {
 namespace {
 
 constexpr uint16_t kCom1 = 0x3f8;
-constexpr uint32_t kCom1Gsi = 4;      // ISA IRQ 4, identity-mapped (no MADT override for it)
+constexpr uint32_t kCom1Gsi = 4;  // ISA IRQ 4, identity-mapped (no MADT override for it)
+// The SCI: ISA IRQ 9 on GSI 9, level-triggered, active high (acpi_builder.hpp's override).
+constexpr uint32_t kSciGsi = 9;
 constexpr uint16_t kPitPorts = 0x40;  // channels 0-2 and the control word (8254)
 constexpr uint16_t kPortB = 0x61;     // NMI status and control: PIT channel 2 gate and output
 constexpr uint32_t kRwx = RS_ACCESS_READ | RS_ACCESS_WRITE | RS_ACCESS_EXECUTE;
@@ -164,7 +166,13 @@ LinuxVm::Machine::Machine(LinuxVmConfig c, GuestMemory r)
             if (level && partition) (void)partition->pulse_gsi(kCom1Gsi);
           }),
       pm(
-          {}, now_ns, [](bool) {}, [this] { end({LinuxVmExit::Reason::kPowerOff, 0, "ACPI S5"}); }),
+          {}, now_ns,
+          [this](bool level) {
+            // The SCI is a level: the child's power-button (and PM timer) events hold it until
+            // its ACPI driver clears their status.
+            if (partition) (void)partition->set_gsi(kSciGsi, level);
+          },
+          [this] { end({LinuxVmExit::Reason::kPowerOff, 0, "ACPI S5"}); }),
       pit(now_ns, [](bool) {}),  // the child needs no PIT interrupt (tsc_early_khz=)
       reset(acpi::kResetPort,
             [this] { end({LinuxVmExit::Reason::kReset, 0, "reset register 0xcf9"}); }),
@@ -286,6 +294,11 @@ void LinuxVm::Machine::feed_input() {
   }
   const size_t taken = uart.receive({chunk, n});
   input.erase(input.begin(), input.begin() + static_cast<std::ptrdiff_t>(taken));
+}
+
+void LinuxVm::press_power_button() {
+  std::lock_guard lock(m_->io_mutex);
+  m_->pm.press_power_button();
 }
 
 void LinuxVm::send_input(std::string_view bytes) {

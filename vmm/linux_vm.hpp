@@ -90,6 +90,9 @@ class LinuxVm {
   /// Lets paused vCPUs enter VP_RUN again.
   void resume();
   [[nodiscard]] std::vector<VcpuState> vcpu_states();
+  /// The ACPI power button (PWRBTN_STS and the SCI, if the child enabled the event): a Linux
+  /// child answers with an orderly shutdown that ends in S5 (run() returns kPowerOff).
+  void press_power_button();
   /// Typed input for the child's console: queued, and fed to the UART as the child reads.
   void send_input(std::string_view bytes);
 

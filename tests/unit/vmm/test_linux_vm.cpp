@@ -4,6 +4,7 @@
 // that outlives its VM (stuck in VP_RUN past the stop timeout) touches nothing freed.
 #include <rootstock/linux_boot/boot_params.hpp>
 
+#include <algorithm>
 #include <catch2/catch_test_macros.hpp>
 #include <chrono>
 #include <cstring>
@@ -220,4 +221,41 @@ TEST_CASE(
   CHECK(v.entries[3].completion == RS_RUN_COMPLETE_NONE);
   CHECK(v.entries[3].root_flags == 0);  // resumed as it was: the same instruction again
   CHECK(v.state.rip == 0x1004);
+}
+
+TEST_CASE("linux vm: the power button raises the child's SCI (GSI 9, a level) until it clears it",
+          "[vmm][linux_vm]") {
+  REQUIRE(install_kick_handler());
+  const std::vector<uint8_t> kernel = synthetic_kernel();
+  FakeBackend fake;
+  LinuxVmConfig config;
+  config.ram_mib = 64;
+  config.kernel = kernel;
+  auto created = LinuxVm::create(fake, config);
+  REQUIRE(created);
+  LinuxVm& vm = **created;
+  FakeVp& v = fake.vp(0, 0);
+  constexpr uint16_t kPm1Sts = 0x600, kPm1En = 0x602;  // acpi_builder.hpp's PM1a block
+  constexpr uint32_t kPwrbtn = 1u << 8;                // PWRBTN_STS / PWRBTN_EN
+  std::promise<void> enabled;
+  FakeExit enable = FakeExit::io_out(kPm1En, 2, kPwrbtn);
+  v.script.push_back(enable);
+  FakeExit waiting = FakeExit::interrupted();
+  waiting.during = [&enabled] { enabled.set_value(); };
+  v.script.push_back(waiting);
+  for (size_t i = 0; i < 200; ++i) v.script.push_back(slow_interruption());
+  v.script.push_back(FakeExit::io_out(kPm1Sts, 2, kPwrbtn));  // the child's driver clears it
+  v.script.push_back(FakeExit::shutdown());
+
+  std::future<LinuxVmExit> ended = std::async(std::launch::async, [&vm] { return vm.run(); });
+  enabled.get_future().wait();
+  vm.press_power_button();
+  ended.get();
+  const auto& irqs = fake.partition(0).interrupts;
+  const uint64_t assert_sci = RS_INTERRUPT_GSI_LEVEL | RS_INTERRUPT_ASSERTED;
+  const auto raised =
+      std::find(irqs.begin(), irqs.end(), std::pair<uint32_t, uint64_t>{assert_sci, 9});
+  REQUIRE(raised != irqs.end());
+  CHECK(std::find(raised, irqs.end(), std::pair<uint32_t, uint64_t>{RS_INTERRUPT_GSI_LEVEL, 9}) !=
+        irqs.end());
 }
