@@ -4,7 +4,8 @@
 // reached with both CPUs and the memory given; `sleep 2` inside the child takes 2 s of the
 // root's clock (its timer works); a line typed into its console reaches its shell; paused, the
 // child does not run at all, and resumed it answers what was typed meanwhile; and
-// `poweroff -f` ends the VM with ACPI S5 while the appliance keeps running.
+// the ACPI power button (the child's acpid runs `poweroff -f`) ends the VM with ACPI S5 while the
+// appliance keeps running.
 #include <chrono>
 #include <optional>
 #include <string>
@@ -146,7 +147,12 @@ void selftest_linux_children(PidOne& init, SelftestResult& r) {
     }
     r.check(answered, "typed input did not reach the child's shell");
     if (answered) check_pause(vm, console, r);
-    vm.send_input("poweroff -f\n");
+    // The ACPI power button: the child's acpid powers it off in order.
+    const size_t before_button = console.count();
+    vm.press_power_button();
+    r.check(
+        console.wait_for("rootstock-child: power button", before_button, kStepDeadline).has_value(),
+        "the child did not answer the ACPI power button");
   }
   // The VM ends by itself on power-off; otherwise (a failure above) it is stopped.
   const std::optional<vmm::LinuxVmExit> ended = finish(*child, kStepDeadline);

@@ -23,6 +23,16 @@ done </proc/meminfo
 # nproc counts the CPUs PID 1 may run on: at boot, every online CPU.
 echo "rootstock-child: init reached cpus=$(nproc) mem_kib=$mem_kib kernel=$(uname -r)"
 
+# The ACPI power button (the appliance presses it to stop a VM in order): busybox's acpid maps
+# the button's key to the action PWRF/00000080 under its configuration folder and runs it. With
+# -d (foreground, its log on this console: "acpid: PWRF/00000080"), in this script's
+# background: as a daemon, or with -f alone, Debian's busybox 1.35 ran no action here.
+mkdir -p /etc/acpi/PWRF
+printf '#!/bin/sh\necho "rootstock-child: power button"\nsync\npoweroff -f\n' \
+  >/etc/acpi/PWRF/00000080
+chmod +x /etc/acpi/PWRF/00000080
+acpid -d -c /etc/acpi &
+
 cmd=
 read -r cmdline </proc/cmdline
 set -f # the command line's words are not file patterns
