@@ -5,7 +5,6 @@
 // end.
 #include <dirent.h>
 #include <unistd.h>
-#include <rootstock/linux_boot/boot_params.hpp>
 
 #include <catch2/catch_test_macros.hpp>
 #include <chrono>
@@ -24,6 +23,7 @@
 #include "appliance/linux_vm_runner.hpp"
 #include "appliance/vm_manager.hpp"
 #include "tests/fakes/fake_backend.hpp"
+#include "tests/fakes/synthetic_bzimage.hpp"
 #include "vmm/acpi/acpi_builder.hpp"
 #include "vmm/devices/acpi_pm.hpp"
 
@@ -35,35 +35,6 @@ using rootstock::vmm::FakeVp;
 
 namespace {
 
-// A minimal 64-bit relocatable bzImage the loader accepts (Linux boot protocol 2.15), as
-// tests/unit/vmm/test_linux_vm.cpp builds it.
-std::vector<uint8_t> synthetic_kernel() {
-  namespace lb = rootstock::linux_boot;
-  constexpr size_t kSetup = 5 * lb::kSectorSize;  // the boot sector and 4 setup sectors
-  constexpr size_t kKernel = 0x1000;
-  std::vector<uint8_t> img(kSetup + kKernel, 0);
-  lb::SetupHeader h{};
-  h.setup_sects = 4;
-  h.syssize = kKernel / 16;
-  h.boot_flag = lb::kBootFlag;
-  h.jump = 0x6aeb;
-  h.header = lb::kHeaderMagic;
-  h.version = 0x020f;
-  h.loadflags = lb::loadflags::kLoadedHigh;
-  h.initrd_addr_max = 0x7fffffff;
-  h.kernel_alignment = 0x200000;
-  h.relocatable_kernel = 1;
-  h.min_alignment = 21;
-  h.xloadflags = lb::xloadflags::kKernel64 | lb::xloadflags::kCanBeLoadedAbove4G;
-  h.cmdline_size = 2047;
-  h.payload_offset = 0x800;
-  h.payload_length = 0x800;
-  h.pref_address = 0x1000000;
-  h.init_size = 0x40000;
-  std::memcpy(img.data() + lb::kSetupHeaderOffset, &h, sizeof(h));
-  return img;
-}
-
 // A folder of its own per test, with the kernel in it; removed at the end.
 struct TempDir {
   std::filesystem::path path;
@@ -71,7 +42,7 @@ struct TempDir {
     std::string tmpl = (std::filesystem::temp_directory_path() / "runner-XXXXXX").string();
     REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
     path = tmpl;
-    const std::vector<uint8_t> k = synthetic_kernel();
+    const std::vector<uint8_t> k = rootstock::vmm::synthetic_bzimage();
     std::ofstream(kernel(), std::ios::binary)
         .write(reinterpret_cast<const char*>(k.data()), static_cast<std::streamsize>(k.size()));
   }

@@ -2,12 +2,10 @@
 // pause() parks a vCPU outside VP_RUN and it makes no VP_RUN call while parked; resume() lets it
 // run on to the VM's end; the states are what vcpu_states() says at each point; a vCPU thread
 // that outlives its VM (stuck in VP_RUN past the stop timeout) touches nothing freed.
-#include <rootstock/linux_boot/boot_params.hpp>
 
 #include <algorithm>
 #include <catch2/catch_test_macros.hpp>
 #include <chrono>
-#include <cstring>
 #include <future>
 #include <memory>
 #include <optional>
@@ -15,41 +13,13 @@
 #include <vector>
 
 #include "tests/fakes/fake_backend.hpp"
+#include "tests/fakes/synthetic_bzimage.hpp"
 #include "vmm/kick.hpp"
 #include "vmm/linux_vm.hpp"
 
 using namespace rootstock::vmm;
 
 namespace {
-
-// A minimal 64-bit relocatable bzImage the loader accepts (Linux boot protocol 2.15): the fake
-// backend runs none of it.
-std::vector<uint8_t> synthetic_kernel() {
-  namespace lb = rootstock::linux_boot;
-  constexpr size_t kSetup = 5 * lb::kSectorSize;  // the boot sector and 4 setup sectors
-  constexpr size_t kKernel = 0x1000;
-  std::vector<uint8_t> img(kSetup + kKernel, 0);
-  lb::SetupHeader h{};
-  h.setup_sects = 4;
-  h.syssize = kKernel / 16;
-  h.boot_flag = lb::kBootFlag;
-  h.jump = 0x6aeb;  // to 0x26c, the end of a 2.15 header
-  h.header = lb::kHeaderMagic;
-  h.version = 0x020f;
-  h.loadflags = lb::loadflags::kLoadedHigh;
-  h.initrd_addr_max = 0x7fffffff;
-  h.kernel_alignment = 0x200000;
-  h.relocatable_kernel = 1;
-  h.min_alignment = 21;
-  h.xloadflags = lb::xloadflags::kKernel64 | lb::xloadflags::kCanBeLoadedAbove4G;
-  h.cmdline_size = 2047;
-  h.payload_offset = 0x800;
-  h.payload_length = 0x800;
-  h.pref_address = 0x1000000;
-  h.init_size = 0x40000;
-  std::memcpy(img.data() + lb::kSetupHeaderOffset, &h, sizeof(h));
-  return img;
-}
 
 // Returns from VP_RUN after a millisecond each: a second of runway in which the test's pause()
 // must catch the thread, however slowly the test thread is scheduled.
@@ -59,6 +29,18 @@ FakeExit slow_interruption() {
   FakeExit e = FakeExit::interrupted();
   e.during = [] { std::this_thread::sleep_for(std::chrono::milliseconds(1)); };
   return e;
+}
+
+// A 1-vCPU VM with 64 MiB on `fake`, loading `kernel` (which must outlive it); `config` gives
+// the rest.
+std::unique_ptr<LinuxVm> one_vcpu_vm(FakeBackend& fake, const std::vector<uint8_t>& kernel,
+                                     LinuxVmConfig config = {}) {
+  config.ram_mib = 64;
+  config.vcpus = 1;
+  config.kernel = kernel;
+  auto created = LinuxVm::create(fake, config);
+  REQUIRE(created);
+  return std::move(*created);
 }
 
 // A 1-vCPU VM on the fake backend whose VP returns from VP_RUN without an exit many times (as
@@ -71,13 +53,7 @@ struct ScriptedVm {
   std::promise<void> running;
 
   ScriptedVm(const std::vector<uint8_t>& kernel, std::optional<FakeExit> last) {
-    LinuxVmConfig config;
-    config.ram_mib = 64;
-    config.vcpus = 1;
-    config.kernel = kernel;
-    auto created = LinuxVm::create(fake, config);
-    REQUIRE(created);
-    vm = std::move(*created);
+    vm = one_vcpu_vm(fake, kernel);
     vp = &fake.vp(0, 0);
     FakeExit first = FakeExit::interrupted();
     first.during = [this] { running.set_value(); };
@@ -91,7 +67,7 @@ struct ScriptedVm {
 
 TEST_CASE("linux vm: pause parks the vCPU outside VP_RUN, resume lets it run to the end",
           "[vmm][linux_vm]") {
-  const std::vector<uint8_t> kernel = synthetic_kernel();
+  const std::vector<uint8_t> kernel = rootstock::vmm::synthetic_bzimage();
   REQUIRE(install_kick_handler());
   ScriptedVm t(kernel, FakeExit::shutdown());
   LinuxVm& vm = *t.vm;
@@ -120,7 +96,7 @@ TEST_CASE("linux vm: pause parks the vCPU outside VP_RUN, resume lets it run to 
 }
 
 TEST_CASE("linux vm: stop() ends a paused VM", "[vmm][linux_vm]") {
-  const std::vector<uint8_t> kernel = synthetic_kernel();
+  const std::vector<uint8_t> kernel = rootstock::vmm::synthetic_bzimage();
   REQUIRE(install_kick_handler());
   ScriptedVm t(kernel, std::nullopt);
   LinuxVm& vm = *t.vm;
@@ -139,16 +115,11 @@ TEST_CASE("linux vm: stop() ends a paused VM", "[vmm][linux_vm]") {
 TEST_CASE("linux vm: a vCPU thread stuck past the stop timeout outlives its VM safely",
           "[vmm][linux_vm]") {
   REQUIRE(install_kick_handler());
-  const std::vector<uint8_t> kernel = synthetic_kernel();
+  const std::vector<uint8_t> kernel = rootstock::vmm::synthetic_bzimage();
   FakeBackend fake;
   LinuxVmConfig config;
-  config.ram_mib = 64;
-  config.vcpus = 1;
-  config.kernel = kernel;
   config.stop_timeout = std::chrono::milliseconds(50);
-  auto created = LinuxVm::create(fake, config);
-  REQUIRE(created);
-  std::unique_ptr<LinuxVm> vm = std::move(*created);
+  std::unique_ptr<LinuxVm> vm = one_vcpu_vm(fake, kernel, config);
   // The vCPU's one VP_RUN neither exits nor yields to a kick until the test releases it: hv
   // stuck (or a driver that ignores signals).
   auto inside = std::make_shared<std::promise<void>>();
@@ -187,14 +158,10 @@ TEST_CASE(
     "without instruction bytes is resumed",
     "[vmm][linux_vm]") {
   REQUIRE(install_kick_handler());
-  const std::vector<uint8_t> kernel = synthetic_kernel();
+  const std::vector<uint8_t> kernel = rootstock::vmm::synthetic_bzimage();
   FakeBackend fake;
-  LinuxVmConfig config;
-  config.ram_mib = 64;
-  config.kernel = kernel;
-  auto created = LinuxVm::create(fake, config);
-  REQUIRE(created);
-  LinuxVm& vm = **created;
+  const std::unique_ptr<LinuxVm> created = one_vcpu_vm(fake, kernel);
+  LinuxVm& vm = *created;
   FakeVp& v = fake.vp(0, 0);
   constexpr uint64_t kHole = 0xfed00000;  // above the child's RAM: no RAM, no device
   rs_run_regs regs{};
@@ -226,14 +193,10 @@ TEST_CASE(
 TEST_CASE("linux vm: the power button raises the child's SCI (GSI 9, a level) until it clears it",
           "[vmm][linux_vm]") {
   REQUIRE(install_kick_handler());
-  const std::vector<uint8_t> kernel = synthetic_kernel();
+  const std::vector<uint8_t> kernel = rootstock::vmm::synthetic_bzimage();
   FakeBackend fake;
-  LinuxVmConfig config;
-  config.ram_mib = 64;
-  config.kernel = kernel;
-  auto created = LinuxVm::create(fake, config);
-  REQUIRE(created);
-  LinuxVm& vm = **created;
+  const std::unique_ptr<LinuxVm> created = one_vcpu_vm(fake, kernel);
+  LinuxVm& vm = *created;
   FakeVp& v = fake.vp(0, 0);
   constexpr uint16_t kPm1Sts = 0x600, kPm1En = 0x602;  // acpi_builder.hpp's PM1a block
   constexpr uint32_t kPwrbtn = 1u << 8;                // PWRBTN_STS / PWRBTN_EN
