@@ -24,7 +24,6 @@ namespace {
 constexpr uint64_t kPage = 4096;
 constexpr uint64_t kLenCpuid = 2, kLenHlt = 1, kLenVmmcall = 3;
 constexpr uint8_t kVectorGp = 13;
-constexpr uint64_t kExitSmi = 0x62;  // APM vol. 2, appendix C
 constexpr uint64_t kLow32 = 0xffffffffull;
 // What a child sees at the hypervisor leaves: hv's signature and "no hypercalls" (version 0);
 // hypercalls are the root's alone (docs/hypercalls.md §2).
@@ -61,8 +60,6 @@ constexpr uint32_t kLeafPower = 0x6, kPowerEaxArat = 1u << 2;
 constexpr uint32_t kFeatEcxXsave = 1u << 26, kFeatEcxOsxsave = 1u << 27;
 constexpr uint32_t kLeafXsave = 0xd, kXsaveEaxXsaves = 1u << 3;
 constexpr uint64_t kCr4Osxsave = 1ull << 18;
-constexpr uint64_t kExitXsetbv = 0x8d;  // APM vol. 2, appendix C
-constexpr uint64_t kExitIret = 0x74;
 constexpr uint64_t kLenXsetbv = 3;
 
 GuestState child_state(const svm::VmcbSave& s) {
@@ -399,7 +396,8 @@ uint32_t stat_of(const VcpuExit& e, const Run& r) {
     case ExitKind::kNestedPageFault:
       return RS_STAT_COUNT;
     default:
-      return e.raw_code == kExitXsetbv ? RS_STAT_XSETBV : RS_STAT_OTHER;
+      return static_cast<svm::ExitCode>(e.raw_code) == svm::ExitCode::kXsetbv ? RS_STAT_XSETBV
+                                                                              : RS_STAT_OTHER;
   }
 }
 
@@ -510,27 +508,30 @@ uint16_t run_child_vp(void* context, const RunTicket& ticket, LastExit& exit) {
       case ExitKind::kInvalidState:
         report_hardware(r, RS_EXIT_INVALID_STATE);
         break;
-      default:
-        if (e.raw_code == kExitXsetbv) {
+      default: {
+        // Exits the decoder has no kind for, by their SVM code (APM vol. 2, appendix C).
+        const auto code = static_cast<svm::ExitCode>(e.raw_code);
+        if (code == svm::ExitCode::kXsetbv) {
           handle_xsetbv(r);
           continue;
         }
-        if (e.raw_code == kExitIret) {
+        if (code == svm::ExitCode::kIret) {
           end_nmi_blocking(r);
           continue;
         }
-        if (e.raw_code == static_cast<uint64_t>(svm::ExitCode::kCr4Write)) {
+        if (code == svm::ExitCode::kCr4Write) {
           handle_cr4_write(r);
           continue;
         }
-        if (e.raw_code == static_cast<uint64_t>(svm::ExitCode::kRdpmc)) {
+        if (code == svm::ExitCode::kRdpmc) {
           handle_rdpmc(r);
           continue;
         }
         if (handle_svm_instruction(r, e.raw_code)) continue;
-        if (e.raw_code == kExitSmi) break;
+        if (code == svm::ExitCode::kSmi) break;
         report_hardware(r, RS_EXIT_UNSUPPORTED);
         break;
+      }
     }
     break;
   }
