@@ -149,21 +149,27 @@ VmManager::Result VmManager::launch(const std::shared_ptr<Vm>& vm, uint64_t gene
   return result;
 }
 
-VmManager::Result VmManager::pause(const std::string& id) {
-  std::shared_ptr<Vm> vm;
-  std::shared_ptr<RunningVm> handle;
-  uint64_t generation;
+std::expected<VmManager::Claim, VmError> VmManager::enter_passing(const std::string& id,
+                                                                  VmState from, const char* wanted,
+                                                                  VmState passing) {
+  Claim claim;
   {
     std::lock_guard lock(mutex_);
     auto found = find_locked(id);
     if (!found) return std::unexpected(found.error());
-    vm = *found;
-    if (vm->state != VmState::kRunning) return std::unexpected(wrong_state(*vm, "running"));
-    vm->state = VmState::kPausing;
-    handle = vm->handle;
-    generation = vm->generation;
+    const std::shared_ptr<Vm>& vm = *found;
+    if (vm->state != from) return std::unexpected(wrong_state(*vm, wanted));
+    vm->state = passing;
+    claim = Claim{vm, vm->handle, vm->generation, from == VmState::kPaused};
   }
   changed_.notify_all();
+  return claim;
+}
+
+VmManager::Result VmManager::pause(const std::string& id) {
+  auto claim = enter_passing(id, VmState::kRunning, "running", VmState::kPausing);
+  if (!claim) return std::unexpected(claim.error());
+  const auto& [vm, handle, generation, was_paused] = *claim;
   bool parked = handle->pause();
   // A pause that timed out may have parked some vCPUs: let them go again, the VM runs on.
   if (!parked) handle->resume();
@@ -185,20 +191,9 @@ VmManager::Result VmManager::pause(const std::string& id) {
 }
 
 VmManager::Result VmManager::resume(const std::string& id) {
-  std::shared_ptr<Vm> vm;
-  std::shared_ptr<RunningVm> handle;
-  uint64_t generation;
-  {
-    std::lock_guard lock(mutex_);
-    auto found = find_locked(id);
-    if (!found) return std::unexpected(found.error());
-    vm = *found;
-    if (vm->state != VmState::kPaused) return std::unexpected(wrong_state(*vm, "paused"));
-    vm->state = VmState::kResuming;
-    handle = vm->handle;
-    generation = vm->generation;
-  }
-  changed_.notify_all();
+  auto claim = enter_passing(id, VmState::kPaused, "paused", VmState::kResuming);
+  if (!claim) return std::unexpected(claim.error());
+  const auto& [vm, handle, generation, was_paused] = *claim;
   handle->resume();
   Result result;
   {

@@ -131,6 +131,10 @@ class VmManager {
   using Lock = std::unique_lock<std::mutex>;
 
   std::expected<std::shared_ptr<Vm>, VmError> find_locked(const std::string& id) const;
+  // Takes the VM `id` from `from` (named `wanted` in a refusal) to the passing state `passing`,
+  // under the lock; what the operation then drives outside it.
+  std::expected<Claim, VmError> enter_passing(const std::string& id, VmState from,
+                                              const char* wanted, VmState passing);
   static VmError wrong_state(const Vm& vm, const char* wanted);
   VmInfo info_locked(const Vm& vm) const;
   // created, stopped or restarting → starting; the new start's generation.
