@@ -5,6 +5,7 @@ set(CMAKE_CXX_STANDARD 23)
 set(CMAKE_CXX_STANDARD_REQUIRED ON)
 set(THREADS_PREFER_PTHREAD_FLAG ON)
 add_subdirectory(common)
+add_subdirectory(image/gpt)
 add_subdirectory(vmm)
 add_subdirectory(appliance)
 # The hvroot driver, built against the kernel tree; it goes into the root's initramfs.
