@@ -8,6 +8,7 @@ add_subdirectory(common)
 add_subdirectory(image/gpt)
 add_subdirectory(vmm)
 add_subdirectory(appliance)
+add_subdirectory(selftest)
 # The hvroot driver, built against the kernel tree; it goes into the root's initramfs.
 set(HVROOT_KO ${ROOTSTOCK_OUT}/root/hvroot.ko)
 add_subdirectory(drivers/hvroot)

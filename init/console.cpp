@@ -3,8 +3,6 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <cstdio>
-
 namespace rootstock::init {
 
 void attach_console() {
@@ -24,12 +22,6 @@ void announce(const milestone::Writer& line) {
   std::string text(line.c_str());
   text += "\n";
   (void)!::write(STDOUT_FILENO, text.data(), text.size());
-}
-
-std::string hex(uint64_t value) {
-  char buf[24];
-  std::snprintf(buf, sizeof(buf), "0x%llx", static_cast<unsigned long long>(value));
-  return buf;
 }
 
 }  // namespace rootstock::init

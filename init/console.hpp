@@ -20,7 +20,4 @@ void say(const std::string& message);
 /// Prints a milestone line.
 void announce(const milestone::Writer& line);
 
-/// "0x1f": a number in hex for a console line.
-std::string hex(uint64_t value);
-
 }  // namespace rootstock::init

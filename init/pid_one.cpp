@@ -6,7 +6,6 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -15,8 +14,9 @@
 
 #include "console.hpp"
 #include "modules.hpp"
+#include "pid_one_selftests.hpp"
 #include "power_button.hpp"
-#include "selftest.hpp"
+#include "selftest/registry.hpp"
 
 namespace rootstock::init {
 namespace {
@@ -88,11 +88,7 @@ void PidOne::load_hvroot() {
   // The driver through which the VMM reaches hv (docs/hvroot.md). Without hv (a plain kernel
   // boot) it refuses to load; PID 1 says why and runs on without child VMs. Raw hypercalls are
   // for the self-tests that play a hostile root only.
-  const auto wants = [&](const char* name) {
-    return std::find(options_.selftests.begin(), options_.selftests.end(), name) !=
-           options_.selftests.end();
-  };
-  const bool abuse = wants("hypercall-abuse") || wants("hostile-root");
+  const bool abuse = selftest::need_raw_hypercalls(options_.selftests);
   const auto loaded = load_module(kHvrootModule, abuse ? "allow_raw_hypercalls=1" : "");
   if (!loaded) say("hvroot: " + loaded.error() + "; no child VMs");
   hvroot_loaded_ = loaded.has_value();
@@ -154,14 +150,8 @@ void PidOne::reap() {
 }
 
 void PidOne::run_selftests() {
-  for (const std::string& name : options_.selftests) {
-    if (!run_selftest(name, *this)) {
-      say("selftest: there is no self-test named '" + name + "'");
-      SelftestResult missing(name);
-      missing.check(false, "no such self-test");
-      missing.finish();
-    }
-  }
+  PidOneSelftests context(*this);
+  selftest::run_selftests(options_.selftests, context);
 }
 
 void PidOne::start_default_vm() {

@@ -8,8 +8,6 @@
 #include <string>
 #include <utility>
 
-#include "vmm/payloads/test_device.h"
-
 namespace rootstock::vmm {
 namespace {
 
@@ -21,24 +19,6 @@ std::string range(uint64_t gpa, uint64_t length) {
 }
 
 }  // namespace
-
-uint32_t payload_checksum(std::span<const uint8_t> bytes) {
-  uint32_t h = PAYLOAD_FNV_OFFSET;
-  for (size_t i = 0; i + 4 <= bytes.size(); i += 4) {
-    uint32_t word;
-    std::memcpy(&word, bytes.data() + i, 4);  // little-endian: x86 hosts only
-    h = (h ^ word) * PAYLOAD_FNV_PRIME;
-  }
-  return h;
-}
-
-uint32_t pattern_word(uint32_t seed, uint64_t index) {
-  // A multiplicative hash of the index: no two nearby dwords alike, so a checksum over the wrong
-  // range, a swapped page or a stale page does not pass by accident.
-  uint32_t x = static_cast<uint32_t>(index) * 0x9e3779b1u + seed;
-  x ^= x >> 16;
-  return x * 0x85ebca6bu;
-}
 
 Result<GuestMemory> GuestMemory::allocate(uint64_t gpa, uint64_t size) {
   if (size == 0 || size % kPageSize != 0 || gpa % kPageSize != 0 || gpa + size < gpa) {
@@ -104,21 +84,6 @@ Result<void> GuestMemory::write(uint64_t gpa, std::span<const uint8_t> data) {
   if (!target) return std::unexpected(target.error());
   if (!data.empty()) std::memcpy(target->data(), data.data(), data.size());
   return {};
-}
-
-void GuestMemory::fill_pattern(uint32_t seed) {
-  const uint64_t words = size_ / 4;
-  for (uint64_t i = 0; i < words; ++i) {
-    const uint32_t w = pattern_word(seed, i);
-    std::memcpy(base_ + i * 4, &w, 4);
-  }
-}
-
-Result<uint32_t> GuestMemory::checksum(uint64_t gpa, uint64_t length) const {
-  if (length % 4 != 0) return fail("checksum length " + std::to_string(length) + " is not 4n");
-  auto span = bytes(gpa, length);
-  if (!span) return std::unexpected(span.error());
-  return payload_checksum(*span);
 }
 
 }  // namespace rootstock::vmm

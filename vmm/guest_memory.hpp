@@ -14,13 +14,6 @@
 
 namespace rootstock::vmm {
 
-/// The checksum the self-test payloads compute (vmm/payloads/test_device.h): 32-bit FNV-1a over
-/// little-endian dwords. `bytes.size()` must be a multiple of 4.
-[[nodiscard]] uint32_t payload_checksum(std::span<const uint8_t> bytes);
-
-/// Dword `index` of the fill pattern for `seed` (fill_pattern()).
-[[nodiscard]] uint32_t pattern_word(uint32_t seed, uint64_t index);
-
 /// One block of guest RAM: [gpa, gpa + size), backed by a private anonymous mapping.
 class GuestMemory {
  public:
@@ -49,11 +42,6 @@ class GuestMemory {
   [[nodiscard]] Result<std::span<const uint8_t>> bytes(uint64_t gpa, uint64_t length) const;
   /// Copies `data` to guest-physical `gpa`.
   [[nodiscard]] Result<void> write(uint64_t gpa, std::span<const uint8_t> data);
-
-  /// Fills the block with pattern_word(seed, i) at dword i (counted from the block's start).
-  void fill_pattern(uint32_t seed);
-  /// payload_checksum() of guest-physical [gpa, gpa + length).
-  [[nodiscard]] Result<uint32_t> checksum(uint64_t gpa, uint64_t length) const;
 
  private:
   GuestMemory(uint64_t gpa, uint64_t size, uint8_t* base) : gpa_(gpa), size_(size), base_(base) {}
