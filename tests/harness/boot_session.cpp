@@ -164,7 +164,7 @@ SessionResult run_session(const SessionConfig& config) {
         }
       } else {
         const bool wants_line = step.kind != Step::Kind::kExpectExit;
-        bool done = false;
+        bool done = judge.seen_before(step);
         while (!done && !failure) {
           std::optional<std::string> line = reader.next_line(deadline);
           if (line) {

@@ -117,6 +117,10 @@ std::string Step::describe() const {
       return "milestone '" + arg + "'";
     case Kind::kWaitText:
       return "text '" + arg + "'";
+    case Kind::kSeenMilestone:
+      return "milestone '" + arg + "' (then or before)";
+    case Kind::kSeenText:
+      return "text '" + arg + "' (then or before)";
     case Kind::kType:
       return "typing '" + arg + "'";
     case Kind::kExpectExit:
@@ -184,15 +188,32 @@ LineVerdict ConsoleJudge::judge(std::string_view line, const Step* waiting) {
       return v;
     }
   }
-  if (waiting == nullptr) {
-    return v;
-  }
-  if (waiting->kind == Step::Kind::kWaitText) {
-    v.step_done = line.find(waiting->arg) != std::string_view::npos;
-  } else if (waiting->kind == Step::Kind::kWaitMilestone && is_milestone) {
-    v.step_done = milestone_matches(seen, waiting->arg, variables_);
-  }
+  history_.emplace_back(line);
+  if (waiting != nullptr) v.step_done = satisfies(line, *waiting);
   return v;
+}
+
+bool ConsoleJudge::satisfies(std::string_view line, const Step& step) {
+  switch (step.kind) {
+    case Step::Kind::kWaitText:
+    case Step::Kind::kSeenText:
+      return line.find(step.arg) != std::string_view::npos;
+    case Step::Kind::kWaitMilestone:
+    case Step::Kind::kSeenMilestone: {
+      milestone::Parsed seen;
+      return milestone::parse(as_text(line), seen) && milestone_matches(seen, step.arg, variables_);
+    }
+    default:
+      return false;
+  }
+}
+
+bool ConsoleJudge::seen_before(const Step& step) {
+  if (step.kind != Step::Kind::kSeenMilestone && step.kind != Step::Kind::kSeenText) return false;
+  for (const std::string& line : history_) {
+    if (satisfies(line, step)) return true;
+  }
+  return false;
 }
 
 }  // namespace rootstock::harness

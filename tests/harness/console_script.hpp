@@ -24,6 +24,10 @@ struct Step {
     kType,           ///< write `arg` to the console
     kExpectExit,     ///< the process exits with status `exit_status`
     kMonitor,        ///< send `arg` to QEMU's human monitor (SessionConfig::monitor_socket)
+    /// As kWaitMilestone and kWaitText, but a line from before this step counts too: for what
+    /// happens in no fixed order (several VMs at once).
+    kSeenMilestone,
+    kSeenText,
   };
   Kind kind;
   std::string arg;
@@ -65,10 +69,16 @@ class ConsoleJudge {
   /// Judges one line (without its newline); `waiting` is the current step, or nullptr.
   /// Captures of a matching milestone step are kept for the steps after it.
   [[nodiscard]] LineVerdict judge(std::string_view line, const Step* waiting);
+  /// Whether a line judged before satisfies `step` (kSeenMilestone, kSeenText; false for other
+  /// kinds). Captures of a matching milestone are kept.
+  [[nodiscard]] bool seen_before(const Step& step);
 
  private:
+  [[nodiscard]] bool satisfies(std::string_view line, const Step& step);
+
   std::vector<std::string> failure_patterns_;
   Variables variables_;
+  std::vector<std::string> history_;  // every line judged, for kSeen* steps
 };
 
 }  // namespace rootstock::harness

@@ -23,6 +23,9 @@ Steps run in the order given; each has its own timeout from the end of the step 
 (default 60 s; write STEP@SECONDS to change it):
   --milestone 'NAME k=v ...'  a milestone line with that name and at least those fields
   --text TEXT                 any console line containing TEXT
+  --seen 'NAME k=v ...'       as --milestone, but a line before this step counts too (for
+                              what happens in no fixed order, such as several VMs at once)
+  --seen-text TEXT            as --text, and a line before this step counts too
   --type TEXT                 type TEXT into the console (escapes: \n \r \t \\ \xNN)
   --monitor COMMAND           run COMMAND on QEMU's monitor (needs --monitor-socket), e.g.
                               system_powerdown, sendkey ctrl-alt-delete
@@ -107,9 +110,12 @@ SessionConfig parse_args(int argc, char** argv) {
     } else if (opt == "--allow") {
       const std::string p = value(opt);
       std::erase(config.failure_patterns, p);
-    } else if (opt == "--milestone" || opt == "--text") {
+    } else if (opt == "--milestone" || opt == "--text" || opt == "--seen" || opt == "--seen-text") {
       auto [arg, timeout] = split_timeout(value(opt));
-      const auto kind = opt == "--text" ? Step::Kind::kWaitText : Step::Kind::kWaitMilestone;
+      const auto kind = opt == "--text"        ? Step::Kind::kWaitText
+                        : opt == "--seen"      ? Step::Kind::kSeenMilestone
+                        : opt == "--seen-text" ? Step::Kind::kSeenText
+                                               : Step::Kind::kWaitMilestone;
       config.steps.push_back({kind, arg, timeout, 0});
     } else if (opt == "--type") {
       auto bytes = rootstock::harness::unescape(value(opt));

@@ -99,3 +99,21 @@ TEST_CASE("judge captures a field and compares later milestones with it", "[harn
   CHECK_FALSE(judge.judge("[rootstock] root-init ram_mib=955", &compare).step_done);
   CHECK_FALSE(judge.judge("[rootstock] root-init cpus=4", &equal).step_done);
 }
+
+TEST_CASE("judge: a --seen step counts lines from before it, a --milestone step does not",
+          "[harness]") {
+  ConsoleJudge judge(default_failure_patterns());
+  (void)judge.judge("[rootstock] vm-exited id=b name=b reason=poweroff", nullptr);
+  (void)judge.judge("b: rootstock-child: power button", nullptr);
+  const Step seen{Step::Kind::kSeenMilestone, "vm-exited id=b reason=poweroff", Seconds(1), 0};
+  const Step seen_text{Step::Kind::kSeenText, "power button", Seconds(1), 0};
+  const Step later = wait_milestone("vm-exited id=b reason=poweroff");
+  const Step other{Step::Kind::kSeenMilestone, "vm-exited id=c", Seconds(1), 0};
+  CHECK(judge.seen_before(seen));
+  CHECK(judge.seen_before(seen_text));
+  CHECK_FALSE(judge.seen_before(later));  // a plain wait only looks ahead
+  CHECK_FALSE(judge.seen_before(other));
+  CHECK(judge.judge("[rootstock] vm-exited id=c name=c reason=stopped", &other).step_done);
+  CHECK(judge.seen_before(other));
+  CHECK(seen.describe() == "milestone 'vm-exited id=b reason=poweroff' (then or before)");
+}
