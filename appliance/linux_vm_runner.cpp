@@ -52,6 +52,9 @@ LinuxRunningVm::~LinuxRunningVm() {
 void LinuxRunningVm::run() {
   // vm_ is read here without the lock: only this thread changes it once the thread runs.
   const vmm::LinuxVmExit end = vm_->run();
+  const std::string stats = std::to_string(vm_->vp_exits()) + " exits, " +
+                            std::to_string(vm_->handled_exits()) +
+                            " handled by the VMM; by kind: " + vm_->exit_stats();
   {
     // The VM's memory, partition and VPs go here, before anyone hears of the end: the manager
     // may start the VM again at once, and two copies of its RAM must not coexist. (A vCPU that
@@ -61,7 +64,7 @@ void LinuxRunningVm::run() {
   }
   console_->finish();  // no console byte comes any more: ~LinuxVm dropped the callback
   auto on_exit = std::move(on_exit_);
-  on_exit(VmExit{exit_reason(end.reason), end.detail});
+  on_exit(VmExit{exit_reason(end.reason), end.detail, stats});
 }
 
 bool LinuxRunningVm::pause() {
@@ -95,7 +98,7 @@ void LinuxRunningVm::send_input(std::string_view bytes) {
   if (vm_) vm_->send_input(bytes);
 }
 
-LinuxVmRunner::LinuxVmRunner(vmm::Backend& backend, VmConsoleOutput::LineFn console,
+LinuxVmRunner::LinuxVmRunner(vmm::Backend& backend, VmConsoleOutput::TextFn console,
                              Options options)
     : backend_(backend), console_(std::move(console)), options_(options) {}
 
@@ -119,7 +122,9 @@ std::expected<std::unique_ptr<LinuxRunningVm>, std::string> LinuxVmRunner::start
     initrd = std::move(*read);
   }
   auto console = VmConsoleOutput::open(launch.console, spec.name.value_or(launch.id) + ": ",
-                                       spec.console.appliance_console ? console_ : nullptr,
+                                       spec.console.appliance_console
+                                           ? console_.writer(spec.name.value_or(launch.id) + ": ")
+                                           : nullptr,
                                        spec.console.log_path, options_.max_log_bytes);
   if (!console) return std::unexpected(console.error());
   // Idempotent, process-wide: the VM's end and pause() kick vCPUs out of VP_RUN with it.

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <thread>
 
+#include "appliance/console_mux.hpp"
 #include "appliance/vm_console_output.hpp"
 #include "appliance/vm_runner.hpp"
 #include "vmm/backend.hpp"
@@ -50,7 +51,7 @@ class LinuxRunningVm final : public RunningVm {
   /// down in order; one that ignores it is stopped by the VM manager at the end of its grace.
   [[nodiscard]] PowerButtonResult press_power_button();
   /// Bytes typed for the VM, queued for its UART (COM1).
-  void send_input(std::string_view bytes);
+  void send_input(std::string_view bytes) override;
 
  private:
   friend class LinuxVmRunner;
@@ -78,12 +79,12 @@ class LinuxVmRunner final : public VmRunner {
     std::chrono::milliseconds stop_timeout{10'000};
   };
 
-  /// `console` gets each VM's lines for the appliance console ("name: text", see
-  /// VmConsoleOutput::LineFn); it must be safe to call from several threads at once. `backend`
-  /// must outlive every VM this runner starts.
-  LinuxVmRunner(vmm::Backend& backend, VmConsoleOutput::LineFn console)
+  /// `console` gets each VM's text for the appliance console (VmConsoleOutput::TextFn); it must
+  /// be safe to call from several threads at once. `backend` must outlive every VM this runner
+  /// starts.
+  LinuxVmRunner(vmm::Backend& backend, VmConsoleOutput::TextFn console)
       : LinuxVmRunner(backend, std::move(console), Options{}) {}
-  LinuxVmRunner(vmm::Backend& backend, VmConsoleOutput::LineFn console, Options options);
+  LinuxVmRunner(vmm::Backend& backend, VmConsoleOutput::TextFn console, Options options);
 
   /// start_linux(), as the seam's handle.
   [[nodiscard]] std::expected<std::unique_ptr<RunningVm>, std::string> start(
@@ -95,7 +96,7 @@ class LinuxVmRunner final : public VmRunner {
 
  private:
   vmm::Backend& backend_;
-  VmConsoleOutput::LineFn console_;
+  ConsoleMux console_;  // every VM's text, one line at a time
   Options options_;
 };
 

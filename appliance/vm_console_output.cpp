@@ -11,7 +11,7 @@
 namespace rootstock::appliance {
 
 std::expected<std::unique_ptr<VmConsoleOutput>, std::string> VmConsoleOutput::open(
-    std::shared_ptr<ConsoleRing> ring, std::string prefix, LineFn lines,
+    std::shared_ptr<ConsoleRing> ring, std::string prefix, TextFn shown,
     const std::optional<std::string>& log_path, uint64_t max_log_bytes) {
   int fd = -1;
   if (log_path) {
@@ -22,14 +22,13 @@ std::expected<std::unique_ptr<VmConsoleOutput>, std::string> VmConsoleOutput::op
     }
   }
   return std::unique_ptr<VmConsoleOutput>(
-      new VmConsoleOutput(std::move(ring), std::move(prefix), std::move(lines), fd, max_log_bytes));
+      new VmConsoleOutput(std::move(ring), std::move(prefix), std::move(shown), fd, max_log_bytes));
 }
 
 VmConsoleOutput::VmConsoleOutput(std::shared_ptr<ConsoleRing> ring, std::string prefix,
-                                 LineFn lines, int log_fd, uint64_t max_log_bytes)
+                                 TextFn shown, int log_fd, uint64_t max_log_bytes)
     : ring_(std::move(ring)),
-      prefix_(std::move(prefix)),
-      lines_(std::move(lines)),
+      shown_(shown ? std::make_unique<VmConsole>(std::move(prefix), std::move(shown)) : nullptr),
       log_fd_(log_fd),
       log_left_(max_log_bytes) {}
 
@@ -40,9 +39,7 @@ VmConsoleOutput::~VmConsoleOutput() {
 void VmConsoleOutput::put(uint8_t byte) {
   const char c = static_cast<char>(byte);
   ring_->write({&c, 1});
-  if (lines_) {
-    for (const std::string& line : splitter_.put({&c, 1})) lines_(prefix_ + line);
-  }
+  if (shown_) shown_->put(byte);
   if (log_fd_ >= 0) {
     log_buffer_.push_back(c);
     if (c == '\n' || log_buffer_.size() >= kLogChunk) flush_log();
@@ -50,9 +47,7 @@ void VmConsoleOutput::put(uint8_t byte) {
 }
 
 void VmConsoleOutput::finish() {
-  if (lines_) {
-    if (std::string rest = splitter_.take_partial(); !rest.empty()) lines_(prefix_ + rest);
-  }
+  if (shown_) shown_->close();
   flush_log();
 }
 

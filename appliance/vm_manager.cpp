@@ -134,7 +134,8 @@ VmManager::Result VmManager::launch(const std::shared_ptr<Vm>& vm, uint64_t gene
     std::lock_guard lock(mutex_);
     if (!started) {
       vm->state = VmState::kStopped;
-      vm->last_exit = VmExit{ExitReason::kFailed, started.error()};
+      vm->last_exit = VmExit{ExitReason::kFailed, started.error(), {}};
+      event_locked(VmEvent::Kind::kEnded, *vm, *vm->last_exit);
       result = std::unexpected(VmError{VmErrc::kStartFailed,
                                        "vm '" + vm->id + "' did not start: " + started.error(),
                                        std::nullopt});
@@ -142,6 +143,7 @@ VmManager::Result VmManager::launch(const std::shared_ptr<Vm>& vm, uint64_t gene
       vm->handle = std::move(*started);
       vm->state = VmState::kRunning;
       ++vm->start_count;
+      event_locked(VmEvent::Kind::kStarted, *vm);
       if (vm->early_exit) exited_locked(vm, *std::exchange(vm->early_exit, std::nullopt));
     }
   }
@@ -206,6 +208,28 @@ VmManager::Result VmManager::resume(const std::string& id) {
   }
   changed_.notify_all();
   return result;
+}
+
+void VmManager::event_locked(VmEvent::Kind kind, const Vm& vm, const VmExit& exit,
+                             bool restarting) {
+  if (!options_.on_event) return;
+  events_.push_back(VmEvent{kind, vm.id, vm.spec, vm.start_count, exit, restarting});
+}
+
+VmManager::Result VmManager::send_input(const std::string& id, std::string_view bytes) {
+  std::shared_ptr<RunningVm> handle;
+  {
+    std::lock_guard lock(mutex_);
+    auto found = find_locked(id);
+    if (!found) return std::unexpected(found.error());
+    const Vm& vm = **found;
+    const bool runs = vm.state == VmState::kRunning || vm.state == VmState::kPausing ||
+                      vm.state == VmState::kPaused || vm.state == VmState::kResuming;
+    if (!runs || !vm.handle) return std::unexpected(wrong_state(vm, "running or paused"));
+    handle = vm.handle;
+  }
+  handle->send_input(bytes);  // outside the lock, as every call into a run
+  return {};
 }
 
 VmManager::Result VmManager::remove(const std::string& id) {

@@ -15,11 +15,13 @@
 #include <condition_variable>
 #include <deque>
 #include <expected>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -61,6 +63,20 @@ struct VmError {
   std::optional<VmState> state;  ///< the state that refused it (kWrongState)
 };
 
+/// What happened to a VM, for the appliance's milestones and log (VmManager::Options::on_event).
+struct VmEvent {
+  enum class Kind : uint8_t {
+    kStarted,  ///< a run began (a restart after a reset included)
+    kEnded,    ///< a run ended, or a start failed (exit.reason kFailed, the runner's reason)
+  };
+  Kind kind = Kind::kStarted;
+  std::string id;
+  std::shared_ptr<const VmSpec> spec;
+  uint32_t start_count = 0;  ///< kStarted: this run's number, 1 for the first
+  VmExit exit;               ///< kEnded: how
+  bool restarting = false;   ///< kEnded: the VM reset and its spec restarts it
+};
+
 /// A VM as list() and get() show it.
 struct VmInfo {
   std::string id;
@@ -75,6 +91,10 @@ class VmManager {
   struct Options {
     /// How long stop() waits after the power button before it stops the VM (issue 13's default).
     std::chrono::milliseconds stop_grace{30'000};
+    /// Told of every VmEvent, on the manager's own thread, one at a time and in the order they
+    /// happened; never under the manager's lock, so it may call the manager (briefly: events
+    /// wait meanwhile). Events still queued are delivered before the destructor returns.
+    std::function<void(const VmEvent&)> on_event;
   };
   using Result = std::expected<void, VmError>;
 
@@ -98,6 +118,8 @@ class VmManager {
   /// is stopped at once (its vCPUs cannot take the button). Returns once it has stopped.
   [[nodiscard]] Result stop(const std::string& id);
   [[nodiscard]] Result stop(const std::string& id, std::chrono::milliseconds grace);
+  /// Bytes typed for a VM's console (running or paused).
+  [[nodiscard]] Result send_input(const std::string& id, std::string_view bytes);
   /// Forgets a created or stopped VM; its console ring is closed.
   [[nodiscard]] Result remove(const std::string& id);
 
@@ -122,7 +144,7 @@ class VmManager {
     bool paused;
   };
   // Work for the manager's thread: drop an ended run's handle (which joins its threads) and,
-  // for a reset with on-reset=restart, start the VM again.
+  // for a reset with on-reset=restart, start the VM again. Events go first, in order.
   struct Job {
     std::shared_ptr<RunningVm> retired;
     std::shared_ptr<Vm> restart;
@@ -143,6 +165,8 @@ class VmManager {
   Result launch(const std::shared_ptr<Vm>& vm, uint64_t generation);
   void on_exit(const std::weak_ptr<Vm>& weak, uint64_t generation, VmExit exit);
   void exited_locked(const std::shared_ptr<Vm>& vm, VmExit exit);
+  void event_locked(VmEvent::Kind kind, const Vm& vm, const VmExit& exit = {},
+                    bool restarting = false);
   // Running or paused → stopping, for stop() and stop_all().
   Claim claim_locked(const std::shared_ptr<Vm>& vm);
   bool exited_locked(const Claim& c) const;
@@ -158,6 +182,7 @@ class VmManager {
   uint64_t next_id_ = 0;
   bool shutting_down_ = false;
   std::deque<Job> jobs_;
+  std::deque<VmEvent> events_;  // for options_.on_event
   bool quit_ = false;
   std::thread supervisor_;  // last: started once everything above exists
 };

@@ -52,6 +52,7 @@ void VmManager::exited_locked(const std::shared_ptr<Vm>& vm, VmExit exit) {
   // A reset restarts unless someone is stopping the VM or the appliance is going down.
   bool restart = exit.reason == ExitReason::kReset && vm->spec->on_reset == OnReset::kRestart &&
                  vm->state != VmState::kStopping && !shutting_down_;
+  event_locked(VmEvent::Kind::kEnded, *vm, exit, restart);
   vm->last_exit = std::move(exit);
   Job job{std::move(vm->handle), nullptr, vm->generation};
   if (restart) {
@@ -160,8 +161,16 @@ void VmManager::stop_all(std::chrono::milliseconds timeout) {
 void VmManager::supervise() {
   Lock lock(mutex_);
   for (;;) {
-    changed_.wait(lock, [&] { return quit_ || !jobs_.empty(); });
-    if (jobs_.empty()) return;  // quit_, and nothing left to drop
+    changed_.wait(lock, [&] { return quit_ || !jobs_.empty() || !events_.empty(); });
+    if (!events_.empty()) {
+      VmEvent event = std::move(events_.front());
+      events_.pop_front();
+      lock.unlock();
+      options_.on_event(event);
+      lock.lock();
+      continue;
+    }
+    if (jobs_.empty()) return;  // quit_, and nothing left to drop or to tell
     Job job = std::move(jobs_.front());
     jobs_.pop_front();
     lock.unlock();

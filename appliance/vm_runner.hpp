@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "appliance/console_ring.hpp"
 #include "appliance/vm_spec.hpp"
@@ -32,6 +33,7 @@ enum class ExitReason : uint8_t {
 struct VmExit {
   ExitReason reason = ExitReason::kStopped;
   std::string detail;
+  std::string stats;  ///< what the run cost, for people ("1234 exits, …"); may be empty
   bool operator==(const VmExit&) const = default;
 };
 
@@ -49,6 +51,8 @@ class RunningVm {
   virtual void power_button() = 0;
   /// Ends the VM; the exit callback follows within the runner's own bound.
   virtual void stop() = 0;
+  /// Bytes typed for the VM's console, queued for its serial port.
+  virtual void send_input(std::string_view bytes) = 0;
 };
 
 /// What a runner gets to start a VM.

@@ -1,29 +1,23 @@
-// The default child VM (issue 7; DESIGN.md §3): PID 1 starts it at boot unless
-// rootstock.vm=off — the project's kernel and busybox initramfs from /lib/rootstock/child, with
-// the vCPUs, memory and command line of the rootstock.vm_* options. Its console goes to the
-// appliance console with the prefix "child0: " and to /run/rootstock/vm/0.log; what is typed on
-// the appliance console goes to it; vm-started and vm-exited milestones say when it runs.
+// The default child VM (DESIGN.md §3): PID 1 defines it at boot unless rootstock.vm=off — the
+// project's kernel and busybox initramfs from /lib/rootstock/child, with the vCPUs, memory and
+// command line of the rootstock.vm_* options, id 0 and name child0 (its console lines start
+// "child0: "), its console also logged to /run/rootstock/vm/0.log. The appliance runs it like
+// any VM from a spec.
 #pragma once
 
-#include <memory>
 #include <string>
 
+#include "appliance/vm_spec.hpp"
 #include "options.hpp"
 
 namespace rootstock::init {
 
-class PidOne;
-
-/// The running default VM. Destroying it stops the VM.
-class DefaultVm {
- public:
-  virtual ~DefaultVm() = default;
-  /// Starts the VM on its own threads; on failure says why and announces vm-exited
-  /// reason=failed, returning null.
-  static std::unique_ptr<DefaultVm> start(PidOne& init, const VmOptions& options);
-};
-
-/// Where the children's logs go.
+/// Where the VMs' console logs go.
 inline constexpr const char* kVmLogDir = "/run/rootstock/vm";
+/// The default VM's id.
+inline constexpr const char* kDefaultVmId = "0";
+
+/// The default VM's spec (autostart).
+[[nodiscard]] appliance::VmSpec default_vm_spec(const VmOptions& options);
 
 }  // namespace rootstock::init

@@ -109,6 +109,19 @@ Options parse_options(std::string_view cmdline) {
       }
     } else if (name == "rootstock.vm_cmdline") {
       o.vm.cmdline = value;
+    } else if (name == "rootstock.vm_specs") {
+      if (value.starts_with('/')) {
+        o.vm_specs = value;
+      } else {
+        o.problems.push_back(word + ": needs an absolute folder");
+      }
+    } else if (name == "rootstock.stop_timeout") {
+      uint64_t n = 0;
+      if (parse_decimal(value, n) && n <= 3600) {
+        o.stop_timeout_s = static_cast<uint32_t>(n);
+      } else {
+        o.problems.push_back(word + ": needs seconds from 0 to 3600");
+      }
     } else if (name == "rootstock.abuse_calls") {
       uint64_t n = 0;
       if (parse_decimal(value, n) && n >= 1 && n <= 100000000) {

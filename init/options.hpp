@@ -11,6 +11,12 @@
 //   rootstock.vm_mem_mib=N              its memory, 16-1024 MiB (default 256)
 //   rootstock.vm_cmdline="..."          its kernel command line (default: its console on
 //                                       ttyS0); the VMM adds its timer options
+//   rootstock.vm_specs=DIR              the folder of VM spec files (NAME.json, Firecracker's
+//                                       /vm/config shape) defined at boot (default
+//                                       /etc/rootstock/vms)
+//   rootstock.stop_timeout=SECONDS      how long the VMs get to power off after the power
+//                                       button when the appliance shuts down, 0-3600 (default
+//                                       30); then they are stopped
 //   rootstock.abuse_calls=N             the hypercall-abuse self-test's random calls,
 //                                       1-100000000 (default 100000)
 #pragma once
@@ -40,6 +46,8 @@ struct Options {
   std::vector<std::string> selftest_steps;  ///< empty: every step
   FatalAction on_fatal = FatalAction::kStay;
   VmOptions vm;
+  std::string vm_specs = "/etc/rootstock/vms";
+  uint32_t stop_timeout_s = 30;
   uint64_t abuse_calls = 100000;
   std::vector<std::string> problems;  ///< "rootstock.x=y: why", reported at start-up
 };

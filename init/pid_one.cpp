@@ -2,6 +2,7 @@
 
 #include <linux/reboot.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/sysinfo.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -12,11 +13,14 @@
 #include <fstream>
 #include <sstream>
 
+#include "appliance/spec_dir.hpp"
 #include "console.hpp"
+#include "default_vm.hpp"
 #include "modules.hpp"
 #include "pid_one_selftests.hpp"
 #include "power_button.hpp"
 #include "selftest/registry.hpp"
+#include "vmm/hvroot_backend.hpp"
 
 namespace rootstock::init {
 namespace {
@@ -154,19 +158,51 @@ void PidOne::run_selftests() {
   selftest::run_selftests(options_.selftests, context);
 }
 
-void PidOne::start_default_vm() {
-  if (!options_.vm.start) return;
+void PidOne::start_appliance() {
   if (!hvroot_loaded_) {
-    say("child0: not started: no hvroot driver (not under hv?)");
+    say("no child VMs: no hvroot driver (not under hv?)");
     return;
   }
-  default_vm_ = DefaultVm::start(*this, options_.vm);
+  auto backend = vmm::open_hvroot();
+  if (!backend) {
+    say("no child VMs: " + vmm::describe(backend.error()));
+    return;
+  }
+  backend_ = std::move(*backend);
+  (void)::mkdir("/run/rootstock", 0755);
+  (void)::mkdir(kVmLogDir, 0755);
+  appliance::Appliance::Options o;
+  o.stop_timeout = std::chrono::seconds(options_.stop_timeout_s);
+  o.say = [](const std::string& line) { say(line); };
+  o.announce = [](const milestone::Writer& line) { announce(line); };
+  o.console = [](const std::string& text) {
+    (void)!::write(STDOUT_FILENO, text.data(), text.size());
+  };
+  appliance_ = std::make_unique<appliance::Appliance>(*backend_, std::move(o));
+  raw_terminal_ = std::make_unique<RawTerminal>();
+  loop_.watch(STDIN_FILENO, [this] {
+    char buf[256];
+    const ssize_t n = ::read(STDIN_FILENO, buf, sizeof(buf));
+    if (n > 0) appliance_->type({buf, static_cast<size_t>(n)});
+  });
+  define_vms();
+}
+
+void PidOne::define_vms() {
+  if (options_.vm.start) {
+    (void)appliance_->define(kDefaultVmId, default_vm_spec(options_.vm), "rootstock.vm");
+  }
+  const appliance::SpecDir specs = appliance::read_spec_dir(options_.vm_specs);
+  for (const std::string& problem : specs.problems) say(problem + "; skipped");
+  for (const appliance::SpecFile& file : specs.specs) {
+    (void)appliance_->define(file.id, file.spec, file.path);
+  }
 }
 
 void PidOne::run() {
   start();
   run_selftests();
-  start_default_vm();
+  start_appliance();
   loop_.run_until([] { return false; });
   fatal("the event loop stopped");
 }
@@ -174,7 +210,14 @@ void PidOne::run() {
 void PidOne::shut_down(PowerAction action, const std::string& reason) {
   if (stopping_) fatal("shutdown re-entered");
   stopping_ = true;
-  default_vm_.reset();  // the child stops before the root's processes and mounts go
+  // The VMs stop before the root's processes and mounts go: each gets its power button and
+  // rootstock.stop_timeout, then is stopped; their ends are told before the appliance goes.
+  if (appliance_) {
+    appliance_->shut_down();
+    loop_.unwatch(STDIN_FILENO);
+    appliance_.reset();
+    raw_terminal_.reset();
+  }
   init::shut_down(sys_, action, reason, mounted_, StopPolicy{}, say);
   fatal("could not power off or reboot");
 }

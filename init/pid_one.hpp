@@ -1,6 +1,7 @@
 // PID 1's duties (DESIGN.md §3): mount, set up the console, read its options, announce
-// root-init, reap every child, load modules, run self-tests, and power off or reboot in order on
-// request (signals, Ctrl-Alt-Del, the ACPI power button). It never returns and never exits.
+// root-init, reap every child, load modules, run self-tests, start the appliance (the VMs from
+// specs), and power off or reboot in order on request (signals, Ctrl-Alt-Del, the ACPI power
+// button), the VMs first. It never returns and never exits.
 #pragma once
 
 #include <sys/types.h>
@@ -12,12 +13,14 @@
 #include <string>
 #include <vector>
 
-#include "default_vm.hpp"
+#include "appliance/appliance.hpp"
 #include "event_loop.hpp"
 #include "mounts.hpp"
 #include "options.hpp"
+#include "raw_terminal.hpp"
 #include "shutdown.hpp"
 #include "system.hpp"
+#include "vmm/backend.hpp"
 
 namespace rootstock::init {
 
@@ -53,7 +56,8 @@ class PidOne {
   void watch_power_buttons();
   void reap();
   void run_selftests();
-  void start_default_vm();
+  void start_appliance();
+  void define_vms();
   [[noreturn]] void shut_down(PowerAction action, const std::string& reason);
   [[noreturn]] void fatal(const std::string& message);
 
@@ -65,7 +69,9 @@ class PidOne {
   std::vector<Reaped> unclaimed_;
   bool stopping_ = false;
   bool hvroot_loaded_ = false;
-  std::unique_ptr<DefaultVm> default_vm_;
+  std::unique_ptr<vmm::Backend> backend_;  // hvroot, for the appliance's VMs
+  std::unique_ptr<appliance::Appliance> appliance_;
+  std::unique_ptr<RawTerminal> raw_terminal_;  // while the appliance takes console input
 };
 
 }  // namespace rootstock::init

@@ -1,10 +1,10 @@
 #include "pid_one_selftests.hpp"
 
+#include "appliance/vm_console.hpp"
 #include "child_images.hpp"
 #include "console.hpp"
 #include "modules.hpp"
 #include "shutdown.hpp"
-#include "vm_console.hpp"
 
 namespace rootstock::init {
 
@@ -14,7 +14,7 @@ PidOneSelftests::PidOneSelftests(PidOne& init) : init_(init) {
 }
 
 void PidOneSelftests::say(const std::string& line) {
-  init::say(VmConsole::sanitize(line));
+  init::say(appliance::VmConsole::sanitize(line));
 }
 
 void PidOneSelftests::announce(const milestone::Writer& line) {

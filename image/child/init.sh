@@ -1,7 +1,7 @@
 #!/bin/sh
 # The default child VM's /init (busybox sh). The root reads the child's console: the marker line
 # below says the child reached user space and what it sees; rootstock.child_cmd=NAME on the
-# kernel command line runs one named check before the shell.
+# kernel command line runs one named check before the shell (or ends the VM: poweroff, reboot).
 
 # Not `set -e`: if PID 1 exits the kernel panics, so a failed step is reported and we go on.
 export PATH=/bin
@@ -23,16 +23,6 @@ done </proc/meminfo
 # nproc counts the CPUs PID 1 may run on: at boot, every online CPU.
 echo "rootstock-child: init reached cpus=$(nproc) mem_kib=$mem_kib kernel=$(uname -r)"
 
-# The ACPI power button (the appliance presses it to stop a VM in order): busybox's acpid maps
-# the button's key to the action PWRF/00000080 under its configuration folder and runs it. With
-# -d (foreground, its log on this console: "acpid: PWRF/00000080"), in this script's
-# background: as a daemon, or with -f alone, Debian's busybox 1.35 ran no action here.
-mkdir -p /etc/acpi/PWRF
-printf '#!/bin/sh\necho "rootstock-child: power button"\nsync\npoweroff -f\n' \
-  >/etc/acpi/PWRF/00000080
-chmod +x /etc/acpi/PWRF/00000080
-acpid -d -c /etc/acpi &
-
 cmd=
 read -r cmdline </proc/cmdline
 set -f # the command line's words are not file patterns
@@ -41,6 +31,22 @@ for word in $cmdline; do
     rootstock.child_cmd=*) cmd=${word#*=} ;;
   esac
 done
+# The ACPI power button (the appliance presses it to stop a VM in order): busybox's acpid maps
+# the button's key to the action PWRF/00000080 under its configuration folder and runs it. With
+# -d (foreground, its log on this console: "acpid: PWRF/00000080"), in this script's
+# background: as a daemon, or with -f alone, Debian's busybox 1.35 ran no action here.
+mkdir -p /etc/acpi/PWRF
+# rootstock.child_cmd=ignore-button makes a child that ignores it (the appliance then stops it
+# once its shutdown bound has passed).
+if [ "$cmd" = ignore-button ]; then
+  printf '#!/bin/sh\necho "rootstock-child: power button ignored"\n' >/etc/acpi/PWRF/00000080
+else
+  printf '#!/bin/sh\necho "rootstock-child: power button"\nsync\npoweroff -f\n' \
+    >/etc/acpi/PWRF/00000080
+fi
+chmod +x /etc/acpi/PWRF/00000080
+acpid -d -c /etc/acpi &
+
 case $cmd in
   '') ;;
   # The root times the gap between the two lines against its own clock.
@@ -50,6 +56,12 @@ case $cmd in
     echo "rootstock-child: sleep2 end"
     ;;
   poweroff) poweroff -f ;;
+  # A reset from inside: the appliance restarts the VM when its spec says on-reset=restart.
+  reboot)
+    echo "rootstock-child: rebooting"
+    reboot -f
+    ;;
+  ignore-button) ;;
   *) echo "rootstock-child: unknown rootstock.child_cmd=$cmd" ;;
 esac
 

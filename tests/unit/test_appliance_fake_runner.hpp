@@ -9,9 +9,11 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
+#include "appliance/vm_manager.hpp"
 #include "appliance/vm_runner.hpp"
 
 namespace rootstock::appliance::testing {
@@ -35,7 +37,7 @@ class FakeVm {
   /// The guest ends the run (once; later calls do nothing).
   void end(ExitReason reason, std::string detail = {}) {
     if (ended_.exchange(true)) return;
-    launch_.on_exit(VmExit{reason, std::move(detail)});
+    launch_.on_exit(VmExit{reason, std::move(detail), {}});
   }
   [[nodiscard]] bool ended() const { return ended_; }
   void join() {
@@ -68,6 +70,14 @@ class FakeVm {
     ++stops;
     end(ExitReason::kStopped);  // inside stop(), which VmLaunch allows
   }
+  void type(std::string_view bytes) {
+    std::lock_guard lock(mutex_);
+    typed_ += bytes;
+  }
+  std::string typed() {
+    std::lock_guard lock(mutex_);
+    return typed_;
+  }
 
   const std::string& id() const { return launch_.id; }
   const VmSpec& spec() const { return *launch_.spec; }
@@ -78,8 +88,9 @@ class FakeVm {
   VmLaunch launch_;
   FakeBehaviour behaviour_;
   std::atomic<bool> ended_{false};
-  std::mutex mutex_;  // guest_
+  std::mutex mutex_;  // guest_, typed_
   std::thread guest_;
+  std::string typed_;
 };
 
 /// The handle the manager holds: destroying it joins the "guest" thread, as the real one joins
@@ -95,6 +106,7 @@ class FakeHandle : public RunningVm {
   void resume() override { vm_->resume(); }
   void power_button() override { vm_->power_button(); }
   void stop() override { vm_->stop(); }
+  void send_input(std::string_view bytes) override { vm_->type(bytes); }
 
  private:
   std::shared_ptr<FakeVm> vm_;
@@ -152,5 +164,12 @@ class FakeRunner : public VmRunner {
   std::map<std::string, FakeBehaviour> behaviours_;
   std::vector<std::shared_ptr<FakeVm>> runs_;
 };
+
+/// A manager's options with the given grace and nothing else.
+inline VmManager::Options with_grace(std::chrono::milliseconds grace) {
+  VmManager::Options o;
+  o.stop_grace = grace;
+  return o;
+}
 
 }  // namespace rootstock::appliance::testing

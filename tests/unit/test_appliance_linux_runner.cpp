@@ -22,6 +22,7 @@
 
 #include "appliance/linux_vm_runner.hpp"
 #include "appliance/vm_manager.hpp"
+#include "appliance_linux_fixture.hpp"
 #include "tests/fakes/fake_backend.hpp"
 #include "tests/fakes/synthetic_bzimage.hpp"
 #include "vmm/acpi/acpi_builder.hpp"
@@ -29,88 +30,27 @@
 
 using namespace rootstock::appliance;
 using namespace std::chrono_literals;
-using rootstock::vmm::FakeBackend;
+using rootstock::appliance::testing::busy;
+using rootstock::appliance::testing::power_off;
+using rootstock::appliance::testing::print;
+using rootstock::appliance::testing::ScriptedBackend;
+using rootstock::appliance::testing::TempDir;
 using rootstock::vmm::FakeExit;
 using rootstock::vmm::FakeVp;
 
 namespace {
-
-// A folder of its own per test, with the kernel in it; removed at the end.
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "runner-XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-    const std::vector<uint8_t> k = rootstock::vmm::synthetic_bzimage();
-    std::ofstream(kernel(), std::ios::binary)
-        .write(reinterpret_cast<const char*>(k.data()), static_cast<std::streamsize>(k.size()));
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-  std::string kernel() const { return (path / "bzImage").string(); }
-  std::string file(const char* name) const { return (path / name).string(); }
-};
-
-// The fake backend, scripting each new partition's VP 0 the moment the VMM creates it: the
-// runner builds and runs the VM inside start(), so a test cannot script it in between.
-class ScriptedBackend final : public rootstock::vmm::Backend {
- public:
-  using Script = std::function<void(FakeVp&)>;
-  explicit ScriptedBackend(Script script) : script_(std::move(script)) {}
-  FakeBackend fake;
-
-  rootstock::vmm::Result<hvroot_version> version() override { return fake.version(); }
-  rootstock::vmm::Result<std::unique_ptr<rootstock::vmm::PartitionBackend>> create_partition()
-      override {
-    auto p = fake.create_partition();
-    if (p) script_(fake.vp(fake.state().partitions.size() - 1, 0));
-    return p;
-  }
-  rootstock::vmm::Result<rs_hc_invariants_output> check_invariants() override {
-    return fake.check_invariants();
-  }
-  rootstock::vmm::Result<void> raw_hypercall(hvroot_raw_hypercall& call) override {
-    return fake.raw_hypercall(call);
-  }
-
- private:
-  Script script_;
-};
-
-// The guest's side: text out of COM1, then the ACPI S5 write (acpi_builder.hpp, PM1a_CNT).
-void print(FakeVp& vp, const std::string& text) {
-  for (char c : text) vp.script.push_back(FakeExit::io_out(0x3f8, 1, static_cast<uint8_t>(c)));
-}
-void power_off(FakeVp& vp) {
-  namespace pm = rootstock::vmm::devices::acpi_pm;
-  const auto slp = static_cast<uint32_t>(rootstock::vmm::acpi::kS5SleepType << pm::kSlpTypShift |
-                                         static_cast<uint32_t>(pm::Pm1Cnt::kSlpEn));
-  vp.script.push_back(FakeExit::io_out(rootstock::vmm::acpi::AcpiConfig{}.pm1a_cnt_port, 2, slp));
-}
-// A second or more of VP_RUN returns without exits (1 ms each), the first one setting
-// `running`: a guest busy long enough for the test to pause or stop it.
-void busy(FakeVp& vp, std::shared_ptr<std::promise<void>> running) {
-  FakeExit first = FakeExit::interrupted();
-  first.during = [running] { running->set_value(); };
-  vp.script.push_back(first);
-  for (int i = 0; i < 1000; ++i) {
-    FakeExit e = FakeExit::interrupted();
-    e.during = [] { std::this_thread::sleep_for(1ms); };
-    vp.script.push_back(e);
-  }
-}
 
 // What the runner reported: exits and console lines, from any thread.
 struct Observed {
   std::mutex mutex;
   std::condition_variable changed;
   std::vector<VmExit> exits;
-  std::vector<std::string> lines;
+  std::string shown;  // what reached the appliance console
 
-  VmConsoleOutput::LineFn line_fn() {
-    return [this](const std::string& line) {
+  VmConsoleOutput::TextFn text_fn() {
+    return [this](const std::string& text) {
       std::lock_guard lock(mutex);
-      lines.push_back(line);
+      shown += text;
     };
   }
   std::function<void(VmExit)> exit_fn() {
@@ -160,7 +100,7 @@ TEST_CASE("linux runner: output reaches the ring, the console and the log; power
     power_off(vp);
   });
   Observed seen;
-  LinuxVmRunner runner(backend, seen.line_fn());
+  LinuxVmRunner runner(backend, seen.text_fn());
   VmSpec spec = spec_for(dir);
   spec.name = "web";
   spec.console.log_path = dir.file("console.log");
@@ -174,8 +114,8 @@ TEST_CASE("linux runner: output reaches the ring, the console and the log; power
   std::lock_guard lock(seen.mutex);
   REQUIRE(seen.exits.size() == 1);
   CHECK(seen.exits[0].reason == ExitReason::kPowerOff);
-  // The unfinished line comes at the VM's end.
-  CHECK(seen.lines == std::vector<std::string>{"web: hello", "web: bye"});
+  // The unfinished line comes at the VM's end, ended for it; the child's '\r' is dropped.
+  CHECK(seen.shown == "web: hello\nweb: bye\n");
   std::ifstream log(dir.file("console.log"));
   const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
   CHECK(text == "earlier run\nhello\r\nbye");
@@ -190,7 +130,7 @@ TEST_CASE("linux runner: a triple fault ends the VM once, prefixed by the id wit
     vp.script.push_back(FakeExit::shutdown());
   });
   Observed seen;
-  LinuxVmRunner runner(backend, seen.line_fn());
+  LinuxVmRunner runner(backend, seen.text_fn());
   auto vm = runner.start(launch("vm7", spec_for(dir), seen));
   REQUIRE(vm);
   REQUIRE(seen.wait_exit());
@@ -202,7 +142,7 @@ TEST_CASE("linux runner: a triple fault ends the VM once, prefixed by the id wit
   REQUIRE(seen.exits.size() == 1);
   CHECK(seen.exits[0].reason == ExitReason::kTripleFault);
   CHECK(seen.exits[0].detail.find("vCPU 0") != std::string::npos);
-  CHECK(seen.lines == std::vector<std::string>{"vm7: oops"});
+  CHECK(seen.shown == "vm7: oops\n");
 }
 
 TEST_CASE("linux runner: a missing or too large kernel is refused by path, nothing left running",
@@ -212,8 +152,8 @@ TEST_CASE("linux runner: a missing or too large kernel is refused by path, nothi
   Observed seen;
   LinuxVmRunner::Options small;
   small.max_kernel_bytes = 1024;  // the synthetic kernel is 6.5 KiB
-  LinuxVmRunner runner(backend, seen.line_fn());
-  LinuxVmRunner strict(backend, seen.line_fn(), small);
+  LinuxVmRunner runner(backend, seen.text_fn());
+  LinuxVmRunner strict(backend, seen.text_fn(), small);
   const size_t threads = thread_count();
 
   VmSpec missing = spec_for(dir);
@@ -252,7 +192,7 @@ TEST_CASE("linux runner: stop() ends a running VM with stopped", "[appliance]") 
   std::future<void> started = running->get_future();
   ScriptedBackend backend([running](FakeVp& vp) { busy(vp, running); });
   Observed seen;
-  LinuxVmRunner runner(backend, seen.line_fn());
+  LinuxVmRunner runner(backend, seen.text_fn());
   auto vm = runner.start_linux(launch("s", spec_for(dir), seen));
   REQUIRE(vm);
   started.wait();
@@ -277,7 +217,7 @@ TEST_CASE("linux runner: pause parks the guest, resume lets it run to its end", 
     vp.script.push_back(FakeExit::shutdown());
   });
   Observed seen;
-  LinuxVmRunner runner(backend, seen.line_fn());
+  LinuxVmRunner runner(backend, seen.text_fn());
   auto vm = runner.start_linux(launch("p", spec_for(dir), seen));
   REQUIRE(vm);
   started.wait();
@@ -305,10 +245,10 @@ TEST_CASE("linux runner: the VM manager drives it end to end", "[appliance]") {
     power_off(vp);
   });
   std::mutex mutex;
-  std::vector<std::string> lines;
-  LinuxVmRunner runner(backend, [&](const std::string& line) {
+  std::string shown;
+  LinuxVmRunner runner(backend, [&](const std::string& text) {
     std::lock_guard lock(mutex);
-    lines.push_back(line);
+    shown += text;
   });
   VmManager manager(runner);
   VmSpec spec = spec_for(dir);
@@ -331,7 +271,7 @@ TEST_CASE("linux runner: the VM manager drives it end to end", "[appliance]") {
   CHECK((*ring)->read_since(0).bytes == "booted\n");
   {
     std::lock_guard lock(mutex);
-    CHECK(lines == std::vector<std::string>{"e2e vm: booted"});
+    CHECK(shown == "e2e vm: booted\n");
   }
   REQUIRE(manager.remove("e2e"));
 }
@@ -367,7 +307,7 @@ TEST_CASE("linux runner: the console log is bounded, and one that cannot open fa
   Observed seen;
   LinuxVmRunner::Options options;
   options.max_log_bytes = 8;
-  LinuxVmRunner runner(backend, seen.line_fn(), options);
+  LinuxVmRunner runner(backend, seen.text_fn(), options);
 
   VmSpec nowhere = spec_for(dir);
   nowhere.console.log_path = dir.file("no-such-folder/console.log");

@@ -50,7 +50,7 @@ void check_refused(const VmManager::Result& r, VmState in) {
 
 struct Fixture {
   FakeRunner runner;  // outlives the manager, which drops its handles
-  VmManager manager{runner, VmManager::Options{200ms}};
+  VmManager manager{runner, testing::with_grace(200ms)};
 };
 
 }  // namespace
@@ -79,7 +79,7 @@ TEST_CASE("vm manager: created → running ⇄ paused → stopped → running", 
   CHECK(state(m, "web") == VmState::kStopped);
   CHECK(f.runner.last("web")->power_buttons == 1);
   CHECK(f.runner.last("web")->stops == 0);
-  CHECK(m.get("web")->last_exit == VmExit{ExitReason::kPowerOff, ""});
+  CHECK(m.get("web")->last_exit == VmExit{ExitReason::kPowerOff, "", ""});
 
   REQUIRE(m.start("web"));
   CHECK(state(m, "web") == VmState::kRunning);
@@ -216,7 +216,7 @@ TEST_CASE("vm manager: a VM that ends on its own is stopped with its reason", "[
     REQUIRE(m.pause("a"));
     f.runner.last("a")->end(r, "detail");  // also while paused
     CHECK(state(m, "a") == VmState::kStopped);
-    CHECK(m.get("a")->last_exit == VmExit{r, "detail"});
+    CHECK(m.get("a")->last_exit == VmExit{r, "detail", ""});
     REQUIRE(m.start("a"));  // and it starts again
     f.runner.last("a")->end(r);
     REQUIRE(m.remove("a"));
@@ -281,7 +281,7 @@ TEST_CASE("vm manager: a failed start leaves the VM stopped with the reason", "[
   CHECK(r.error().code == VmErrc::kStartFailed);
   CHECK(r.error().message.find("no kernel at /k") != std::string::npos);
   CHECK(state(m, "f") == VmState::kStopped);
-  CHECK(m.get("f")->last_exit == VmExit{ExitReason::kFailed, "no kernel at /k"});
+  CHECK(m.get("f")->last_exit == VmExit{ExitReason::kFailed, "no kernel at /k", ""});
   CHECK(m.get("f")->start_count == 0);
 }
 
@@ -292,7 +292,7 @@ TEST_CASE("vm manager: an exit before start() returned is kept", "[appliance]") 
   REQUIRE(m.create(spec(), "x"));
   REQUIRE(m.start("x"));
   CHECK(state(m, "x") == VmState::kStopped);
-  CHECK(m.get("x")->last_exit == VmExit{ExitReason::kTripleFault, "vcpu 0"});
+  CHECK(m.get("x")->last_exit == VmExit{ExitReason::kTripleFault, "vcpu 0", ""});
   CHECK(m.get("x")->start_count == 1);
 }
 

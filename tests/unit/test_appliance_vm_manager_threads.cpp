@@ -87,7 +87,7 @@ TEST_CASE("vm manager threads: storms of create/start/pause/stop/remove", "[appl
   FakeRunner runner;
   // One VM ignores the power button, so stops of it take their grace while others go on.
   runner.behave("d", FakeBehaviour{.ignore_power_button = true});
-  VmManager m(runner, VmManager::Options{5ms});
+  VmManager m(runner, testing::with_grace(5ms));
   std::vector<std::future<int>> callers;
   for (int t = 0; t < kThreads; ++t) {
     callers.push_back(std::async(std::launch::async, storm, std::ref(m), std::ref(runner),
@@ -109,7 +109,7 @@ TEST_CASE("vm manager threads: storms of create/start/pause/stop/remove", "[appl
 
 TEST_CASE("vm manager threads: stop_all while callers keep starting", "[appliance]") {
   FakeRunner runner;
-  VmManager m(runner, VmManager::Options{5ms});
+  VmManager m(runner, testing::with_grace(5ms));
   for (const auto& id : kIds) REQUIRE(m.create(spec(OnReset::kRestart), id));
   std::atomic<bool> go{true};
   std::vector<std::thread> callers;

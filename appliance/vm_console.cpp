@@ -1,8 +1,8 @@
-#include "vm_console.hpp"
+#include "appliance/vm_console.hpp"
 
 #include <chrono>
 
-namespace rootstock::init {
+namespace rootstock::appliance {
 namespace {
 
 constexpr const char* kMilestonePrefix = "[rootstock]";
@@ -98,4 +98,4 @@ void VmConsole::run() {
   }
 }
 
-}  // namespace rootstock::init
+}  // namespace rootstock::appliance

@@ -1,5 +1,5 @@
-// A child VM's console on the appliance console and in its log (issue 7): each line with the
-// VM's prefix ("child0: "), a partial line (a shell prompt) shown once the child pauses, and
+// A VM's console on the appliance console: each line with the VM's prefix ("child0: "), a
+// partial line (a shell prompt, what the user is typing) shown once the VM pauses, and
 // the child's text never able to pass for a milestone line (docs/milestones.md: a reader finds
 // "[rootstock] " anywhere in a line, so the child's copy of it is defused).
 #pragma once
@@ -12,7 +12,7 @@
 #include <string>
 #include <thread>
 
-namespace rootstock::init {
+namespace rootstock::appliance {
 
 /// Turns a child's console bytes into prefixed output. put() may be called from any thread;
 /// output goes to `write` from the console's own thread, in order.
@@ -52,4 +52,4 @@ class VmConsole {
   std::thread thread_;
 };
 
-}  // namespace rootstock::init
+}  // namespace rootstock::appliance

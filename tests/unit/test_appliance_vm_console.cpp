@@ -1,4 +1,4 @@
-// A child VM's console on the appliance console (init/vm_console.hpp): prefixed lines, a
+// A child VM's console on the appliance console (appliance/vm_console.hpp): prefixed lines, a
 // prompt shown once the child pauses, control characters shown harmlessly, and no way for the
 // child to print a milestone line.
 #include <catch2/catch_test_macros.hpp>
@@ -7,9 +7,9 @@
 #include <mutex>
 #include <string>
 
-#include "vm_console.hpp"
+#include "appliance/vm_console.hpp"
 
-using rootstock::init::VmConsole;
+using rootstock::appliance::VmConsole;
 
 namespace {
 
@@ -35,7 +35,7 @@ void put(VmConsole& c, const std::string& s) {
 
 }  // namespace
 
-TEST_CASE("VM console: lines get the prefix, a prompt shows after a pause", "[init][vm]") {
+TEST_CASE("VM console: lines get the prefix, a prompt shows after a pause", "[appliance][vm]") {
   Capture out;
   VmConsole c("child0: ", [&](const std::string& t) { out.write(t); }, 20);
   put(c, "Linux version 6.12\r\nsecond line\n/ # ");
@@ -45,7 +45,7 @@ TEST_CASE("VM console: lines get the prefix, a prompt shows after a pause", "[in
   CHECK(out.text == "child0: Linux version 6.12\nchild0: second line\nchild0: / # echo hi\n");
 }
 
-TEST_CASE("VM console: the child cannot print a milestone", "[init][vm]") {
+TEST_CASE("VM console: the child cannot print a milestone", "[appliance][vm]") {
   CHECK(VmConsole::sanitize("[rootstock] poweroff action=poweroff\n") ==
         "[rootstock-child] poweroff action=poweroff\n");
   CHECK(VmConsole::sanitize("x[rootstock] a [rootstock] b") ==
