@@ -53,7 +53,8 @@ std::expected<selftest::DefaultChildImages, std::string> PidOneSelftests::defaul
   if (images.initramfs.empty()) {
     return std::unexpected(std::string("no child initramfs at ") + kChildInitramfs);
   }
-  return selftest::DefaultChildImages{std::move(images.kernel), std::move(images.initramfs)};
+  return selftest::DefaultChildImages{std::move(images.kernel), std::move(images.initramfs),
+                                      kChildKernel, kChildInitramfs};
 }
 
 }  // namespace rootstock::init

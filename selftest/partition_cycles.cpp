@@ -1,10 +1,9 @@
 #include "selftest/partition_cycles.hpp"
 
 #include <chrono>
-#include <thread>
 
-#include "selftest/memory_figures.hpp"
 #include "selftest/payloads/test_device.h"
+#include "selftest/resource_figures.hpp"
 #include "vmm/partition.hpp"
 
 namespace rootstock::selftest {
@@ -74,10 +73,8 @@ void check_partition_cycles(vmm::Backend& backend, SelftestResult& r) {
   if (auto warm = one_cycle(backend); !warm) {
     return r.check(false, "partition cycle: " + vmm::describe(warm.error()));
   }
-  auto before = backend.check_invariants();
-  if (!before) return r.check(false, vmm::describe(before.error()));
-  const uint64_t free_before = free_kib();
-  const auto pins_before = pins_outstanding();
+  auto before = take_resource_figures(backend);
+  if (!before) return r.check(false, "partitions: " + before.error());
   const auto start = Clock::now();
   int failures = 0;
   for (int i = 0; i < kCycles; ++i) {
@@ -90,35 +87,11 @@ void check_partition_cycles(vmm::Backend& backend, SelftestResult& r) {
   }
   const auto ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
-  auto after = backend.check_invariants();
-  if (!after) return r.check(false, vmm::describe(after.error()));
-  // Frees the kernel defers (RCU, per-CPU lists) may lag a moment behind the last destroy.
-  uint64_t free_after = free_kib();
-  for (int i = 0; i < 5 && free_after + kFreeSlackKib < free_before; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    free_after = free_kib();
-  }
-  const auto pins_after = pins_outstanding();
   r.note("partitions: " + std::to_string(kCycles) + " create/map/run/destroy cycles in " +
-         std::to_string(ms) + " ms, " + std::to_string(failures) + " failed; MemFree before=" +
-         std::to_string(free_before) + " after=" + std::to_string(free_after) +
-         " KiB; pinned pages before=" + std::to_string(pins_before.value_or(0)) +
-         " after=" + std::to_string(pins_after.value_or(0)));
-  r.note("partitions: before cycles " + frame_counts_text(*before));
-  r.note("partitions: after cycles  " + frame_counts_text(*after));
+         std::to_string(ms) + " ms, " + std::to_string(failures) + " failed");
   r.check(failures == 0,
           std::to_string(failures) + " of " + std::to_string(kCycles) + " partition cycles failed");
-  r.check(same_frame_counts(*before, *after),
-          "hv's frame counts moved over the cycles: " + frame_count_changes(*before, *after));
-  r.check(hv_growth_allowed(*before, *after),
-          "hv's own frames in use grew over the cycles: " + frame_count_changes(*before, *after));
-  r.check(after->violations == 0,
-          "hv reports " + std::to_string(after->violations) + " violations after the cycles");
-  r.check(pins_before && pins_after && *pins_before == *pins_after,
-          "pinned pages not all released over the cycles");
-  r.check(free_after + kFreeSlackKib >= free_before, "the root lost " +
-                                                         std::to_string(free_before - free_after) +
-                                                         " KiB of free memory over the cycles");
+  check_resources_back(backend, *before, "partitions: over the cycles", kFreeSlackKib, r);
 }
 
 }  // namespace rootstock::selftest

@@ -9,6 +9,7 @@ namespace {
 
 // Sorted by name (a unit test holds it so).
 constexpr SelftestEntry kSelftests[] = {
+    {"appliance-cycles", selftest_appliance_cycles, false},
     {"hostile-child", selftest_hostile_child, false},
     {"hostile-root", selftest_hostile_root, true},
     {"hypercall-abuse", selftest_hypercall_abuse, true},

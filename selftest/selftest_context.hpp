@@ -41,6 +41,8 @@ struct StopOutcome {
 struct DefaultChildImages {
   std::vector<uint8_t> kernel;
   std::vector<uint8_t> initramfs;
+  std::string kernel_path;  ///< where they were read, for a VM spec that names them
+  std::string initramfs_path;
 };
 
 /// The running PID 1 as the self-tests see it.

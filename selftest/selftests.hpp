@@ -7,6 +7,11 @@
 
 namespace rootstock::selftest {
 
+/// `appliance-cycles`: 50 create/start/stop/delete cycles of a small Linux VM through the
+/// appliance's VM manager (most stopped mid-boot, every tenth by its power button), then hv's
+/// frame counts, the root's pinned pages and free memory where they started.
+void selftest_appliance_cycles(SelftestContext& context, SelftestResult& result);
+
 /// `init`: PID 1's reaping (a burst of children, an orphan), module loading errors and the
 /// process-stopping step of shutdown.
 void selftest_init(SelftestContext& context, SelftestResult& result);

@@ -20,8 +20,6 @@ while read -r key value _; do
     break
   fi
 done </proc/meminfo
-# nproc counts the CPUs PID 1 may run on: at boot, every online CPU.
-echo "rootstock-child: init reached cpus=$(nproc) mem_kib=$mem_kib kernel=$(uname -r)"
 
 cmd=
 read -r cmdline </proc/cmdline
@@ -46,6 +44,10 @@ else
 fi
 chmod +x /etc/acpi/PWRF/00000080
 acpid -d -c /etc/acpi &
+
+# After acpid has started, so that whoever reads this line may press the power button.
+# nproc counts the CPUs PID 1 may run on: at boot, every online CPU.
+echo "rootstock-child: init reached cpus=$(nproc) mem_kib=$mem_kib kernel=$(uname -r)"
 
 case $cmd in
   '') ;;
