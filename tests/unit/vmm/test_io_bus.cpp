@@ -1,5 +1,5 @@
-// The child's port I/O bus: ranges routed to their devices, overlaps refused, unclaimed ports an
-// empty bus.
+// The child's port I/O bus: ranges routed to their devices, overlaps refused with both devices
+// named, adjacent ranges allowed, unclaimed ports an empty bus.
 #include <catch2/catch_test_macros.hpp>
 
 #include <vector>
@@ -47,18 +47,23 @@ TEST_CASE("io bus: each port reaches the device that owns it", "[vmm][bus]") {
   CHECK(bus.unclaimed() == 4);
 }
 
-TEST_CASE("io bus: overlapping and impossible ranges are refused", "[vmm][bus]") {
+TEST_CASE("io bus: overlapping and impossible ranges are refused; adjacent ones are not",
+          "[vmm][bus]") {
   IoBus bus;
   Recorder a, b;
-  REQUIRE(bus.add(0x3f8, 8, a));
-  CHECK_FALSE(bus.add(0x3f8, 1, b));
+  REQUIRE(bus.add(0x3f8, 8, a, "com1"));
+  const auto same = bus.add(0x3f8, 1, b, "other");
+  REQUIRE_FALSE(same);
+  CHECK(same.error().what == "io bus: ports 0x3f8-0x3f8 (other) overlaps 0x3f8-0x3ff (com1)");
   CHECK_FALSE(bus.add(0x3f0, 9, b));     // ends inside
   CHECK_FALSE(bus.add(0x3ff, 4, b));     // starts inside
   CHECK_FALSE(bus.add(0x3f0, 0x20, b));  // covers
   CHECK_FALSE(bus.add(0x100, 0, b));
   CHECK_FALSE(bus.add(0xfff0, 17, b));  // past 0xffff
   REQUIRE(bus.add(0x3f0, 8, b));        // right below is fine
+  REQUIRE(bus.add(0x400, 1, b));        // and right above
   CHECK(bus.in(0x3f7, 1) == 0);
-  CHECK(b.ports == std::vector<uint16_t>{0x3f7});
+  CHECK(bus.in(0x400, 1) == 0);
+  CHECK(b.ports == std::vector<uint16_t>{0x3f7, 0x400});
   CHECK(a.ports.empty());
 }
