@@ -3,33 +3,23 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <deque>
 #include <optional>
 
 #include "vmm/acpi/acpi_builder.hpp"
-#include "vmm/devices/acpi_pm.hpp"
-#include "vmm/devices/cmos_rtc.hpp"
-#include "vmm/devices/pit8254.hpp"
-#include "vmm/devices/reset_port.hpp"
-#include "vmm/devices/uart16550.hpp"
+#include "vmm/board.hpp"
 #include "vmm/exit_report.hpp"
 #include "vmm/guest_memory.hpp"
-#include "vmm/io_bus.hpp"
+#include "vmm/interrupt_line.hpp"
 #include "vmm/kick.hpp"
 #include "vmm/loader/linux_loader.hpp"
 #include "vmm/partition.hpp"
+#include "vmm/pc_devices.hpp"
 #include "vmm/tsc_frequency.hpp"
 #include "vmm/vp.hpp"
 
 namespace rootstock::vmm {
 namespace {
 
-constexpr uint16_t kCom1 = 0x3f8;
-constexpr uint32_t kCom1Gsi = 4;  // ISA IRQ 4, identity-mapped (no MADT override for it)
-// The SCI: ISA IRQ 9 on GSI 9, level-triggered, active high (acpi_builder.hpp's override).
-constexpr uint32_t kSciGsi = 9;
-constexpr uint16_t kPitPorts = 0x40;  // channels 0-2 and the control word (8254)
-constexpr uint16_t kPortB = 0x61;     // NMI status and control: PIT channel 2 gate and output
 constexpr uint32_t kRwx = RS_ACCESS_READ | RS_ACCESS_WRITE | RS_ACCESS_EXECUTE;
 constexpr auto kKickInterval = std::chrono::milliseconds(20);
 
@@ -39,6 +29,27 @@ uint64_t now_ns() {
                                    std::chrono::steady_clock::now().time_since_epoch())
                                    .count());
 }
+
+// The devices' wall clock: the root's, in seconds since 1970.
+int64_t wall_seconds() {
+  return static_cast<int64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count());
+}
+
+// The board's interrupt lines on hv's interrupt path: an edge or a level on a GSI of the child's
+// I/O APIC, which hv emulates (PARTITION_INTERRUPT, docs/hypercalls.md "Child interrupts").
+class HvInterrupts final : public InterruptSink {
+ public:
+  explicit HvInterrupts(Partition& partition) : partition_(&partition) {}
+  Result<void> edge(uint32_t gsi) override { return partition_->pulse_gsi(gsi); }
+  Result<void> level(uint32_t gsi, bool asserted) override {
+    return partition_->set_gsi(gsi, asserted);
+  }
+
+ private:
+  Partition* partition_;
+};
 
 std::atomic<size_t> g_stranded{0};
 
@@ -95,53 +106,27 @@ const char* describe(LinuxVmExit::Reason reason) {
 // the Machine co-owned, destruction is bounded and memory-safe: a stuck thread keeps only its
 // own VM (RAM, partition, devices) until it returns, run() names it ("did not stop") and
 // stranded_vms() counts it. The one thing it must not reach is the caller's: ~LinuxVm drops
-// the console callback under io_mutex, which every call of it holds.
+// the console callback under the board's console mutex, which every call of it holds.
+//
+// Locks: each device has its own (board.hpp, locked_device.hpp), the buses none; state_mutex
+// is the VM's end, the pause and the vCPU states. A device that ends the VM takes state_mutex
+// under its own lock; nothing takes a device lock under state_mutex.
 struct LinuxVm::Machine {
-  Machine(LinuxVmConfig c, GuestMemory r);
+  Machine(LinuxVmConfig c, GuestMemory r) : config(std::move(c)), ram(std::move(r)) {}
   Machine(const Machine&) = delete;
   Machine& operator=(const Machine&) = delete;
 
   Result<void> build(Backend& backend);
   void vcpu_thread(uint32_t index);
-  void feed_input();  // under io_mutex
   void end(LinuxVmExit exit);
 
-  // Port I/O from every vCPU thread, serialised: the device models are not thread-safe, and the
-  // console input is fed after each access.
-  struct SerialPorts final : PortIoHandler {
-    Machine* m = nullptr;
-    Next out(uint16_t port, uint8_t size, uint32_t value) override;
-    uint32_t in(uint16_t port, uint8_t size) override;
-  };
-  // Memory-mapped I/O with no device behind it: reads all ones, writes dropped, as on an empty
-  // bus. (The LAPIC and I/O APIC pages never get here: hv emulates them.)
-  struct EmptyMmio final : MmioHandler {
-    std::atomic<uint64_t> accesses{0};
-    uint64_t read(uint64_t, uint8_t) override {
-      ++accesses;
-      return ~uint64_t{0};
-    }
-    Next write(uint64_t, uint8_t, uint64_t) override {
-      ++accesses;
-      return Next::kContinue;
-    }
-  };
-
   StrandedMark stranded;  // first: destroyed last
-  LinuxVmConfig config;   // `console` under io_mutex (~LinuxVm clears it)
+  LinuxVmConfig config;   // its console moves to the board
   GuestMemory ram;
-  std::mutex io_mutex;  // the devices, bus, input and config.console
-  devices::Uart16550 uart;
-  devices::AcpiPm pm;
-  devices::Pit8254 pit;
-  devices::ResetPort reset;
-  devices::CmosRtc rtc;
-  IoBus bus;
-  std::deque<uint8_t> input;
-  SerialPorts ports;
-  EmptyMmio mmio;
   std::optional<Partition> partition;
-  std::vector<Vp> vps;  // reserved up front: the threads hold references, no reallocation
+  std::optional<HvInterrupts> interrupts;
+  std::optional<Board> board;  // after the partition and its sink: its lines deliver there
+  std::vector<Vp> vps;         // reserved up front: the threads hold references, no reallocation
 
   // The end of the VM (the first reason wins), the pause request and each vCPU's state: one
   // mutex, so that a parked vCPU cannot miss either the end or a resume.
@@ -152,38 +137,6 @@ struct LinuxVm::Machine {
   std::vector<VcpuState> vcpu_states;
 };
 
-LinuxVm::Machine::Machine(LinuxVmConfig c, GuestMemory r)
-    : config(std::move(c)),
-      ram(std::move(r)),
-      uart(
-          kCom1,
-          [this](uint8_t b) {
-            if (config.console) config.console(b);
-          },
-          [this](bool level) {
-            // The 16550's output is a level; the MADT leaves ISA IRQ 4 edge-triggered, active
-            // high, so a rising level is the edge the I/O APIC takes.
-            if (level && partition) (void)partition->pulse_gsi(kCom1Gsi);
-          }),
-      pm(
-          {}, now_ns,
-          [this](bool level) {
-            // The SCI is a level: the child's power-button (and PM timer) events hold it until
-            // its ACPI driver clears their status.
-            if (partition) (void)partition->set_gsi(kSciGsi, level);
-          },
-          [this] { end({LinuxVmExit::Reason::kPowerOff, 0, "ACPI S5"}); }),
-      pit(now_ns, [](bool) {}),  // the child needs no PIT interrupt (tsc_early_khz=)
-      reset(acpi::kResetPort,
-            [this] { end({LinuxVmExit::Reason::kReset, 0, "reset register 0xcf9"}); }),
-      rtc([] {
-        return static_cast<int64_t>(std::chrono::duration_cast<std::chrono::seconds>(
-                                        std::chrono::system_clock::now().time_since_epoch())
-                                        .count());
-      }) {
-  ports.m = this;
-}
-
 LinuxVm::LinuxVm(std::shared_ptr<Machine> machine) : m_(std::move(machine)) {}
 
 LinuxVm::~LinuxVm() {
@@ -191,10 +144,7 @@ LinuxVm::~LinuxVm() {
   for (auto& t : threads_) {
     if (t.joinable()) t.detach();
   }
-  {
-    std::lock_guard lock(m_->io_mutex);
-    m_->config.console = nullptr;  // it may point into the caller, which may go next
-  }
+  m_->board->set_console_output(nullptr);  // it may point into the caller, which may go next
   // Counted until the Machine goes: at once unless a vCPU thread still holds it.
   m_->stranded.counted = true;
   g_stranded.fetch_add(1, std::memory_order_relaxed);
@@ -240,19 +190,20 @@ Result<void> LinuxVm::Machine::build(Backend& backend) {
   auto loaded =
       loader::load_linux(ram, {config.kernel, config.initramfs, config.cmdline, tables->rsdp.gpa});
   if (!loaded) return std::unexpected(loaded.error());
-  if (auto r = bus.add(kCom1, devices::Uart16550::kPortCount, uart); !r) return r;
-  // The ports the child's ACPI tables promise (acpi_builder.hpp) and the PC's timer.
-  if (auto r = bus.add(acpi_config.pm1a_evt_port, 4, pm); !r) return r;
-  if (auto r = bus.add(acpi_config.pm1a_cnt_port, 2, pm); !r) return r;
-  if (auto r = bus.add(acpi_config.pm_tmr_port, 4, pm); !r) return r;
-  if (auto r = bus.add(acpi::kResetPort, 1, reset); !r) return r;
-  if (auto r = bus.add(kPitPorts, 4, pit); !r) return r;
-  if (auto r = bus.add(kPortB, 1, pit); !r) return r;
-  if (auto r = bus.add(devices::cmos::kIndexPort, 2, rtc); !r) return r;
   auto created = Partition::create(backend);
   if (!created) return std::unexpected(created.error());
   partition.emplace(std::move(*created));
   if (auto r = partition->map(ram, kRwx); !r) return r;
+  // The devices the tables promise, on the platform they describe.
+  interrupts.emplace(*partition);
+  board.emplace(Board::Wiring{acpi_config, &*interrupts, now_ns, wall_seconds,
+                              [this](BoardEnd e, std::string detail) {
+                                end({e == BoardEnd::kPowerOff ? LinuxVmExit::Reason::kPowerOff
+                                                              : LinuxVmExit::Reason::kReset,
+                                     0, std::move(detail)});
+                              }});
+  board->set_console_output(std::move(config.console));
+  if (auto r = plug_pc_devices(*board); !r) return r;
   vps.reserve(config.vcpus);
   for (uint32_t i = 0; i < config.vcpus; ++i) {
     auto vp = partition->create_vp(i);
@@ -270,41 +221,12 @@ Result<void> LinuxVm::Machine::build(Backend& backend) {
   return vps[0].set_registers(loaded->registers);
 }
 
-Next LinuxVm::Machine::SerialPorts::out(uint16_t port, uint8_t size, uint32_t value) {
-  std::lock_guard lock(m->io_mutex);
-  const Next next = m->bus.out(port, size, value);
-  m->feed_input();
-  return next;
-}
-
-uint32_t LinuxVm::Machine::SerialPorts::in(uint16_t port, uint8_t size) {
-  std::lock_guard lock(m->io_mutex);
-  const uint32_t value = m->bus.in(port, size);
-  m->feed_input();
-  return value;
-}
-
-void LinuxVm::Machine::feed_input() {
-  if (input.empty() || uart.rx_room() == 0) return;
-  uint8_t chunk[devices::Uart16550::kFifoSize];
-  size_t n = 0;
-  while (n < sizeof(chunk) && n < input.size()) {
-    chunk[n] = input[n];
-    ++n;
-  }
-  const size_t taken = uart.receive({chunk, n});
-  input.erase(input.begin(), input.begin() + static_cast<std::ptrdiff_t>(taken));
-}
-
 void LinuxVm::press_power_button() {
-  std::lock_guard lock(m_->io_mutex);
-  m_->pm.press_power_button();
+  (void)m_->board->press_power_button();
 }
 
 void LinuxVm::send_input(std::string_view bytes) {
-  std::lock_guard lock(m_->io_mutex);
-  m_->input.insert(m_->input.end(), bytes.begin(), bytes.end());
-  m_->feed_input();
+  (void)m_->board->console_input(bytes);
 }
 
 void LinuxVm::Machine::end(LinuxVmExit exit) {
@@ -336,7 +258,7 @@ void LinuxVm::Machine::vcpu_thread(uint32_t index) {
       }
       vcpu_states[index] = VcpuState::kRunning;
     }
-    auto exit = vp.run(ports, mmio);
+    auto exit = vp.run(board->io(), board->mmio());
     if (!exit) {
       end({LinuxVmExit::Reason::kFailed, index, describe(exit.error())});
     } else if (exit->kind == VpExit::Kind::kStopped) {
@@ -430,11 +352,11 @@ uint64_t LinuxVm::handled_exits() const {
 }
 
 uint64_t LinuxVm::unclaimed_io() const {
-  return m_->bus.unclaimed();
+  return m_->board->io().unclaimed();
 }
 
 uint64_t LinuxVm::unclaimed_mmio() const {
-  return m_->mmio.accesses.load();
+  return m_->board->mmio().unclaimed();
 }
 
 std::string LinuxVm::exit_stats() {

@@ -1,9 +1,11 @@
 // A Linux child VM assembled from the VMM's parts: RAM from guest-physical 0, the child's ACPI
 // tables in the BIOS area (MADT with its vCPUs and the I/O APIC hv emulates), the kernel and
-// initramfs through the 64-bit boot protocol, one thread per vCPU around VP_RUN, and the port
-// bus with the console UART at COM1 (its interrupt on GSI 4), the ACPI PM block and PM timer,
-// the PIT (with port 0x61), the CMOS RTC and the 0xcf9 reset register. The child's LAPICs, I/O APIC
-// and timers are hv's (docs/hypercalls.md "Child interrupts"): halts sleep in the driver.
+// initramfs through the 64-bit boot protocol, one thread per vCPU around VP_RUN, and a board
+// (board.hpp) with the PC's devices plugged in (pc_devices.hpp: the console UART at COM1, the
+// ACPI PM block and PM timer, the PIT with port 0x61, the 0xcf9 reset register, the CMOS RTC),
+// each behind its own lock, their interrupt lines wired to hv's PARTITION_INTERRUPT. The
+// child's LAPICs, I/O APIC and timers are hv's (docs/hypercalls.md "Child interrupts"): halts
+// sleep in the driver.
 #pragma once
 
 #include <stdint.h>

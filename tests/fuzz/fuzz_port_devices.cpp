@@ -68,7 +68,7 @@ constexpr devices::acpi_pm::Ports kPm{};
 constexpr uint16_t kBases[8] = {kCom1,  kPit,         kPortB,       kCmos,
                                 kReset, kPm.pm1a_evt, kPm.pm1a_cnt, kPm.pm_tmr};
 
-struct Board {
+struct Bench {
   uint64_t now_ns = 0;
   int64_t wall = 0;
   Line uart_irq, pit_irq, sci;
@@ -82,7 +82,7 @@ struct Board {
   devices::CmosRtc rtc{[this] { return wall; }};
   IoBus bus;
 
-  Board() {
+  Bench() {
     check(bus.add(kCom1, devices::Uart16550::kPortCount, uart).has_value());
     check(bus.add(kPm.pm1a_evt, 4, pm).has_value());
     check(bus.add(kPm.pm1a_cnt, 2, pm).has_value());
@@ -154,8 +154,8 @@ struct Board {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Reader in(data, size);
-  Board board;
-  board.wall = Board::wall_clock(in);
-  for (unsigned steps = 0; !in.done() && steps < 2048; ++steps) board.step(in);
+  Bench bench;
+  bench.wall = Bench::wall_clock(in);
+  for (unsigned steps = 0; !in.done() && steps < 2048; ++steps) bench.step(in);
   return 0;
 }

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "vmm/acpi/acpi_builder.hpp"
+#include "vmm/board.hpp"
 
 namespace rootstock::vmm::devices {
 
@@ -187,6 +188,24 @@ void AcpiPm::update_sci() {
   if (level == sci_level_) return;
   sci_level_ = level;
   if (sci_) sci_(level);
+}
+
+Result<void> plug_acpi_pm(Board& board) {
+  const acpi::AcpiConfig& p = board.platform();
+  auto sci = board.isa_line(p.sci_irq);
+  if (!sci) return std::unexpected(sci.error());
+  InterruptLine& line = **sci;
+  auto& pm = board.add_device<AcpiPm>(
+      "acpi pm", Ports{p.pm1a_evt_port, p.pm1a_cnt_port, p.pm_tmr_port},
+      [&board] { return board.now_ns(); },
+      // The SCI is a level: the power button's (and the PM timer's) status holds it until the
+      // child's ACPI driver clears it.
+      [&line](bool level) { line.set(level); },
+      [&board] { board.end(BoardEnd::kPowerOff, "ACPI S5"); });
+  if (auto r = board.add_ports(pm, p.pm1a_evt_port, acpi::kPm1EvtLength); !r) return r;
+  if (auto r = board.add_ports(pm, p.pm1a_cnt_port, acpi::kPm1CntLength); !r) return r;
+  if (auto r = board.add_ports(pm, p.pm_tmr_port, acpi::kPmTmrLength); !r) return r;
+  return board.set_power_button([&pm] { pm.with([](AcpiPm& m) { m.press_power_button(); }); });
 }
 
 }  // namespace rootstock::vmm::devices

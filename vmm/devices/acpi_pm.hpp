@@ -15,6 +15,11 @@
 #include <utility>
 
 #include "vmm/devices.hpp"
+#include "vmm/error.hpp"
+
+namespace rootstock::vmm {
+class Board;  // board.hpp
+}
 
 namespace rootstock::vmm::devices {
 
@@ -135,5 +140,10 @@ class AcpiPm final : public PortIoHandler {
   bool sci_level_ = false;
   uint64_t stray_ = 0;
 };
+
+/// The PM1a blocks and the PM timer at the ports the board's ACPI tables name, the SCI on the
+/// line of their SCI_INT (a level on GSI 9 by default), soft-off ending the VM, and the board's
+/// power button.
+[[nodiscard]] Result<void> plug_acpi_pm(Board& board);
 
 }  // namespace rootstock::vmm::devices

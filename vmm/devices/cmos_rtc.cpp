@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include "vmm/board.hpp"
+
 namespace rootstock::vmm::devices {
 namespace {
 
@@ -106,6 +108,11 @@ Next CmosRtc::out(uint16_t port, uint8_t size, uint32_t value) {
 uint32_t CmosRtc::in(uint16_t port, uint8_t size) {
   if (size != 1 || port != cmos::kDataPort) return 0xff;
   return read_register(index_);
+}
+
+Result<void> plug_cmos_rtc(Board& board) {
+  auto& rtc = board.add_device<CmosRtc>("cmos rtc", [&board] { return board.wall_seconds(); });
+  return board.add_ports(rtc, cmos::kIndexPort, 2);
 }
 
 }  // namespace rootstock::vmm::devices

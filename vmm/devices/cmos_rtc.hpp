@@ -10,6 +10,11 @@
 #include <functional>
 
 #include "vmm/devices.hpp"
+#include "vmm/error.hpp"
+
+namespace rootstock::vmm {
+class Board;  // board.hpp
+}
 
 namespace rootstock::vmm::devices {
 
@@ -64,5 +69,8 @@ class CmosRtc final : public PortIoHandler {
   uint8_t index_ = 0;
   uint8_t ram_[cmos::kRegisterCount] = {};
 };
+
+/// The RTC at 70h/71h, on the board's wall clock.
+[[nodiscard]] Result<void> plug_cmos_rtc(Board& board);
 
 }  // namespace rootstock::vmm::devices

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "vmm/board.hpp"
+
 namespace rootstock::vmm::devices {
 
 using namespace pit8254;
@@ -359,6 +361,12 @@ void Pit8254::set_irq(bool level) {
   if (level == irq_level_) return;
   irq_level_ = level;
   if (irq_) irq_(level);
+}
+
+Result<void> plug_pit(Board& board) {
+  auto& pit = board.add_device<Pit8254>("pit", [&board] { return board.now_ns(); }, [](bool) {});
+  if (auto r = board.add_ports(pit, kBase, kPortCount); !r) return r;
+  return board.add_ports(pit, kPortB, 1);
 }
 
 }  // namespace rootstock::vmm::devices

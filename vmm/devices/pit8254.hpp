@@ -21,6 +21,11 @@
 #include <optional>
 
 #include "vmm/devices.hpp"
+#include "vmm/error.hpp"
+
+namespace rootstock::vmm {
+class Board;  // board.hpp
+}
 
 namespace rootstock::vmm::devices {
 
@@ -178,5 +183,10 @@ class Pit8254 final : public PortIoHandler {
   uint64_t missed_ = 0;
   uint64_t bad_ = 0;
 };
+
+/// The PIT at 0x40-0x43 and port 0x61, counting on the board's monotonic clock. Channel 0's OUT
+/// is wired to nothing: a Linux child needs no PIT interrupt (LinuxVm gives it tsc_early_khz=,
+/// and hv's LAPIC timer), and nothing calls advance() on a host timer to make them.
+[[nodiscard]] Result<void> plug_pit(Board& board);
 
 }  // namespace rootstock::vmm::devices

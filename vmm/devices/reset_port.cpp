@@ -2,6 +2,9 @@
 
 #include <utility>
 
+#include "vmm/acpi/acpi_builder.hpp"
+#include "vmm/board.hpp"
+
 namespace rootstock::vmm::devices {
 
 using namespace reset_port;
@@ -22,6 +25,13 @@ Next ResetPort::out(uint16_t port, uint8_t size, uint32_t value) {
 uint32_t ResetPort::in(uint16_t port, uint8_t size) {
   if (port != port_ || size != 1) return ~uint32_t{0};
   return kept_;
+}
+
+Result<void> plug_reset_port(Board& board) {
+  auto& reset = board.add_device<ResetPort>("reset register", acpi::kResetPort, [&board] {
+    board.end(BoardEnd::kReset, "reset register 0xcf9");
+  });
+  return board.add_ports(reset, acpi::kResetPort, 1);
 }
 
 }  // namespace rootstock::vmm::devices

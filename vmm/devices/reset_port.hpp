@@ -13,6 +13,11 @@
 #include <utility>
 
 #include "vmm/devices.hpp"
+#include "vmm/error.hpp"
+
+namespace rootstock::vmm {
+class Board;  // board.hpp
+}
 
 namespace rootstock::vmm::devices {
 
@@ -55,5 +60,8 @@ class ResetPort final : public PortIoHandler {
   uint8_t kept_ = 0;
   uint64_t resets_ = 0;
 };
+
+/// RST_CNT at the FADT's RESET_REG (0xCF9); a reset ends the VM.
+[[nodiscard]] Result<void> plug_reset_port(Board& board);
 
 }  // namespace rootstock::vmm::devices

@@ -1,7 +1,11 @@
 #include "vmm/devices/uart16550.hpp"
 
 #include <algorithm>
+#include <deque>
+#include <string_view>
 #include <utility>
+
+#include "vmm/board.hpp"
 
 namespace rootstock::vmm::devices {
 
@@ -267,6 +271,66 @@ void Uart16550::update_irq() {
   if (level == irq_level_) return;
   irq_level_ = level;
   if (irq_) irq_(level);
+}
+
+namespace {
+
+constexpr uint16_t kCom1 = 0x3f8;
+constexpr uint32_t kCom1Irq = 4;
+
+// The console UART with the typed input it has not taken yet; under the device's lock, as the
+// UART is.
+class ConsoleUart final : public PortIoHandler {
+ public:
+  ConsoleUart(Board& board, InterruptLine& line)
+      : uart_(
+            kCom1, [&board](uint8_t byte) { board.console_output(byte); },
+            [&line](bool level) { line.set(level); }) {}
+
+  Next out(uint16_t port, uint8_t size, uint32_t value) override {
+    const Next next = uart_.out(port, size, value);
+    feed();
+    return next;
+  }
+  uint32_t in(uint16_t port, uint8_t size) override {
+    const uint32_t value = uart_.in(port, size);
+    feed();
+    return value;
+  }
+  void type(std::string_view bytes) {
+    input_.insert(input_.end(), bytes.begin(), bytes.end());
+    feed();
+  }
+
+ private:
+  // What the receiver FIFO has room for: only the child's accesses make room.
+  void feed() {
+    if (input_.empty() || uart_.rx_room() == 0) return;
+    uint8_t chunk[Uart16550::kFifoSize];
+    size_t n = 0;
+    while (n < sizeof(chunk) && n < input_.size()) {
+      chunk[n] = input_[n];
+      ++n;
+    }
+    const size_t taken = uart_.receive({chunk, n});
+    input_.erase(input_.begin(), input_.begin() + static_cast<std::ptrdiff_t>(taken));
+  }
+
+  Uart16550 uart_;
+  std::deque<uint8_t> input_;
+};
+
+}  // namespace
+
+Result<void> plug_com1(Board& board) {
+  // ISA IRQ 4 has no override in the MADT: GSI 4, edge-triggered, so each rise of the 16550's
+  // output level is the edge the I/O APIC latches.
+  auto line = board.isa_line(kCom1Irq);
+  if (!line) return std::unexpected(line.error());
+  auto& com1 = board.add_device<ConsoleUart>("com1 16550", board, **line);
+  if (auto r = board.add_ports(com1, kCom1, Uart16550::kPortCount); !r) return r;
+  return board.set_console_input(
+      [&com1](std::string_view bytes) { com1.with([bytes](ConsoleUart& u) { u.type(bytes); }); });
 }
 
 }  // namespace rootstock::vmm::devices

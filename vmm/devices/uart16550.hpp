@@ -19,6 +19,11 @@
 #include <utility>
 
 #include "vmm/devices.hpp"
+#include "vmm/error.hpp"
+
+namespace rootstock::vmm {
+class Board;  // board.hpp
+}
 
 namespace rootstock::vmm::devices {
 
@@ -125,7 +130,7 @@ constexpr uint8_t bits(E first, More... more) {
 }  // namespace uart16550
 
 /// A 16550A at the eight ports from `base`. Not thread-safe: the owner serialises the port
-/// accesses, receive() and the getters (the VP run loop's thread does all of them).
+/// accesses, receive() and the getters (on a board, the device's lock: locked_device.hpp).
 class Uart16550 final : public PortIoHandler {
  public:
   static constexpr uint16_t kPortCount = 8;
@@ -219,5 +224,10 @@ class Uart16550 final : public PortIoHandler {
   bool irq_level_ = false;
   uint64_t stray_ = 0;
 };
+
+/// COM1 of the child's PC: a 16550A at 0x3f8 on ISA IRQ 4, the board's console. Typed input
+/// (Board::console_input) waits with the device and goes to the receiver FIFO as the child
+/// makes room, after each of its accesses, so that typing never overruns it.
+[[nodiscard]] Result<void> plug_com1(Board& board);
 
 }  // namespace rootstock::vmm::devices

@@ -1,7 +1,8 @@
 // LinuxVm against the fake backend (no hv, and a synthetic bzImage, since no guest code runs):
 // pause() parks a vCPU outside VP_RUN and it makes no VP_RUN call while parked; resume() lets it
 // run on to the VM's end; the states are what vcpu_states() says at each point; a vCPU thread
-// that outlives its VM (stuck in VP_RUN past the stop timeout) touches nothing freed.
+// that outlives its VM (stuck in VP_RUN past the stop timeout) touches nothing freed; the PC's
+// devices on the board answer the child's exits and raise their lines through hv's path.
 
 #include <algorithm>
 #include <catch2/catch_test_macros.hpp>
@@ -9,6 +10,7 @@
 #include <future>
 #include <memory>
 #include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -221,4 +223,43 @@ TEST_CASE("linux vm: the power button raises the child's SCI (GSI 9, a level) un
   REQUIRE(raised != irqs.end());
   CHECK(std::find(raised, irqs.end(), std::pair<uint32_t, uint64_t>{RS_INTERRUPT_GSI_LEVEL, 9}) !=
         irqs.end());
+}
+
+TEST_CASE(
+    "linux vm: COM1 prints through the console callback, takes typed input as the child "
+    "reads, and interrupts on GSI 4 as an edge",
+    "[vmm][linux_vm]") {
+  REQUIRE(install_kick_handler());
+  const std::vector<uint8_t> kernel = rootstock::vmm::synthetic_bzimage();
+  FakeBackend fake;
+  std::string printed;
+  LinuxVmConfig config;
+  config.console = [&printed](uint8_t b) { printed += static_cast<char>(b); };
+  const std::unique_ptr<LinuxVm> created = one_vcpu_vm(fake, kernel, config);
+  LinuxVm& vm = *created;
+  FakeVp& v = fake.vp(0, 0);
+  constexpr uint16_t kCom1 = 0x3f8;
+  v.script.push_back(FakeExit::io_out(kCom1 + 4, 1, 0x08));  // MCR.OUT2
+  v.script.push_back(FakeExit::io_out(kCom1 + 1, 1, 0x02));  // IER.ETBEI: THRE pending
+  v.script.push_back(FakeExit::io_out(kCom1, 1, 'o'));
+  v.script.push_back(FakeExit::io_out(kCom1, 1, 'k'));
+  v.script.push_back(FakeExit::io_in(kCom1, 1));  // RBR: the first typed byte
+  v.script.push_back(FakeExit::io_in(kCom1, 1));  // the second, fed after the first was read
+  v.script.push_back(FakeExit::io_in(0x80, 1));   // nobody's port
+  v.script.push_back(FakeExit::shutdown());
+  vm.send_input("hi");  // before the child runs: it waits in the UART
+
+  CHECK(vm.run().reason == LinuxVmExit::Reason::kTripleFault);
+  CHECK(printed == "ok");
+  REQUIRE(v.entries.size() == 8);
+  CHECK((v.entries[5].io_data & 0xff) == 'h');
+  CHECK((v.entries[6].io_data & 0xff) == 'i');
+  CHECK((v.entries[7].io_data & 0xff) == 0xff);
+  CHECK(vm.unclaimed_io() == 1);
+  // Each THR write lowers and raises the 16550's output (uart16550.hpp): an edge each time,
+  // after the first one that IER.ETBEI made.
+  const auto& irqs = fake.partition(0).interrupts;
+  const std::pair<uint32_t, uint64_t> edge4{RS_INTERRUPT_GSI_EDGE, 4};
+  CHECK(std::count(irqs.begin(), irqs.end(), edge4) == 3);
+  CHECK(std::all_of(irqs.begin(), irqs.end(), [&](const auto& i) { return i == edge4; }));
 }
