@@ -14,9 +14,9 @@
 #include <memory>
 #include <span>
 
+#include <hvroot.h>
 #include <rootstock/hypercall_abi.h>
 
-#include "drivers/hvroot/uapi/hvroot.h"
 #include "vmm/error.hpp"
 
 namespace rootstock::vmm {
