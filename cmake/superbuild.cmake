@@ -44,13 +44,16 @@ add_custom_target(kernel ALL
 
 rootstock_part(hv hv)
 rootstock_part(user musl -DROOTSTOCK_SYSROOT=${ROOTSTOCK_SYSROOT})
+rootstock_part(efi efi)
 rootstock_part(host host)
 # The host part registers the boot tests, which run the static programs and boot hv.
-ExternalProject_Add_StepDependencies(host configure hv user)
+ExternalProject_Add_StepDependencies(host configure hv user efi)
 # rootstock.elf embeds the kernel and the root's initramfs; the initramfs holds hvroot.ko, built
 # against the kernel tree.
 ExternalProject_Add_StepDependencies(user build kernel)
 ExternalProject_Add_StepDependencies(hv build kernel user)
+# rootstock.efi carries hv.elf, the kernel and the initramfs.
+ExternalProject_Add_StepDependencies(efi build hv)
 
 # One ctest at the top runs every part's tests.
 enable_testing()
