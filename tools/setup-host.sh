@@ -52,6 +52,7 @@ base_pkgs=(
   build-essential bc bison flex libelf-dev libssl-dev kmod
   grub-pc-bin grub-common xorriso mtools
   bochs bochsbios vgabios
+  ovmf
   busybox-static util-linux
   nlohmann-json3-dev
 )
