@@ -1,0 +1,165 @@
+// What the loader takes from its own image (the parts, UEFI 2.10 9.1 EFI_LOADED_IMAGE_PROTOCOL)
+// and from the firmware (load options, the ACPI RSDP from the configuration table, 4.6; the GOP
+// framebuffer, 12.9), each checked before it is used.
+#include <rootstock/acpi/rsdp.hpp>
+
+#include "command_line.hpp"
+#include "framebuffer.hpp"
+#include "loader.hpp"
+#include "pe_image.hpp"
+
+namespace rootstock::efi {
+namespace {
+
+// Linux boot protocol: the setup header's "HdrS" at 0x202 marks a bzImage; hv tells the kernel
+// module from the initramfs by it (hv/root/payload.cpp).
+constexpr size_t kBzImageMagicOffset = 0x202;
+
+// A PhysReader over the firmware's identity map (UEFI 2.10, 2.3.4), for the ACPI parser.
+class FirmwareMemory final : public rootstock::boot::PhysReader {
+ public:
+  bool read(uint64_t paddr, void* out, size_t len) const override {
+    if (len != 0 && len - 1 > UINT64_MAX - paddr) return false;
+    memcpy(out, reinterpret_cast<const void*>(paddr), len);
+    return true;
+  }
+};
+
+}  // namespace
+
+Status Loader::find_parts() {
+  const auto* image = static_cast<const uint8_t*>(loaded_->image_base);
+  const uint64_t size = loaded_->image_size;
+  struct Wanted {
+    Text name;
+    Part* part;
+  };
+  const Wanted wanted[] = {
+      {".hv", &hv_}, {".kernel", &kernel_}, {".initrd", &initrd_}, {".cmdline", &cmdline_part_}};
+  for (const Wanted& w : wanted) {
+    const pe::Status s = pe::find_section(image, static_cast<size_t>(size), pe::Layout::kLoaded,
+                                          w.name, w.part->data, w.part->size);
+    if (s != pe::Status::kOk) {
+      return refuse(Message()
+                        .text("its own image has no usable section ")
+                        .text(w.name)
+                        .text(": ")
+                        .text(pe::describe(s)));
+    }
+  }
+  if (kernel_.size < kBzImageMagicOffset + 4 || kernel_.data[kBzImageMagicOffset] != 'H' ||
+      kernel_.data[kBzImageMagicOffset + 1] != 'd' ||
+      kernel_.data[kBzImageMagicOffset + 2] != 'r' ||
+      kernel_.data[kBzImageMagicOffset + 3] != 'S') {
+    return refuse(Message().text("the embedded kernel (.kernel) is not a Linux bzImage"));
+  }
+  return Status::kSuccess;
+}
+
+Status Loader::plan_hv() {
+  uint64_t detail = 0;
+  const elf::Status s = elf::plan_load(hv_.data, hv_.size, plan_, detail);
+  if (s != elf::Status::kOk) {
+    Message m;
+    m.text("the embedded hv image (.hv, ").dec(hv_.size).text(" bytes) is refused: ");
+    m.text(elf::describe(s));
+    if (detail != 0) m.text(" (").hex(detail).text(")");
+    return refuse(m);
+  }
+  return Status::kSuccess;
+}
+
+Status Loader::read_load_options() {
+  size_t length = 0;
+  const OptionsStatus s = options_to_ascii(loaded_->load_options, loaded_->load_options_size,
+                                           options_text_, sizeof(options_text_), length);
+  if (s == OptionsStatus::kTooLong) {
+    return refuse(Message().text(describe(s)));
+  }
+  if (s != OptionsStatus::kOk) {
+    console_.say(Message()
+                     .text(describe(s))
+                     .text(" (")
+                     .dec(loaded_->load_options_size)
+                     .text(" bytes, a boot entry's data?): ignored"));
+  }
+  const Text options(options_text_, length);
+  const Text embedded = embedded_text(cmdline_part_.data, cmdline_part_.size);
+  size_t n = 0;
+  if (!join_words(embedded, options, cmdline_, sizeof(cmdline_), n)) {
+    return refuse(Message()
+                      .text("the command line (")
+                      .dec(embedded.size + 1 + options.size)
+                      .text(" characters) is longer than hv takes (")
+                      .dec(rootstock::boot::kMaxCmdline)
+                      .text(")"));
+  }
+  return Status::kSuccess;
+}
+
+// The RSDP from the configuration table (UEFI 2.10, 4.6): ACPI 2.0's entry, else ACPI 1.0's.
+// hv needs ACPI (the MADT lists the CPUs) and on UEFI there is no RSDP to find in the BIOS area.
+Status Loader::find_rsdp() {
+  const uint64_t n = system_->number_of_table_entries;
+  const ConfigurationTable* tables = system_->configuration_table;
+  const Guid* const preference[] = {&kAcpi20TableGuid, &kAcpi10TableGuid};
+  const void* found = nullptr;
+  for (const Guid* want : preference) {
+    for (uint64_t i = 0; tables != nullptr && i < n && found == nullptr; ++i) {
+      if (tables[i].vendor_guid == *want) found = tables[i].vendor_table;
+    }
+  }
+  if (found == nullptr) {
+    return refuse(
+        Message().text("the firmware gives no ACPI tables (no ACPI RSDP in its "
+                       "configuration table); hv needs them"));
+  }
+  const FirmwareMemory memory;
+  const auto paddr = reinterpret_cast<uintptr_t>(found);
+  rootstock::acpi::RsdpInfo info;
+  if (const auto s = rootstock::acpi::read_rsdp(memory, paddr, info);
+      s != rootstock::acpi::Status::kOk) {
+    return refuse(Message()
+                      .text("the firmware's ACPI RSDP at ")
+                      .hex(paddr)
+                      .text(" is refused: ")
+                      .text(rootstock::acpi::describe(s)));
+  }
+  rsdp_ = static_cast<const uint8_t*>(found);
+  rsdp_size_ = rootstock::acpi::kRsdpV1Length;
+  if (info.revision >= 2) {
+    rootstock::acpi::Rsdp full{};
+    memcpy(&full, found, sizeof(full));
+    rsdp_size_ = full.length;  // read_rsdp checked it: 36 to kRsdpMaxLength
+  }
+  return Status::kSuccess;
+}
+
+void Loader::find_framebuffer() {
+  void* interface = nullptr;
+  if (is_error(boot_->locate_protocol(&kGraphicsOutputProtocolGuid, nullptr, &interface)) ||
+      interface == nullptr) {
+    console_.say("no graphics output (GOP): the root gets no framebuffer");
+    return;
+  }
+  const GraphicsOutputMode* mode = static_cast<GraphicsOutput*>(interface)->mode;
+  if (mode == nullptr || mode->info == nullptr ||
+      mode->size_of_info < sizeof(GraphicsModeInformation) ||
+      !framebuffer_from_gop(*mode->info, mode->frame_buffer_base, mode->frame_buffer_size,
+                            framebuffer_)) {
+    console_.say("the graphics output (GOP) has no linear framebuffer: the root gets none");
+    return;
+  }
+  has_framebuffer_ = true;
+  console_.say(Message()
+                   .text("framebuffer ")
+                   .dec(framebuffer_.width)
+                   .text("x")
+                   .dec(framebuffer_.height)
+                   .text("x")
+                   .dec(framebuffer_.bpp)
+                   .text(" at ")
+                   .hex(framebuffer_.address));
+}
+
+}  // namespace rootstock::efi
