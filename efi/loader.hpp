@@ -62,6 +62,7 @@ class Loader {
 
   Part hv_, kernel_, initrd_, cmdline_part_;
   elf::LoadPlan plan_;
+  MemoryRange kernel_window_;  ///< where hv will copy the root's kernel: no module there
   char options_text_[rootstock::boot::kMaxCmdline + 1] = {};
   char cmdline_[rootstock::boot::kMaxCmdline + 1] = {};  ///< hv's: embedded, then the options
   const uint8_t* rsdp_ = nullptr;

@@ -3,6 +3,7 @@
 #include "leave_firmware.h"
 #include "loader.hpp"
 #include "memory_map.hpp"
+#include "module_placement.hpp"
 
 extern "C" {
 extern const uint8_t efi_leave_start[];
@@ -81,20 +82,21 @@ Status Loader::place_hv() {
   return Status::kSuccess;
 }
 
-// A module stays where the firmware loaded this image when it lies below 4 GiB (the Multiboot2
-// module tag has 32-bit addresses); otherwise it is copied below.
+// A module stays where the firmware loaded this image when it may lie there for hv
+// (module_placement.hpp); otherwise it is copied to pages below 4 GiB that may.
 Status Loader::place_module(Part part, Text name, Module& out) {
   const auto base = reinterpret_cast<uintptr_t>(part.data);
-  if (base < k4GiB && part.size <= k4GiB - base) {
+  if (module_can_stay(base, part.size, kernel_window_)) {
     out = {base, part.size, name};
     return Status::kSuccess;
   }
   PhysicalAddress at = kBelow4GiB;
   const uint64_t pages = (part.size + kPageSize - 1) / kPageSize;
-  if (const Status s = allocate(AllocateType::kMaxAddress, EfiMemoryType::kLoaderData, pages, at);
-      is_error(s)) {
+  Status s = allocate(AllocateType::kMaxAddress, EfiMemoryType::kLoaderData, pages, at);
+  if (!is_error(s) && !module_can_stay(at, part.size, kernel_window_)) s = Status::kOutOfResources;
+  if (is_error(s)) {
     return refuse(Message()
-                      .text("no room below 4 GiB for the ")
+                      .text("no room below 4 GiB and outside the root kernel's window for the ")
                       .text(name)
                       .text(" (")
                       .dec(part.size)

@@ -2,18 +2,16 @@
 // and from the firmware (load options, the ACPI RSDP from the configuration table, 4.6; the GOP
 // framebuffer, 12.9), each checked before it is used.
 #include <rootstock/acpi/rsdp.hpp>
+#include <rootstock/linux_boot/bzimage.hpp>
 
 #include "command_line.hpp"
 #include "framebuffer.hpp"
 #include "loader.hpp"
+#include "module_placement.hpp"
 #include "pe_image.hpp"
 
 namespace rootstock::efi {
 namespace {
-
-// Linux boot protocol: the setup header's "HdrS" at 0x202 marks a bzImage; hv tells the kernel
-// module from the initramfs by it (hv/root/payload.cpp).
-constexpr size_t kBzImageMagicOffset = 0x202;
 
 // A PhysReader over the firmware's identity map (UEFI 2.10, 2.3.4), for the ACPI parser.
 class FirmwareMemory final : public rootstock::boot::PhysReader {
@@ -47,12 +45,15 @@ Status Loader::find_parts() {
                         .text(pe::describe(s)));
     }
   }
-  if (kernel_.size < kBzImageMagicOffset + 4 || kernel_.data[kBzImageMagicOffset] != 'H' ||
-      kernel_.data[kBzImageMagicOffset + 1] != 'd' ||
-      kernel_.data[kBzImageMagicOffset + 2] != 'r' ||
-      kernel_.data[kBzImageMagicOffset + 3] != 'S') {
-    return refuse(Message().text("the embedded kernel (.kernel) is not a Linux bzImage"));
+  // Checked as hv will check it, so that a kernel hv cannot boot is refused here, with the firmware
+  // still there to say so.
+  linux_boot::BzImage kernel;
+  if (const linux_boot::Status s = linux_boot::parse_bzimage(kernel_.data, kernel_.size, kernel);
+      s != linux_boot::Status::kOk) {
+    return refuse(
+        Message().text("the embedded kernel (.kernel) is refused: ").text(linux_boot::describe(s)));
   }
+  kernel_window_ = kernel_window(kernel);
   return Status::kSuccess;
 }
 

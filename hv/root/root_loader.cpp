@@ -112,6 +112,13 @@ const char* load_root(const Payload& payload, rootstock::Text extra_cmdline, con
                      payload.kernel.size)) {
     return "the kernel module lies where the kernel must be loaded";
   }
+  // The kernel is copied first: an initramfs module in its way would be overwritten before it is
+  // read.
+  if (payload.initramfs.from_module &&
+      ranges_overlap(load, kernel.footprint(), reinterpret_cast<uintptr_t>(payload.initramfs.data),
+                     payload.initramfs.size)) {
+    return "the initramfs module lies where the kernel must be loaded";
+  }
 
   // The command line: the payload's default, then the boot loader's words for the root.
   char* cmdline = static_cast<char*>(at(layout::kCmdline));
