@@ -34,8 +34,8 @@ uint8_t highest_bit_plus_one(uint32_t v) {
 }  // namespace
 
 bool framebuffer_from_gop(const GraphicsModeInformation& info, PhysicalAddress base, uint64_t size,
-                          Framebuffer& out) {
-  Framebuffer f;
+                          boot::Framebuffer& out) {
+  boot::Framebuffer f;
   switch (info.pixel_format) {
     case PixelFormat::kRedGreenBlueReserved8BitPerColor:
       f.bpp = 32;
@@ -80,12 +80,12 @@ bool framebuffer_from_gop(const GraphicsModeInformation& info, PhysicalAddress b
   const uint64_t bytes = pitch * info.vertical_resolution;
   if (bytes > size || base > UINT64_MAX - size) return false;
   f.address = base;
-  f.size = size;
   f.pitch = static_cast<uint32_t>(pitch);
   f.width = info.horizontal_resolution;
   f.height = info.vertical_resolution;
-  out = f;
-  return true;
+  f.present = boot::framebuffer_valid(f);
+  if (f.present) out = f;
+  return f.present;
 }
 
 }  // namespace rootstock::efi

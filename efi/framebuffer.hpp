@@ -6,13 +6,14 @@
 
 #include <stdint.h>
 
-#include "multiboot2_info.hpp"
+#include <rootstock/boot/boot_info.hpp>
+
 #include "uefi_tables.hpp"
 
 namespace rootstock::efi {
 
 /// Fills `out` from GOP's current mode; false when the mode gives no usable framebuffer.
 [[nodiscard]] bool framebuffer_from_gop(const GraphicsModeInformation& info, PhysicalAddress base,
-                                        uint64_t size, Framebuffer& out);
+                                        uint64_t size, boot::Framebuffer& out);
 
 }  // namespace rootstock::efi

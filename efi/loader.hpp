@@ -67,8 +67,7 @@ class Loader {
   char cmdline_[rootstock::boot::kMaxCmdline + 1] = {};  ///< hv's: embedded, then the options
   const uint8_t* rsdp_ = nullptr;
   size_t rsdp_size_ = 0;
-  Framebuffer framebuffer_;
-  bool has_framebuffer_ = false;
+  boot::Framebuffer framebuffer_;  ///< GOP's, when present
   Module modules_[2];
 
   struct Allocation {

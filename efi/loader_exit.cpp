@@ -178,7 +178,7 @@ Status Loader::exit_boot_services() {
   in.module_count = 2;
   in.rsdp = rsdp_;
   in.rsdp_size = rsdp_size_;
-  in.framebuffer = has_framebuffer_ ? &framebuffer_ : nullptr;
+  in.framebuffer = &framebuffer_;
   for (int attempt = 0; attempt < kExitAttempts; ++attempt) {
     const bool can_print = attempt == 0;
     uint64_t size = map_capacity_, key = 0, descriptor_size = 0;

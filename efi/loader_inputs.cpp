@@ -151,7 +151,6 @@ void Loader::find_framebuffer() {
     console_.say("the graphics output (GOP) has no linear framebuffer: the root gets none");
     return;
   }
-  has_framebuffer_ = true;
   console_.say(Message()
                    .text("framebuffer ")
                    .dec(framebuffer_.width)

@@ -87,7 +87,7 @@ void mmap_tag(Writer& w, const MemoryRange* memory, size_t n) {
   w.end_tag(start);
 }
 
-void framebuffer_tag(Writer& w, const Framebuffer& f) {
+void framebuffer_tag(Writer& w, const boot::Framebuffer& f) {
   const size_t start = w.begin_tag(mb2::TagType::kFramebuffer);
   mb2::FramebufferTag t{};
   t.framebuffer_addr = f.address;
@@ -158,7 +158,7 @@ InfoStatus build_multiboot2_info(const InfoInputs& in, void* buffer, size_t capa
     w.bytes(in.rsdp, in.rsdp_size);
     w.end_tag(start);
   }
-  if (in.framebuffer != nullptr) framebuffer_tag(w, *in.framebuffer);
+  if (in.framebuffer != nullptr && in.framebuffer->present) framebuffer_tag(w, *in.framebuffer);
   const size_t end = w.begin_tag(mb2::TagType::kEnd);
   w.end_tag(end);
   if (w.full()) return InfoStatus::kBufferTooSmall;

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <rootstock/boot/boot_info.hpp>
 #include <rootstock/memory_map.hpp>
 #include <rootstock/text.hpp>
 
@@ -17,19 +18,6 @@ struct Module {
   uint64_t base = 0;  ///< below 4 GiB: the tag's fields are 32 bits
   uint64_t size = 0;
   Text name;  ///< the module's string
-};
-
-/// A direct-RGB framebuffer (Multiboot2 3.6.12, framebuffer_type 1).
-struct Framebuffer {
-  uint64_t address = 0;
-  uint64_t size = 0;  ///< bytes the firmware says it spans (not in the tag)
-  uint32_t pitch = 0;
-  uint32_t width = 0;
-  uint32_t height = 0;
-  uint8_t bpp = 0;
-  uint8_t red_position = 0, red_size = 0;
-  uint8_t green_position = 0, green_size = 0;
-  uint8_t blue_position = 0, blue_size = 0;
 };
 
 /// Everything the boot information says.
@@ -44,7 +32,7 @@ struct InfoInputs {
   /// RSDP's own length for 2.0 and later (the new tag).
   const uint8_t* rsdp = nullptr;
   size_t rsdp_size = 0;
-  const Framebuffer* framebuffer = nullptr;  ///< nullptr: no framebuffer tag
+  const boot::Framebuffer* framebuffer = nullptr;  ///< nullptr, or not present: no tag
 };
 
 /// Why the boot information could not be built.

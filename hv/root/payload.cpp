@@ -31,6 +31,7 @@ Payload find_payload(const rootstock::boot::BootInfo& boot) {
   p.initramfs = {hv_payload_initramfs_start,
                  static_cast<size_t>(hv_payload_initramfs_end - hv_payload_initramfs_start), false};
   p.cmdline = rootstock::Text(hv_payload_cmdline);
+  p.framebuffer = boot.framebuffer;
   for (size_t i = 0; i < boot.module_count; ++i) {
     const auto& m = boot.modules[i];
     // Modules lie in the boot identity map (the parsers checked their bounds).

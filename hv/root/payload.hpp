@@ -1,6 +1,7 @@
 // Where the root partition's kernel, initramfs and command line come from: embedded in the
 // image (root/payload.S), unless the boot loader passed modules that override them — a module
-// holding a bzImage (the "HdrS" header) replaces the kernel, any other module the initramfs.
+// holding a bzImage (the "HdrS" header) replaces the kernel, any other module the initramfs —
+// and the framebuffer the boot loader left for the root's console.
 #pragma once
 
 #include <stddef.h>
@@ -23,6 +24,8 @@ struct Payload {
   Blob kernel;
   Blob initramfs;
   rootstock::Text cmdline;  ///< the embedded default; hv appends the boot loader's extra words
+  /// The boot loader's framebuffer, handed on for the root's console (not present: none).
+  rootstock::boot::Framebuffer framebuffer;
 };
 
 /// Picks the kernel and initramfs (modules first, then the embedded ones).

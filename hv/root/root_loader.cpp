@@ -4,6 +4,7 @@
 #include <rootstock/linux_boot/bzimage.hpp>
 #include <rootstock/linux_boot/zero_page.hpp>
 
+#include "console/log.hpp"
 #include "root/root_memory.hpp"
 
 extern "C" {
@@ -141,6 +142,12 @@ const char* load_root(const Payload& payload, rootstock::Text extra_cmdline, con
   in.initrd_address = initrd;
   in.initrd_size = payload.initramfs.size;
   in.acpi_rsdp_address = rsdp;
+  in.framebuffer = &payload.framebuffer;
+  if (payload.framebuffer.present) {
+    log::info("root: the boot loader's framebuffer %ux%ux%u at 0x%lx goes to its console",
+              payload.framebuffer.width, payload.framebuffer.height, payload.framebuffer.bpp,
+              payload.framebuffer.address);
+  }
   in.memory = map;
   in.memory_count = n;
   auto* params = static_cast<lb::BootParams*>(at(layout::kZeroPage));

@@ -310,6 +310,111 @@ TEST_CASE("Multiboot2: truncated ACPI tags are refused", "[boot][multiboot2]") {
   CHECK(parse(minimal().acpi(mb2::TagType::kAcpiNew, 20).end(), info) == Status::kMb2TagTruncated);
 }
 
+namespace {
+
+// The framebuffer tag's payload (after its 8-byte header): 1280x800, 32 bpp, BGR as OVMF's GOP.
+std::vector<uint8_t> framebuffer_payload(uint8_t type = 1, uint32_t pitch = 5120) {
+  mb2::FramebufferTag t{};
+  t.framebuffer_addr = 0xc0000000;
+  t.framebuffer_pitch = pitch;
+  t.framebuffer_width = 1280;
+  t.framebuffer_height = 800;
+  t.framebuffer_bpp = 32;
+  t.framebuffer_type = type;
+  t.red_field_position = 16;
+  t.red_mask_size = 8;
+  t.green_field_position = 8;
+  t.green_mask_size = 8;
+  t.blue_field_position = 0;
+  t.blue_mask_size = 8;
+  const auto* b = reinterpret_cast<const uint8_t*>(&t);
+  return {b + 8, b + mb2::kFramebufferRgbTagSize};
+}
+
+}  // namespace
+
+TEST_CASE("Multiboot2: a direct-RGB framebuffer is kept for the root's console",
+          "[boot][multiboot2]") {
+  BootInfo info;
+  REQUIRE(parse(minimal().tag(mb2::TagType::kFramebuffer, framebuffer_payload()).end(), info) ==
+          Status::kOk);
+  REQUIRE(info.framebuffer.present);
+  CHECK(info.framebuffer.address == 0xc0000000);
+  CHECK(info.framebuffer.pitch == 5120);
+  CHECK(info.framebuffer.width == 1280);
+  CHECK(info.framebuffer.height == 800);
+  CHECK(info.framebuffer.bpp == 32);
+  CHECK(info.framebuffer.red_position == 16);
+  CHECK(info.framebuffer.green_size == 8);
+  CHECK(info.framebuffer.blue_position == 0);
+  // None given, none kept.
+  REQUIRE(parse(minimal().end(), info) == Status::kOk);
+  CHECK_FALSE(info.framebuffer.present);
+}
+
+TEST_CASE("Multiboot2: other framebuffers and odd values leave it out; bad tags are refused",
+          "[boot][multiboot2]") {
+  BootInfo info;
+  // GRUB's EGA text mode (type 2) and an indexed one (type 0): not a console to take over.
+  std::vector<uint8_t> text = framebuffer_payload(2);
+  text.resize(24);
+  REQUIRE(parse(minimal().tag(mb2::TagType::kFramebuffer, text).end(), info) == Status::kOk);
+  CHECK_FALSE(info.framebuffer.present);
+  REQUIRE(parse(minimal().tag(mb2::TagType::kFramebuffer, framebuffer_payload(0)).end(), info) ==
+          Status::kOk);
+  CHECK_FALSE(info.framebuffer.present);
+  // Lines shorter than the width in pixels: left out, the machine boots without it.
+  REQUIRE(parse(minimal().tag(mb2::TagType::kFramebuffer, framebuffer_payload(1, 5119)).end(),
+                info) == Status::kOk);
+  CHECK_FALSE(info.framebuffer.present);
+  // A tag too short for its fields, or a second one, is malformed boot information.
+  std::vector<uint8_t> cut = framebuffer_payload();
+  cut.resize(29);
+  CHECK(parse(minimal().tag(mb2::TagType::kFramebuffer, cut).end(), info) ==
+        Status::kMb2TagTruncated);
+  cut.resize(23);
+  CHECK(parse(minimal().tag(mb2::TagType::kFramebuffer, cut).end(), info) ==
+        Status::kMb2TagTruncated);
+  CHECK(parse(minimal()
+                  .tag(mb2::TagType::kFramebuffer, framebuffer_payload())
+                  .tag(mb2::TagType::kFramebuffer, framebuffer_payload())
+                  .end(),
+              info) == Status::kMb2DuplicateTag);
+}
+
+TEST_CASE("framebuffer_valid: only what a kernel could draw on", "[boot]") {
+  Framebuffer f;
+  f.address = 0xc0000000;
+  f.pitch = 5120;
+  f.width = 1280;
+  f.height = 800;
+  f.bpp = 32;
+  f.red_position = 16;
+  f.red_size = 8;
+  f.green_position = 8;
+  f.green_size = 8;
+  f.blue_size = 8;
+  CHECK(framebuffer_valid(f));
+  Framebuffer g = f;
+  g.bpp = 12;
+  CHECK_FALSE(framebuffer_valid(g));
+  g = f;
+  g.bpp = 64;
+  CHECK_FALSE(framebuffer_valid(g));
+  g = f;
+  g.red_position = 28;  // 28 + 8 > 32
+  CHECK_FALSE(framebuffer_valid(g));
+  g = f;
+  g.blue_size = 0;
+  CHECK_FALSE(framebuffer_valid(g));
+  g = f;
+  g.address = kMaxPhysicalAddress - 4096;  // its lines run past 2^52
+  CHECK_FALSE(framebuffer_valid(g));
+  g = f;
+  g.height = 0;
+  CHECK_FALSE(framebuffer_valid(g));
+}
+
 TEST_CASE("Multiboot2: every truncation of a valid MBI is refused safely", "[boot][multiboot2]") {
   Mbi m;
   m.cmdline("hv.selftest").module(0x1000000, 0x1001000, "mod").mmap(grub_mmap()).end();

@@ -202,6 +202,56 @@ TEST_CASE("nothing outside the fields a loader fills is left non-zero", "[linux-
   }
 }
 
+TEST_CASE("a framebuffer reaches the kernel as screen_info, VIDEO_TYPE_EFI", "[linux-boot]") {
+  Setup s;
+  boot::Framebuffer fb;
+  fb.present = true;
+  fb.address = 0x80000000;
+  fb.pitch = 5120;
+  fb.width = 1280;
+  fb.height = 800;
+  fb.bpp = 32;
+  fb.red_position = 16;
+  fb.red_size = 8;
+  fb.green_position = 8;
+  fb.green_size = 8;
+  fb.blue_position = 0;
+  fb.blue_size = 8;
+  s.in.framebuffer = &fb;
+  BootParams bp;
+  REQUIRE(build(kernel(), s.in, bp) == Status::kOk);
+  // include/uapi/linux/screen_info.h offsets.
+  CHECK(at(bp, 0x0f, 1) == 0x70);        // orig_video_isVGA: VIDEO_TYPE_EFI
+  CHECK(at(bp, 0x12, 2) == 1280);        // lfb_width
+  CHECK(at(bp, 0x14, 2) == 800);         // lfb_height
+  CHECK(at(bp, 0x16, 2) == 32);          // lfb_depth
+  CHECK(at(bp, 0x18, 4) == 0x80000000);  // lfb_base
+  CHECK(at(bp, 0x1c, 4) == 5120 * 800);  // lfb_size, bytes
+  CHECK(at(bp, 0x24, 2) == 5120);        // lfb_linelength
+  CHECK(at(bp, 0x26, 1) == 8);           // red_size
+  CHECK(at(bp, 0x27, 1) == 16);          // red_pos
+  CHECK(at(bp, 0x29, 1) == 8);           // green_pos
+  CHECK(at(bp, 0x2b, 1) == 0);           // blue_pos
+  CHECK(at(bp, 0x36, 4) == 0);           // capabilities: the base fits 32 bits
+  CHECK(at(bp, 0x3a, 4) == 0);           // ext_lfb_base
+
+  // Above 4 GiB: the high half in ext_lfb_base, VIDEO_CAPABILITY_64BIT_BASE set.
+  fb.address = 0x3800000000;
+  REQUIRE(build(kernel(), s.in, bp) == Status::kOk);
+  CHECK(at(bp, 0x18, 4) == 0);
+  CHECK(at(bp, 0x3a, 4) == 0x38);
+  CHECK(at(bp, 0x36, 4) == 2);
+
+  // Not present, or wider than screen_info's 16-bit fields: screen_info stays zero.
+  for (const bool present : {false, true}) {
+    fb.present = present;
+    fb.width = present ? 70000 : 1280;
+    fb.pitch = present ? 280000 : 5120;
+    REQUIRE(build(kernel(), s.in, bp) == Status::kOk);
+    for (size_t i = 0; i < 0x40; ++i) REQUIRE(bytes(bp)[i] == 0);
+  }
+}
+
 TEST_CASE("the setup header is copied exactly as long as the image declares it", "[linux-boot]") {
   Setup s;
   SECTION("a 2.12-length header stops before kernel_info_offset") {

@@ -69,7 +69,20 @@ void BootInfo::reset(BootProtocol p) {
   cmdline_length = 0;
   module_count = 0;
   rsdp = 0;
+  framebuffer = {};
   error_paddr = 0;
+}
+
+bool framebuffer_valid(const Framebuffer& f) {
+  if (f.width == 0 || f.height == 0 || f.address == 0) return false;
+  if (f.bpp < 8 || f.bpp > 32 || f.bpp % 8 != 0) return false;
+  if (f.pitch < uint64_t{f.width} * (uint64_t{f.bpp} / 8)) return false;
+  if (f.address >= kMaxPhysicalAddress || f.bytes() > kMaxPhysicalAddress - f.address) return false;
+  const auto inside = [&](uint8_t position, uint8_t size) {
+    return size != 0 && position + size <= f.bpp;
+  };
+  return inside(f.red_position, f.red_size) && inside(f.green_position, f.green_size) &&
+         inside(f.blue_position, f.blue_size);
 }
 
 uint64_t usable_bytes(const BootInfo& info) {

@@ -13,6 +13,7 @@ struct Walk {
   BootInfo& out;
   bool seen_cmdline = false;
   bool seen_mmap = false;
+  bool seen_framebuffer = false;
   uint64_t rsdp_old = 0;
   uint64_t rsdp_new = 0;
 };
@@ -110,6 +111,50 @@ Status acpi_tag(uint64_t tag, uint32_t size, uint32_t rsdp_size, uint64_t& rsdp)
   return Status::kOk;
 }
 
+// 3.6.12: only a direct-RGB framebuffer is kept (an indexed or EGA text one is no console the
+// root's Linux can take over); one whose values do not add up is left out, not refused: the
+// machine boots without it.
+Status framebuffer_tag(Walk& w, uint64_t tag, uint32_t size) {
+  if (w.seen_framebuffer) {
+    return Status::kMb2DuplicateTag;
+  }
+  w.seen_framebuffer = true;
+  mb2::FramebufferTag t{};
+  constexpr uint32_t kFixedSize = offsetof(mb2::FramebufferTag, red_field_position);
+  if (size < kFixedSize) {
+    return Status::kMb2TagTruncated;
+  }
+  if (!w.reader.read(tag, &t, kFixedSize)) {
+    return Status::kUnreadable;
+  }
+  if (t.framebuffer_type != static_cast<uint8_t>(mb2::FramebufferType::kDirectRgb)) {
+    return Status::kOk;
+  }
+  if (size < mb2::kFramebufferRgbTagSize) {
+    return Status::kMb2TagTruncated;
+  }
+  if (!w.reader.read(tag, &t, mb2::kFramebufferRgbTagSize)) {
+    return Status::kUnreadable;
+  }
+  Framebuffer f;
+  f.address = t.framebuffer_addr;
+  f.pitch = t.framebuffer_pitch;
+  f.width = t.framebuffer_width;
+  f.height = t.framebuffer_height;
+  f.bpp = t.framebuffer_bpp;
+  f.red_position = t.red_field_position;
+  f.red_size = t.red_mask_size;
+  f.green_position = t.green_field_position;
+  f.green_size = t.green_mask_size;
+  f.blue_position = t.blue_field_position;
+  f.blue_size = t.blue_mask_size;
+  f.present = framebuffer_valid(f);
+  if (f.present) {
+    w.out.framebuffer = f;
+  }
+  return Status::kOk;
+}
+
 Status handle_tag(Walk& w, uint64_t tag, uint32_t type, uint32_t size) {
   switch (static_cast<TagType>(type)) {
     case TagType::kCmdline:
@@ -122,6 +167,8 @@ Status handle_tag(Walk& w, uint64_t tag, uint32_t type, uint32_t size) {
       return acpi_tag(tag, size, mb2::kRsdpV1Size, w.rsdp_old);
     case TagType::kAcpiNew:
       return acpi_tag(tag, size, mb2::kRsdpV2Size, w.rsdp_new);
+    case TagType::kFramebuffer:
+      return framebuffer_tag(w, tag, size);
     default:
       return Status::kOk;  // tags hv does not use, and unknown ones, are skipped
   }

@@ -128,6 +128,30 @@ void copy_header(const BzImage& k, BootParams& out) {
   }
 }
 
+// A framebuffer the firmware set up, as Linux's own EFI stub describes GOP's to the kernel
+// (drivers/firmware/efi/libstub/gop.c): VIDEO_TYPE_EFI, lfb_size in bytes, the high half of the
+// address in ext_lfb_base. Sizes too large for the 16-bit fields leave screen_info zero.
+void write_screen_info(const boot::Framebuffer& f, ScreenInfo& s) {
+  if (f.width > UINT16_MAX || f.height > UINT16_MAX || f.pitch > UINT16_MAX) return;
+  s.orig_video_is_vga = kVideoTypeEfi;
+  s.lfb_width = static_cast<uint16_t>(f.width);
+  s.lfb_height = static_cast<uint16_t>(f.height);
+  s.lfb_depth = f.bpp;
+  s.lfb_linelength = static_cast<uint16_t>(f.pitch);
+  s.lfb_base = low32(f.address);
+  s.ext_lfb_base = high32(f.address);
+  if (s.ext_lfb_base != 0) s.capabilities |= kVideoCapability64BitBase;
+  const uint64_t bytes = f.bytes();
+  s.lfb_size = bytes > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(bytes);
+  s.red_size = f.red_size;
+  s.red_pos = f.red_position;
+  s.green_size = f.green_size;
+  s.green_pos = f.green_position;
+  s.blue_size = f.blue_size;
+  s.blue_pos = f.blue_position;
+  s.pages = 1;
+}
+
 // The fields a loader writes (boot.rst "Details of Header Fields", zero-page.rst). Fields the
 // loader owns are always written, never inherited from the image.
 void write_fields(const ZeroPageInputs& in, BootParams& out) {
@@ -154,6 +178,9 @@ void write_fields(const ZeroPageInputs& in, BootParams& out) {
   h.hardware_subarch_data = 0;
   h.setup_data = 0;  // no setup_data list
   out.acpi_rsdp_addr = in.acpi_rsdp_address;
+  if (in.framebuffer != nullptr && in.framebuffer->present) {
+    write_screen_info(*in.framebuffer, out.screen_info);
+  }
 }
 
 }  // namespace

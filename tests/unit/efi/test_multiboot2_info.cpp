@@ -174,9 +174,9 @@ TEST_CASE("an ACPI 1.0 RSDP goes in the old ACPI tag; none gives no tag") {
 TEST_CASE("the framebuffer tag carries GOP's framebuffer as direct RGB (3.6.12)") {
   const std::vector<uint8_t> rsdp = rsdp_bytes(2);
   InfoInputs in = appliance_inputs(rsdp);
-  Framebuffer fb;
+  boot::Framebuffer fb;
+  fb.present = true;
   fb.address = 0x80000000;
-  fb.size = 0x300000;
   fb.pitch = 5120;
   fb.width = 1280;
   fb.height = 800;
@@ -205,10 +205,23 @@ TEST_CASE("the framebuffer tag carries GOP's framebuffer as direct RGB (3.6.12)"
   CHECK(t.green_field_position == 8);
   CHECK(t.blue_field_position == 0);
   CHECK(t.blue_mask_size == 8);
-  // hv skips the tag and parses the rest as before.
+  // hv reads it back as it was given.
   boot::Status s;
-  CHECK(parse(b.bytes, s).module_count == 2);
-  CHECK(s == boot::Status::kOk);
+  const boot::BootInfo info = parse(b.bytes, s);
+  REQUIRE(s == boot::Status::kOk);
+  CHECK(info.module_count == 2);
+  REQUIRE(info.framebuffer.present);
+  CHECK(info.framebuffer.address == 0x80000000);
+  CHECK(info.framebuffer.pitch == 5120);
+  CHECK(info.framebuffer.width == 1280);
+  CHECK(info.framebuffer.height == 800);
+  CHECK(info.framebuffer.bpp == 32);
+  CHECK(info.framebuffer.red_position == 16);
+  CHECK(info.framebuffer.blue_size == 8);
+
+  // One not present gives no tag.
+  fb.present = false;
+  CHECK(find_tag(build(in).bytes, mb2::TagType::kFramebuffer) == 0);
 }
 
 TEST_CASE("a converted firmware map passes through the tag into hv unchanged") {

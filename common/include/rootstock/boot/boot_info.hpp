@@ -85,6 +85,28 @@ struct BootModule {
   [[nodiscard]] Text cmdline() const { return {cmdline_storage, cmdline_length}; }
 };
 
+/// A linear framebuffer the boot loader set up, direct RGB (Multiboot2 3.6.12, framebuffer_type
+/// 1): what the root's Linux needs to draw its console on it (boot_params.screen_info).
+struct Framebuffer {
+  bool present = false;
+  uint64_t address = 0;
+  uint32_t pitch = 0;  ///< bytes per line
+  uint32_t width = 0;  ///< pixels
+  uint32_t height = 0;
+  uint8_t bpp = 0;
+  uint8_t red_position = 0, red_size = 0;
+  uint8_t green_position = 0, green_size = 0;
+  uint8_t blue_position = 0, blue_size = 0;
+
+  /// Bytes the visible lines span: pitch * height.
+  [[nodiscard]] uint64_t bytes() const { return uint64_t{pitch} * height; }
+};
+
+/// True when `f` describes a framebuffer a kernel can use: sizes non-zero, 8 to 32 bits per
+/// pixel in whole bytes, lines at least `width` pixels long, colour fields inside the pixel,
+/// and the whole of it below 2^52 without wrapping.
+[[nodiscard]] bool framebuffer_valid(const Framebuffer& f);
+
 /// Everything hv takes from its boot loader. Self-contained: strings are views into its own
 /// storage through accessors, so a copy of it stays valid (a stored Text would point into
 /// the original).
@@ -107,6 +129,9 @@ struct BootInfo {
 
   /// Physical address of the ACPI RSDP, 0 when the boot loader gave none.
   uint64_t rsdp = 0;
+
+  /// The boot loader's framebuffer; not present when it gave none, or none framebuffer_valid().
+  Framebuffer framebuffer;
 
   /// After a failed parse: physical address of the structure that was rejected (0 when the
   /// failure is not about one place).

@@ -178,6 +178,7 @@ static_assert(sizeof(EntryAddressTag) == 12);
 /// Parses the MBI at `mbi_paddr` into `out` (reset first), reading nothing outside
 /// [mbi_paddr, mbi_paddr + total_size). Unknown tags are skipped; a memory map is required.
 /// The RSDP is the physical address of the copy inside the ACPI tag, the new one preferred.
+/// A direct-RGB framebuffer tag whose values are framebuffer_valid() gives out.framebuffer.
 /// On failure out.error_paddr holds the rejected tag.
 [[nodiscard]] Status parse_multiboot2(const PhysReader& reader, uint64_t mbi_paddr, BootInfo& out);
 

@@ -146,10 +146,56 @@ static_assert(offsetof(E820Entry, type) == 16);
 /// Entries the zero page's e820_table holds (bootparam.h, E820_MAX_ENTRIES_ZEROPAGE).
 inline constexpr size_t kE820MaxEntries = 128;
 
+/// struct screen_info (include/uapi/linux/screen_info.h), the zero page's first 0x40 bytes: the
+/// console the boot loader left. Only the linear-framebuffer fields are named.
+struct [[gnu::packed]] ScreenInfo {
+  uint8_t legacy[0x0f];        // 0x00: text-mode cursor, page, mode, columns, ...
+  uint8_t orig_video_is_vga;   ///< 0x0f: VideoType
+  uint16_t orig_video_points;  // 0x10
+  uint16_t lfb_width;          ///< 0x12: pixels
+  uint16_t lfb_height;         ///< 0x14
+  uint16_t lfb_depth;          ///< 0x16: bits per pixel
+  uint32_t lfb_base;           ///< 0x18: low 32 bits of the framebuffer's address
+  uint32_t lfb_size;           ///< 0x1c: bytes (VIDEO_TYPE_EFI)
+  uint16_t cl_magic;           // 0x20
+  uint16_t cl_offset;          // 0x22
+  uint16_t lfb_linelength;     ///< 0x24: bytes per line
+  uint8_t red_size;            ///< 0x26
+  uint8_t red_pos;             ///< 0x27
+  uint8_t green_size;          ///< 0x28
+  uint8_t green_pos;           ///< 0x29
+  uint8_t blue_size;           ///< 0x2a
+  uint8_t blue_pos;            ///< 0x2b
+  uint8_t rsvd_size;           ///< 0x2c
+  uint8_t rsvd_pos;            ///< 0x2d
+  uint16_t vesapm_seg;         // 0x2e
+  uint16_t vesapm_off;         // 0x30
+  uint16_t pages;              // 0x32
+  uint16_t vesa_attributes;    // 0x34
+  uint32_t capabilities;       ///< 0x36: ScreenCapability bits
+  uint32_t ext_lfb_base;       ///< 0x3a: high 32 bits of the framebuffer's address
+  uint8_t reserved[2];         // 0x3e
+};
+static_assert(sizeof(ScreenInfo) == 0x40);
+static_assert(offsetof(ScreenInfo, orig_video_is_vga) == 0x0f);
+static_assert(offsetof(ScreenInfo, lfb_width) == 0x12);
+static_assert(offsetof(ScreenInfo, lfb_base) == 0x18);
+static_assert(offsetof(ScreenInfo, lfb_size) == 0x1c);
+static_assert(offsetof(ScreenInfo, lfb_linelength) == 0x24);
+static_assert(offsetof(ScreenInfo, red_size) == 0x26);
+static_assert(offsetof(ScreenInfo, rsvd_pos) == 0x2d);
+static_assert(offsetof(ScreenInfo, capabilities) == 0x36);
+static_assert(offsetof(ScreenInfo, ext_lfb_base) == 0x3a);
+
+/// orig_video_isVGA values (screen_info.h): VIDEO_TYPE_EFI, a framebuffer the firmware set up.
+inline constexpr uint8_t kVideoTypeEfi = 0x70;
+/// capabilities (screen_info.h): VIDEO_CAPABILITY_64BIT_BASE, ext_lfb_base holds the high half.
+inline constexpr uint32_t kVideoCapability64BitBase = 1u << 1;
+
 /// struct boot_params, the zero page (zero-page.rst). Structures this project never fills are
 /// opaque byte arrays; a loader starts from all zeroes.
 struct [[gnu::packed]] BootParams {
-  uint8_t screen_info[0x40];        // 0x000
+  ScreenInfo screen_info;           ///< 0x000
   uint8_t apm_bios_info[0x14];      // 0x040
   uint8_t pad2[4];                  // 0x054
   uint64_t tboot_addr;              // 0x058

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rootstock/boot/boot_info.hpp"
 #include "rootstock/linux_boot/boot_params.hpp"
 #include "rootstock/linux_boot/bzimage.hpp"
 #include "rootstock/memory_map.hpp"
@@ -36,6 +37,9 @@ struct ZeroPageInputs {
   /// The e820 map to hand on: sorted by base, non-overlapping; zero-length ranges are left out.
   const MemoryRange* memory = nullptr;
   size_t memory_count = 0;
+  /// The firmware's framebuffer for the kernel's console (screen_info, VIDEO_TYPE_EFI);
+  /// nullptr, or one not present, leaves screen_info zero.
+  const boot::Framebuffer* framebuffer = nullptr;
 };
 
 /// Fills `out` from zero for `kernel` (from parse_bzimage) loaded as `in` says. On failure
