@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "fake_phys.hpp"
+#include "framebuffer_fixture.hpp"
 
 using namespace rootstock;
 using namespace rootstock::boot;
@@ -312,21 +313,23 @@ TEST_CASE("Multiboot2: truncated ACPI tags are refused", "[boot][multiboot2]") {
 
 namespace {
 
-// The framebuffer tag's payload (after its 8-byte header): 1280x800, 32 bpp, BGR as OVMF's GOP.
+// The framebuffer tag's payload (after its 8-byte header) for the tests' GOP framebuffer at
+// 0xc0000000, with another framebuffer_type or pitch where given.
 std::vector<uint8_t> framebuffer_payload(uint8_t type = 1, uint32_t pitch = 5120) {
+  const Framebuffer f = rootstock::testing::gop_framebuffer(0xc0000000);
   mb2::FramebufferTag t{};
-  t.framebuffer_addr = 0xc0000000;
+  t.framebuffer_addr = f.address;
   t.framebuffer_pitch = pitch;
-  t.framebuffer_width = 1280;
-  t.framebuffer_height = 800;
-  t.framebuffer_bpp = 32;
+  t.framebuffer_width = f.width;
+  t.framebuffer_height = f.height;
+  t.framebuffer_bpp = f.bpp;
   t.framebuffer_type = type;
-  t.red_field_position = 16;
-  t.red_mask_size = 8;
-  t.green_field_position = 8;
-  t.green_mask_size = 8;
-  t.blue_field_position = 0;
-  t.blue_mask_size = 8;
+  t.red_field_position = f.red_position;
+  t.red_mask_size = f.red_size;
+  t.green_field_position = f.green_position;
+  t.green_mask_size = f.green_size;
+  t.blue_field_position = f.blue_position;
+  t.blue_mask_size = f.blue_size;
   const auto* b = reinterpret_cast<const uint8_t*>(&t);
   return {b + 8, b + mb2::kFramebufferRgbTagSize};
 }
@@ -383,17 +386,7 @@ TEST_CASE("Multiboot2: other framebuffers and odd values leave it out; bad tags 
 }
 
 TEST_CASE("framebuffer_valid: only what a kernel could draw on", "[boot]") {
-  Framebuffer f;
-  f.address = 0xc0000000;
-  f.pitch = 5120;
-  f.width = 1280;
-  f.height = 800;
-  f.bpp = 32;
-  f.red_position = 16;
-  f.red_size = 8;
-  f.green_position = 8;
-  f.green_size = 8;
-  f.blue_size = 8;
+  const Framebuffer f = rootstock::testing::gop_framebuffer(0xc0000000);
   CHECK(framebuffer_valid(f));
   Framebuffer g = f;
   g.bpp = 12;

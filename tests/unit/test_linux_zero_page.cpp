@@ -10,6 +10,8 @@
 #include <iterator>
 #include <vector>
 
+#include "framebuffer_fixture.hpp"
+
 using namespace rootstock;
 using namespace rootstock::linux_boot;
 
@@ -204,19 +206,7 @@ TEST_CASE("nothing outside the fields a loader fills is left non-zero", "[linux-
 
 TEST_CASE("a framebuffer reaches the kernel as screen_info, VIDEO_TYPE_EFI", "[linux-boot]") {
   Setup s;
-  boot::Framebuffer fb;
-  fb.present = true;
-  fb.address = 0x80000000;
-  fb.pitch = 5120;
-  fb.width = 1280;
-  fb.height = 800;
-  fb.bpp = 32;
-  fb.red_position = 16;
-  fb.red_size = 8;
-  fb.green_position = 8;
-  fb.green_size = 8;
-  fb.blue_position = 0;
-  fb.blue_size = 8;
+  boot::Framebuffer fb = rootstock::testing::gop_framebuffer();
   s.in.framebuffer = &fb;
   BootParams bp;
   REQUIRE(build(kernel(), s.in, bp) == Status::kOk);

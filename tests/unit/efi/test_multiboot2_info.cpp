@@ -14,6 +14,7 @@
 
 #include "byte_image.hpp"
 #include "fake_phys.hpp"
+#include "framebuffer_fixture.hpp"
 #include "memory_map.hpp"
 
 using namespace rootstock;
@@ -174,19 +175,7 @@ TEST_CASE("an ACPI 1.0 RSDP goes in the old ACPI tag; none gives no tag") {
 TEST_CASE("the framebuffer tag carries GOP's framebuffer as direct RGB (3.6.12)") {
   const std::vector<uint8_t> rsdp = rsdp_bytes(2);
   InfoInputs in = appliance_inputs(rsdp);
-  boot::Framebuffer fb;
-  fb.present = true;
-  fb.address = 0x80000000;
-  fb.pitch = 5120;
-  fb.width = 1280;
-  fb.height = 800;
-  fb.bpp = 32;
-  fb.red_position = 16;
-  fb.red_size = 8;
-  fb.green_position = 8;
-  fb.green_size = 8;
-  fb.blue_position = 0;
-  fb.blue_size = 8;
+  boot::Framebuffer fb = rootstock::testing::gop_framebuffer();
   in.framebuffer = &fb;
   const Built b = build(in);
   REQUIRE(b.status == InfoStatus::kOk);
