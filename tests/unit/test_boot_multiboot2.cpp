@@ -355,7 +355,7 @@ TEST_CASE("Multiboot2: a direct-RGB framebuffer is kept for the root's console",
   CHECK_FALSE(info.framebuffer.present);
 }
 
-TEST_CASE("Multiboot2: other framebuffers and odd values leave it out; bad tags are refused",
+TEST_CASE("Multiboot2: other framebuffers and odd values are left out, bad tags refused",
           "[boot][multiboot2]") {
   BootInfo info;
   // GRUB's EGA text mode (type 2) and an indexed one (type 0): not a console to take over.

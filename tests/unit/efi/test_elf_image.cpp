@@ -122,7 +122,7 @@ TEST_CASE("without an entry address tag the ELF entry is used") {
   CHECK_FALSE(p.entry_from_header);
 }
 
-TEST_CASE("segments are sorted; empty ones and other program headers are ignored") {
+TEST_CASE("segments are sorted, empty ones and other program headers are ignored") {
   ElfBuilder b;
   std::swap(b.phdrs[0], b.phdrs[1]);
   b.phdrs.push_back({4 /* PT_NOTE */, 4, 0x1100, 0x2000000, 0x2000000, 0x10, 0x10, 4});

@@ -45,7 +45,7 @@ TEST_CASE("32-bit RGB and BGR modes give their colour positions") {
   CHECK(f.blue_position == 16);
 }
 
-TEST_CASE("a bit-mask mode gives its fields and bits per pixel; a wider stride its pitch") {
+TEST_CASE("a bit-mask mode gives its fields and bits per pixel, a wider stride its pitch") {
   GraphicsModeInformation m = mode(PixelFormat::kBitMask, 1024, 768, 1056);
   m.pixel_information = {0xf800, 0x07e0, 0x001f, 0};  // RGB 5:6:5
   boot::Framebuffer f;

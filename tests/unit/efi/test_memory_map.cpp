@@ -178,7 +178,7 @@ TEST_CASE("a range touching one of another type on each side goes between them")
                         {0x102000, kPage, E820::kReserved}}));
 }
 
-TEST_CASE("same-type overlaps merge; empty descriptors are skipped") {
+TEST_CASE("same-type overlaps merge, empty descriptors are skipped") {
   const ByteImage map = map_of({
       {T::kConventionalMemory, 0x100000, 0x10},
       {T::kBootServicesCode, 0x108000, 0x10},

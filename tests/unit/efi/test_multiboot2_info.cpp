@@ -152,7 +152,7 @@ TEST_CASE("hv's parser reads back everything the loader writes") {
         "rootstock.efi 0.1.0");
 }
 
-TEST_CASE("an ACPI 1.0 RSDP goes in the old ACPI tag; none gives no tag") {
+TEST_CASE("an ACPI 1.0 RSDP goes in the old ACPI tag, none gives no tag") {
   const std::vector<uint8_t> v1 = rsdp_bytes(0);
   InfoInputs in = appliance_inputs(v1);
   Built b = build(in);
