@@ -27,8 +27,10 @@ set(CMAKE_STRIP /usr/bin/llvm-strip-19)
 # The explicit libc++ include path matters: with Debian's glibc libc++ installed, clang would
 # otherwise pick those headers first (TOOLCHAIN.md).
 set(CMAKE_CXX_FLAGS_INIT "-nostdinc++ -isystem ${ROOTSTOCK_SYSROOT}/usr/include/c++/v1")
+# The build ID is a SHA-1 of the linked program: it changes with the contents only (the paths
+# are mapped away, cmake/reproducible.cmake).
 set(CMAKE_EXE_LINKER_FLAGS_INIT "-static -stdlib=libc++ -fuse-ld=lld -rtlib=compiler-rt \
---unwindlib=none -Wl,--gc-sections")
+--unwindlib=none -Wl,--gc-sections -Wl,--build-id=sha1")
 set(CMAKE_FIND_LIBRARY_SUFFIXES .a)
 set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)

@@ -55,9 +55,12 @@ tar -xf "$orig" -C "$work" \
   --exclude='*/test' --exclude='*/benchmarks' --exclude='*/docs' \
   "$top/cmake" "$top/runtimes" "$top/libcxx" "$top/libcxxabi" "$top/libunwind" "$top/llvm/cmake"
 
-# 3. Static-only runtimes, libc++abi and libunwind folded into libc++.a.
+# 3. Static-only runtimes, libc++abi and libunwind folded into libc++.a. The work folder's name
+# is random and libc++abi's assertions carry __FILE__: mapped away, so that every sysroot of this
+# recipe gives the same bytes to the programs linked against it (a reproducible image).
 cmake -G Ninja -S "$work/$top/runtimes" -B "$work/build" -Wno-dev \
   -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_C_FLAGS="-ffile-prefix-map=$work/=" -DCMAKE_CXX_FLAGS="-ffile-prefix-map=$work/=" \
   -DCMAKE_INSTALL_PREFIX="$stage/usr" \
   -DCMAKE_C_COMPILER=clang-19 -DCMAKE_CXX_COMPILER=clang++-19 -DCMAKE_ASM_COMPILER=clang-19 \
   -DCMAKE_C_COMPILER_TARGET=x86_64-linux-musl -DCMAKE_CXX_COMPILER_TARGET=x86_64-linux-musl \
