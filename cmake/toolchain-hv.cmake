@@ -21,5 +21,6 @@ set(CMAKE_CXX_FLAGS_INIT "${hv_flags} -fno-exceptions -fno-rtti -fno-threadsafe-
 set(CMAKE_ASM_FLAGS_INIT "-fno-pic")
 # hv is linked by ld.lld itself: clang's bare-metal x86-64 driver would go through gcc.
 set(CMAKE_CXX_LINK_EXECUTABLE "ld.lld-19 <LINK_FLAGS> <OBJECTS> -o <TARGET> <LINK_LIBRARIES>")
-set(CMAKE_EXE_LINKER_FLAGS_INIT "-nostdlib -static --gc-sections --build-id=none \
+# --build-id=sha1 hashes the linked image (boot/build_id.hpp): hv prints it in hv-ready.
+set(CMAKE_EXE_LINKER_FLAGS_INIT "-nostdlib -static --gc-sections --build-id=sha1 \
 -z max-page-size=4096 --no-dynamic-linker")

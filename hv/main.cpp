@@ -12,6 +12,7 @@
 #include "arch/x86/pit_tsc.hpp"
 #include "arch/x86/port_io.hpp"
 #include "arch/x86/svm/svm.hpp"
+#include "boot/build_id.hpp"
 #include "boot/cmdline.hpp"
 #include "boot/identity_reader.hpp"
 #include "console/log.hpp"
@@ -33,6 +34,8 @@
 extern "C" {
 extern char __hv_start[];
 extern char __hv_end[];
+extern const uint8_t __build_id_start[];  // the GNU build ID note (arch/x86/linker.ld)
+extern const uint8_t __build_id_end[];
 void* memset(void* dst, int c, size_t n);
 }
 
@@ -54,6 +57,11 @@ enum class ApWork : uint32_t { kWait = 0, kSelftest, kRoot };
 uint32_t g_ap_work = static_cast<uint32_t>(ApWork::kWait);  // an ApWork, atomically
 uint16_t g_reset_port = 0;
 rootstock::MemoryRange g_root_map[root::kMaxRootRanges];
+
+ShortBuildId own_build_id() {
+  const auto start = reinterpret_cast<uintptr_t>(__build_id_start);
+  return short_build_id(__build_id_start, reinterpret_cast<uintptr_t>(__build_id_end) - start);
+}
 
 constexpr uint64_t kApWaitUs = 5000000;
 constexpr uint64_t kSelftestWaitUs = 60000000;
@@ -315,7 +323,8 @@ extern "C" [[noreturn]] void hv_main(uint32_t protocol, uint32_t boot_info) {
   if (g_console.init()) {
     log::attach(&g_console);
   }
-  log::info("Rootstock hv %s, entered through %s", ROOTSTOCK_VERSION, protocol_name(protocol));
+  log::info("Rootstock hv %s (build %s), entered through %s", ROOTSTOCK_VERSION,
+            own_build_id().text, protocol_name(protocol));
   read_boot_information(protocol, boot_info);
   apply_options();
   const uint64_t khz = x86::calibrate_tsc();
@@ -358,6 +367,7 @@ extern "C" [[noreturn]] void hv_main(uint32_t protocol, uint32_t boot_info) {
 
   log::milestone(rootstock::milestone::Writer("hv-ready")
                      .field("version", ROOTSTOCK_VERSION)
+                     .field("build", own_build_id().text)
                      .field("cpus", uint64_t{ready})
                      .field("arch", "svm")
                      .field("apic", x2apic ? "x2apic" : "xapic")
