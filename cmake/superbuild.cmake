@@ -60,3 +60,6 @@ enable_testing()
 file(WRITE ${CMAKE_BINARY_DIR}/parts-tests.cmake
      "subdirs(\"${CMAKE_BINARY_DIR}/parts/host\" \"${CMAKE_BINARY_DIR}/parts/user\")\n")
 set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES ${CMAKE_BINARY_DIR}/parts-tests.cmake)
+
+# build/manifest.json, after every part that makes artifacts.
+include(cmake/manifest.cmake)

@@ -73,12 +73,16 @@ if ((${#missing[@]})) || [[ ${qemu_major:-0} -lt 10 ]] || [[ ${catch_major:-0} -
 fi
 
 # linux-source-6.12: the newest 6.12 Debian offers (bookworm-security is often ahead of
-# backports, TOOLCHAIN.md). apt picks the highest version across all suites when asked by version.
-want=$(apt-cache madison linux-source-6.12 | awk '{print $3}' | sort -V | tail -n1)
-[[ -n $want ]] || die "no linux-source-6.12 package found in the apt sources"
+# backports, TOOLCHAIN.md), or the version ROOTSTOCK_KERNEL_VERSION pins (tools/build-kernel.sh).
+# apt picks the highest version across all suites when asked by version.
+offered=$(apt-cache madison linux-source-6.12 | awk '{print $3}' | sort -V)
+[[ -n $offered ]] || die "no linux-source-6.12 package found in the apt sources"
+want=${ROOTSTOCK_KERNEL_VERSION:-$(tail -n1 <<<"$offered")}
+grep -qxF -- "$want" <<<"$offered" ||
+  die "linux-source-6.12 $want (ROOTSTOCK_KERNEL_VERSION) is not offered; the apt sources have: $(xargs <<<"$offered")"
 have=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null || true)
 if [[ $have != "$want" ]]; then
-  apt-get install -y -q --no-install-recommends "linux-source-6.12=$want"
+  apt-get install -y -q --no-install-recommends --allow-downgrades "linux-source-6.12=$want"
 fi
 
 qemu-system-x86_64 --version | head -n1
