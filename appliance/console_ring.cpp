@@ -1,7 +1,6 @@
 #include "appliance/console_ring.hpp"
 
 #include <algorithm>
-#include <utility>
 
 namespace rootstock::appliance {
 
@@ -80,24 +79,6 @@ void ConsoleRing::close() {
 bool ConsoleRing::closed() const {
   std::lock_guard lock(mutex_);
   return closed_;
-}
-
-std::vector<std::string> LineSplitter::put(std::string_view bytes) {
-  std::vector<std::string> lines;
-  for (char c : bytes) {
-    if (c == '\n') {
-      if (!partial_.empty() && partial_.back() == '\r') partial_.pop_back();
-      lines.push_back(std::exchange(partial_, {}));
-      continue;
-    }
-    partial_ += c;
-    if (partial_.size() >= max_line_) lines.push_back(std::exchange(partial_, {}));
-  }
-  return lines;
-}
-
-std::string LineSplitter::take_partial() {
-  return std::exchange(partial_, {});
 }
 
 }  // namespace rootstock::appliance

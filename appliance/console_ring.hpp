@@ -58,20 +58,4 @@ class ConsoleRing {
   bool closed_ = false;
 };
 
-/// Cuts a byte stream into lines for the appliance console (each shown with the VM's name in
-/// front): put() returns the lines completed by `bytes`, without their '\n' (a '\r' before it
-/// is dropped too). A line longer than `max_line` is cut there, so a VM printing without a
-/// newline cannot grow it without bound.
-class LineSplitter {
- public:
-  explicit LineSplitter(size_t max_line = 1024) : max_line_(max_line) {}
-  [[nodiscard]] std::vector<std::string> put(std::string_view bytes);
-  /// The unfinished line, taken (for a prompt shown after a pause, or at the VM's end).
-  [[nodiscard]] std::string take_partial();
-
- private:
-  size_t max_line_;
-  std::string partial_;
-};
-
 }  // namespace rootstock::appliance

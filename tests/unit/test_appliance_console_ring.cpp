@@ -139,13 +139,3 @@ TEST_CASE("console ring: one writer and readers on other threads", "[appliance]"
   CHECK(r1.get());
   CHECK(r2.get());
 }
-
-TEST_CASE("console ring: lines for the appliance console", "[appliance]") {
-  LineSplitter s(8);
-  CHECK(s.put("").empty());
-  CHECK(s.put("ab") == std::vector<std::string>{});
-  CHECK(s.put("c\r\nd\n\n") == std::vector<std::string>{"abc", "d", ""});
-  CHECK(s.put("0123456789") == std::vector<std::string>{"01234567"});  // cut at the bound
-  CHECK(s.take_partial() == "89");
-  CHECK(s.take_partial().empty());
-}
