@@ -121,11 +121,10 @@ std::expected<std::unique_ptr<LinuxRunningVm>, std::string> LinuxVmRunner::start
     if (!read) return std::unexpected(read.error());
     initrd = std::move(*read);
   }
-  auto console = VmConsoleOutput::open(launch.console, spec.name.value_or(launch.id) + ": ",
-                                       spec.console.appliance_console
-                                           ? console_.writer(spec.name.value_or(launch.id) + ": ")
-                                           : nullptr,
-                                       spec.console.log_path, options_.max_log_bytes);
+  const std::string prefix = spec.name.value_or(launch.id) + ": ";
+  auto console = VmConsoleOutput::open(
+      launch.console, prefix, spec.console.appliance_console ? console_.writer(prefix) : nullptr,
+      spec.console.log_path, options_.max_log_bytes);
   if (!console) return std::unexpected(console.error());
   // Idempotent, process-wide: the VM's end and pause() kick vCPUs out of VP_RUN with it.
   if (auto k = vmm::install_kick_handler(); !k) {
