@@ -189,20 +189,19 @@ LineVerdict ConsoleJudge::judge(std::string_view line, const Step* waiting) {
     }
   }
   history_.emplace_back(line);
-  if (waiting != nullptr) v.step_done = satisfies(line, *waiting);
+  if (waiting != nullptr) v.step_done = satisfies(line, is_milestone ? &seen : nullptr, *waiting);
   return v;
 }
 
-bool ConsoleJudge::satisfies(std::string_view line, const Step& step) {
+bool ConsoleJudge::satisfies(std::string_view line, const milestone::Parsed* parsed,
+                             const Step& step) {
   switch (step.kind) {
     case Step::Kind::kWaitText:
     case Step::Kind::kSeenText:
       return line.find(step.arg) != std::string_view::npos;
     case Step::Kind::kWaitMilestone:
-    case Step::Kind::kSeenMilestone: {
-      milestone::Parsed seen;
-      return milestone::parse(as_text(line), seen) && milestone_matches(seen, step.arg, variables_);
-    }
+    case Step::Kind::kSeenMilestone:
+      return parsed != nullptr && milestone_matches(*parsed, step.arg, variables_);
     default:
       return false;
   }
@@ -211,7 +210,9 @@ bool ConsoleJudge::satisfies(std::string_view line, const Step& step) {
 bool ConsoleJudge::seen_before(const Step& step) {
   if (step.kind != Step::Kind::kSeenMilestone && step.kind != Step::Kind::kSeenText) return false;
   for (const std::string& line : history_) {
-    if (satisfies(line, step)) return true;
+    milestone::Parsed parsed;
+    const bool is_milestone = milestone::parse(as_text(line), parsed);
+    if (satisfies(line, is_milestone ? &parsed : nullptr, step)) return true;
   }
   return false;
 }

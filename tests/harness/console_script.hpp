@@ -74,7 +74,9 @@ class ConsoleJudge {
   [[nodiscard]] bool seen_before(const Step& step);
 
  private:
-  [[nodiscard]] bool satisfies(std::string_view line, const Step& step);
+  // `parsed`: the line as a milestone, or null when it is none (parsed once per line).
+  [[nodiscard]] bool satisfies(std::string_view line, const milestone::Parsed* parsed,
+                               const Step& step);
 
   std::vector<std::string> failure_patterns_;
   Variables variables_;
