@@ -244,12 +244,8 @@ TEST_CASE("linux runner: the VM manager drives it end to end", "[appliance]") {
     print(vp, "booted\n");
     power_off(vp);
   });
-  std::mutex mutex;
-  std::string shown;
-  LinuxVmRunner runner(backend, [&](const std::string& text) {
-    std::lock_guard lock(mutex);
-    shown += text;
-  });
+  Observed seen;
+  LinuxVmRunner runner(backend, seen.text_fn());
   VmManager manager(runner);
   VmSpec spec = spec_for(dir);
   spec.name = "e2e vm";
@@ -270,8 +266,8 @@ TEST_CASE("linux runner: the VM manager drives it end to end", "[appliance]") {
   REQUIRE(ring);
   CHECK((*ring)->read_since(0).bytes == "booted\n");
   {
-    std::lock_guard lock(mutex);
-    CHECK(shown == "e2e vm: booted\n");
+    std::lock_guard lock(seen.mutex);
+    CHECK(seen.shown == "e2e vm: booted\n");
   }
   REQUIRE(manager.remove("e2e"));
 }
