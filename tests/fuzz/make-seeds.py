@@ -5,6 +5,7 @@ QEMU captures of tests/unit/data/acpi as they are. Run it again after changing a
 
     tests/fuzz/make-seeds.py
 """
+import json
 import shutil
 import struct
 from pathlib import Path
@@ -353,10 +354,52 @@ def port_devices():
           out(RESET, 0, 0x06))
 
 
+# ---- appliance_config: the file's text ----
+TOKEN = "xkgS0Z8Lh1d3h-4uXx0sQbqvVJ7lMZfQ0ZfOeQv6b3o"
+
+
+def appliance_config():
+    def config(name, value):
+        write("appliance_config", name, json.dumps(value, indent=2, ensure_ascii=False).encode())
+
+    example = HERE / "../../image/config/rootstock.example.json"
+    write("appliance_config", "example", example.read_bytes())
+    write("appliance_config", "empty", b"{}")
+    config("dhcp-api", {"api": {"token": TOKEN}})
+    config("static-ipv6", {
+        "hostname": "r1",
+        "network": {"mode": "static", "interface": "eth0", "address": "2001:db8::10/64",
+                    "gateway": "fe80::1", "dns": ["2001:db8::53", "192.0.2.53", "2001:db8::54"]},
+        "api": {"token": TOKEN + "+/==", "listen": "[::]:65535"},
+        "stop_timeout_s": 0})
+    config("vm-every-key", {"stop_timeout_s": 3600, "vms": {"web_1": {
+        "name": "web server", "autostart": True, "on-reset": "restart",
+        "console": {"appliance_console": False, "ring_kib": 256, "log_path": "/data/web.log"},
+        "boot-source": {"kernel_image_path": "/data/vmlinux", "initrd_path": "/data/initrd",
+                        "boot_args": "console=ttyS0 reboot=k panic=1"},
+        "machine-config": {"vcpu_count": 4, "mem_size_mib": 1024, "smt": True,
+                           "track_dirty_pages": True, "huge_pages": "None"},
+        "drives": [{"drive_id": "rootfs", "path_on_host": "/data/root.ext4",
+                    "is_root_device": True, "is_read_only": False, "partuuid": "0eaa91a0-01",
+                    "cache_type": "Writeback", "io_engine": "Async"},
+                   {"drive_id": "scratch", "path_on_host": "/data/scratch.img",
+                    "is_root_device": False, "is_read_only": True}],
+        "network-interfaces": [{"iface_id": "eth0", "host_dev_name": "tap0",
+                                "guest_mac": "02:FC:00:00:00:05", "mtu": 9000}],
+        "vsock": {"guest_cid": 52, "uds_path": "/run/web.vsock", "vsock_id": "vsock0"}}}})
+    config("nulls", {"hostname": None, "network": {"mode": "dhcp", "interface": None},
+                     "api": {"token": TOKEN, "listen": None}, "vms": None})
+    # Refused: keys that do not go with the mode, a short token, an unknown key in a VM.
+    config("refused-dhcp-dns", {"network": {"mode": "dhcp", "dns": ["192.0.2.53"]}})
+    config("refused-token", {"api": {"token": "short", "listen": "0.0.0.0:0"}})
+    config("refused-vm-key", {"vms": {"a": {"boot-source": {"kernel_image_path": "/k"},
+                                            "balloon": {}}}})
+
+
 def main():
     shutil.rmtree(CORPUS, ignore_errors=True)
     for make in (x86_decoder, vmm_exit, vmm_loader, acpi, boot_info, hypercalls, apic,
-                 port_devices):
+                 port_devices, appliance_config):
         make()
     for d in sorted(CORPUS.iterdir()):
         print(f"{d.name}: {len(list(d.iterdir()))} seeds")

@@ -43,7 +43,7 @@ units=$(find "$corpus" -maxdepth 1 -type f | wc -l)
 mapfile -t found < <(find "$findings" -maxdepth 1 -type f \
   \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' \) | sort)
 
-printf '%-13s %10s executions  cov %-6s ft %-7s corpus %-6s findings %s\n' "$name" \
+printf '%-16s %10s executions  cov %-6s ft %-7s corpus %-6s findings %s\n' "$name" \
   "${executions:-?}" "${cov:-?}" "${ft:-?}" "$units" "${#found[@]}"
 for f in "${found[@]}"; do echo "  finding: $f"; done
 if ((status != 0 || ${#found[@]} != 0)); then
