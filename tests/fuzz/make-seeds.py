@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
 """Writes the fuzzers' seed corpora, tests/fuzz/corpus/<target>/: a handful of meaningful
 inputs per target in the input format its fuzz_<target>.cpp describes. The ACPI seeds are the
-QEMU captures of tests/unit/data/acpi as they are. Run it again after changing a format:
+QEMU captures of tests/unit/data/acpi as they are. The GPT seeds are tables write_gpt() wrote:
+the program gpt_seeds (gpt_seeds.cpp) of a host build writes them; without its path they stay
+as they are. Run it again after changing a format:
 
-    tests/fuzz/make-seeds.py
+    tests/fuzz/make-seeds.py [HOST_BUILD/tests/fuzz/gpt_seeds]
 """
 import json
 import shutil
 import struct
+import subprocess
+import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -354,6 +358,13 @@ def port_devices():
           out(RESET, 0, 0x06))
 
 
+# ---- gpt: gpt_input.hpp's format, written by the C++ program gpt_seeds ----
+def gpt(program):
+    d = CORPUS / "gpt"
+    d.mkdir(parents=True, exist_ok=True)
+    subprocess.run([str(program), str(d)], check=True, stdout=subprocess.DEVNULL)
+
+
 # ---- appliance_config: the file's text ----
 TOKEN = "xkgS0Z8Lh1d3h-4uXx0sQbqvVJ7lMZfQ0ZfOeQv6b3o"
 
@@ -397,10 +408,15 @@ def appliance_config():
 
 
 def main():
-    shutil.rmtree(CORPUS, ignore_errors=True)
+    program = Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else None
+    for d in CORPUS.iterdir():
+        if d.name != "gpt" or program:
+            shutil.rmtree(d)
     for make in (x86_decoder, vmm_exit, vmm_loader, acpi, boot_info, hypercalls, apic,
                  port_devices, appliance_config):
         make()
+    if program:
+        gpt(program)
     for d in sorted(CORPUS.iterdir()):
         print(f"{d.name}: {len(list(d.iterdir()))} seeds")
 
