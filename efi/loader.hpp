@@ -10,6 +10,7 @@
 #include <rootstock/boot/boot_info.hpp>
 #include <rootstock/text.hpp>
 
+#include "boot_device.hpp"
 #include "console.hpp"
 #include "elf_image.hpp"
 #include "multiboot2_info.hpp"
@@ -42,6 +43,7 @@ class Loader {
   // loader_inputs.cpp
   Status find_parts();
   Status plan_hv();
+  void find_boot_partition();
   Status read_load_options();
   Status find_rsdp();
   void find_framebuffer();
@@ -64,6 +66,8 @@ class Loader {
   elf::LoadPlan plan_;
   MemoryRange kernel_window_;  ///< where hv will copy the root's kernel: no module there
   char options_text_[rootstock::boot::kMaxCmdline + 1] = {};
+  /// "rootstock.esp=GUID" when started from a GPT partition (boot_device.hpp), else "".
+  char esp_word_[sizeof("rootstock.esp=") + kGuidTextLength] = {};
   char cmdline_[rootstock::boot::kMaxCmdline + 1] = {};  ///< hv's: embedded, then the options
   const uint8_t* rsdp_ = nullptr;
   size_t rsdp_size_ = 0;

@@ -4,6 +4,7 @@
 #include <rootstock/acpi/rsdp.hpp>
 #include <rootstock/linux_boot/bzimage.hpp>
 
+#include "boot_device.hpp"
 #include "command_line.hpp"
 #include "framebuffer.hpp"
 #include "loader.hpp"
@@ -70,6 +71,21 @@ Status Loader::plan_hv() {
   return Status::kSuccess;
 }
 
+void Loader::find_boot_partition() {
+  void* path = nullptr;
+  char guid[kGuidTextLength + 1];
+  if (loaded_->device_handle == nullptr ||
+      is_error(boot_->handle_protocol(loaded_->device_handle, &kDevicePathProtocolGuid, &path)) ||
+      !gpt_partition_guid(path, kMaxDevicePathBytes, guid)) {
+    console_.say("not started from a GPT partition: the root looks for no boot disk");
+    return;
+  }
+  constexpr char kKey[] = "rootstock.esp=";
+  memcpy(esp_word_, kKey, sizeof(kKey) - 1);
+  memcpy(esp_word_ + sizeof(kKey) - 1, guid, sizeof(guid));
+  console_.say(Message().text("started from GPT partition ").text(Text(guid)));
+}
+
 Status Loader::read_load_options() {
   size_t length = 0;
   const OptionsStatus s = options_to_ascii(loaded_->load_options, loaded_->load_options_size,
@@ -86,11 +102,15 @@ Status Loader::read_load_options() {
   }
   const Text options(options_text_, length);
   const Text embedded = embedded_text(cmdline_part_.data, cmdline_part_.size);
+  // The boot partition's word between the two: a user's own rootstock.esp= comes later and wins.
+  char with_esp[sizeof(cmdline_)];
   size_t n = 0;
-  if (!join_words(embedded, options, cmdline_, sizeof(cmdline_), n)) {
+  const Text esp(esp_word_);
+  if (!join_words(embedded, esp, with_esp, sizeof(with_esp), n) ||
+      !join_words(Text(with_esp, n), options, cmdline_, sizeof(cmdline_), n)) {
     return refuse(Message()
                       .text("the command line (")
-                      .dec(embedded.size + 1 + options.size)
+                      .dec(embedded.size + 1 + esp.size + 1 + options.size)
                       .text(" characters) is longer than hv takes (")
                       .dec(rootstock::boot::kMaxCmdline)
                       .text(")"));

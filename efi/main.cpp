@@ -42,7 +42,10 @@ Status Loader::run() {
 
   Status s = find_parts();
   if (s == Status::kSuccess) s = plan_hv();
-  if (s == Status::kSuccess) s = read_load_options();
+  if (s == Status::kSuccess) {
+    find_boot_partition();
+    s = read_load_options();
+  }
   if (s == Status::kSuccess) s = find_rsdp();
   if (s != Status::kSuccess) return s;
   find_framebuffer();

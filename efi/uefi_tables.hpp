@@ -197,6 +197,9 @@ static_assert(offsetof(GraphicsOutput, mode) == 24);
 /// EFI_LOADED_IMAGE_PROTOCOL_GUID (9.1).
 inline constexpr Guid kLoadedImageProtocolGuid = {
     0x5b1b31a1, 0x9562, 0x11d2, {0x8e, 0x3f, 0x00, 0xa0, 0xc9, 0x69, 0x72, 0x3b}};
+/// EFI_DEVICE_PATH_PROTOCOL_GUID (10.2): on the loaded image's device handle, where it came from.
+inline constexpr Guid kDevicePathProtocolGuid = {
+    0x09576e91, 0x6d3f, 0x11d2, {0x8e, 0x39, 0x00, 0xa0, 0xc9, 0x69, 0x72, 0x3b}};
 /// EFI_GRAPHICS_OUTPUT_PROTOCOL_GUID (12.9.1).
 inline constexpr Guid kGraphicsOutputProtocolGuid = {
     0x9042a9de, 0x23dc, 0x4a38, {0x96, 0xfb, 0x7a, 0xde, 0xd0, 0x80, 0x51, 0x6a}};

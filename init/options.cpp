@@ -1,5 +1,7 @@
 #include "options.hpp"
 
+#include "appliance/appliance_config.hpp"
+
 #include <cctype>
 
 namespace rootstock::init {
@@ -121,6 +123,26 @@ Options parse_options(std::string_view cmdline) {
         o.stop_timeout_s = static_cast<uint32_t>(n);
       } else {
         o.problems.push_back(word + ": needs seconds from 0 to 3600");
+      }
+    } else if (name == "rootstock.hostname") {
+      if (appliance::is_valid_hostname(value)) {
+        o.hostname = value;
+      } else {
+        o.problems.push_back(word + ": needs 1 to 63 letters, digits and '-', not at either end");
+      }
+    } else if (name == "rootstock.esp") {
+      if (const auto guid = gpt::parse_guid(value)) {
+        o.esp = *guid;
+      } else {
+        o.problems.push_back(word +
+                             ": needs a partition GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)");
+      }
+    } else if (name == "rootstock.data_wait") {
+      uint64_t n = 0;
+      if (parse_decimal(value, n) && n <= 600) {
+        o.data_wait_s = static_cast<uint32_t>(n);
+      } else {
+        o.problems.push_back(word + ": needs seconds from 0 to 600");
       }
     } else if (name == "rootstock.abuse_calls") {
       uint64_t n = 0;

@@ -16,16 +16,27 @@
 //                                       /etc/rootstock/vms)
 //   rootstock.stop_timeout=SECONDS      how long the VMs get to power off after the power
 //                                       button when the appliance shuts down, 0-3600 (default
-//                                       30); then they are stopped
+//                                       the configuration file's, else 30); then they are
+//                                       stopped
+//   rootstock.hostname=NAME             the root's host name; overrides the configuration
+//                                       file's (default rootstock)
+//   rootstock.esp=GUID                  the GPT partition the appliance booted from (rootstock
+//                                       .efi adds it): its disk holds the data partition and
+//                                       the configuration file
+//   rootstock.data_wait=SECONDS         how long PID 1 waits for that disk to appear, 0-600
+//                                       (default 30); then it runs without its state
 //   rootstock.abuse_calls=N             the hypercall-abuse self-test's random calls,
 //                                       1-100000000 (default 100000)
 #pragma once
 
 #include <stdint.h>
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "image/gpt/guid.hpp"
 
 namespace rootstock::init {
 
@@ -47,7 +58,10 @@ struct Options {
   FatalAction on_fatal = FatalAction::kStay;
   VmOptions vm;
   std::string vm_specs = "/etc/rootstock/vms";
-  uint32_t stop_timeout_s = 30;
+  std::optional<uint32_t> stop_timeout_s;  ///< absent: the configuration file's
+  std::optional<std::string> hostname;     ///< absent: the configuration file's
+  std::optional<gpt::Guid> esp;            ///< absent: not booted from a GPT partition
+  uint32_t data_wait_s = 30;
   uint64_t abuse_calls = 100000;
   std::vector<std::string> problems;  ///< "rootstock.x=y: why", reported at start-up
 };

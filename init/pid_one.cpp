@@ -1,6 +1,8 @@
 #include "pid_one.hpp"
 
+#include <fcntl.h>
 #include <linux/reboot.h>
+#include <sys/mount.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/sysinfo.h>
@@ -14,6 +16,7 @@
 #include <sstream>
 
 #include "appliance/spec_dir.hpp"
+#include "boot_disk.hpp"
 #include "console.hpp"
 #include "default_vm.hpp"
 #include "modules.hpp"
@@ -29,6 +32,10 @@ namespace {
 // sends SIGINT for Ctrl-Alt-Del once reboot(CAD_OFF) is set, SIGPWR on power failure; the
 // others are requests from outside (busybox's convention: USR1 halt-ish, USR2 power-off).
 constexpr int kSignals[] = {SIGCHLD, SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGPWR, SIGHUP};
+
+Text as_text(std::string_view s) {
+  return Text(s.data(), s.size());
+}
 
 std::string read_file(const char* path) {
   std::ifstream in(path);
@@ -86,6 +93,103 @@ void PidOne::start() {
                .field("mem_mib", mem_mib)
                .field("ram_mib", system_ram_bytes(read_file("/proc/iomem")) >> 20)
                .field("kernel", u.release));
+  open_state();
+  apply_configuration();
+}
+
+// The boot disk's two partitions: the configuration on the ESP, the state on the data
+// partition. Only when rootstock.efi said which partition it was started from: a boot without
+// it (-kernel, PXE, a CD) has no disk of its own to wait for.
+void PidOne::open_state() {
+  if (!options_.esp) return;
+  const auto disk = find_boot_disk(*options_.esp, std::chrono::seconds(options_.data_wait_s), say);
+  if (!disk) {
+    say("the boot disk (EFI system partition " + options_.esp->text() + ") did not appear within " +
+        std::to_string(options_.data_wait_s) +
+        " s (rootstock.data_wait); running without its "
+        "configuration and state");
+    announce(milestone::Writer("data-unavailable").field("reason", "no-boot-disk"));
+    return;
+  }
+  config_ =
+      load_esp_config(partition_device("/sys/block", disk->name, disk->partitions.esp.number));
+  auto data = mount_data_partition(*disk, say);
+  if (!data) {
+    say("data partition: " + data.error() + "; running without saved state");
+    announce(milestone::Writer("data-unavailable").field("reason", "not-mounted"));
+    return;
+  }
+  data_ = std::move(*data);
+  mounted_.push_back(MountSpec{data_->device, kDataMount, "ext4", 0, ""});
+  if (data_->grown_from_mib) {
+    announce(milestone::Writer("data-grown")
+                 .field("device", as_text(data_->device))
+                 .field("from_mib", *data_->grown_from_mib)
+                 .field("to_mib", data_->size_mib));
+  }
+  announce(milestone::Writer("data-mounted")
+               .field("device", as_text(data_->device))
+               .field("size_mib", data_->size_mib)
+               .field("free_mib", data_->free_mib)
+               .field("boots", data_->boots));
+}
+
+// The configuration file's settings, each overridden by its rootstock.* option when given.
+void PidOne::apply_configuration() {
+  if (!config_.problem.empty()) {
+    say("configuration " + std::string(appliance::kApplianceConfigFile) + ": " + config_.problem +
+        "; running with the defaults");
+    announce(milestone::Writer("config-refused")
+                 .field("file", as_text(appliance::kApplianceConfigFile))
+                 .field("key", as_text(config_.refused_key)));
+  }
+  const appliance::ApplianceConfig& c = config_.config;
+  const std::string hostname = options_.hostname.value_or(c.hostname);
+  if (::sethostname(hostname.data(), hostname.size()) != 0) {
+    say("cannot set the host name " + hostname + ": " + std::strerror(errno));
+  }
+  if (!options_.stop_timeout_s) options_.stop_timeout_s = c.stop_timeout_s;
+  if (c.api) {
+    // For the management API: the token stays in the root's memory, readable by root only.
+    (void)::mkdir("/run/rootstock", 0755);
+    const int fd = ::open(kApiTokenFile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0 || ::write(fd, c.api->token.data(), c.api->token.size()) !=
+                      static_cast<ssize_t>(c.api->token.size())) {
+      say(std::string("cannot keep the API token in ") + kApiTokenFile + ": " +
+          std::strerror(errno));
+    }
+    if (fd >= 0) ::close(fd);
+  }
+  if (data_ && data_->boots == 1) write_first_boot_vms();
+  announce(milestone::Writer("config")
+               .field("source", config_.from_file ? "esp" : "defaults")
+               .field("hostname", as_text(hostname))
+               .field("api", c.api ? "on" : "off")
+               .field("vms", c.vms.size()));
+}
+
+// The file's VMs become spec files on the data partition at the first boot: from then on they
+// are the appliance's, kept and changed there, and an edited file does not bring them back.
+void PidOne::write_first_boot_vms() {
+  const std::string dir = kDataVmSpecs;
+  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    say("cannot make " + dir + ": " + std::strerror(errno));
+    return;
+  }
+  for (const auto& [id, spec] : config_.config.vms) {
+    const std::string path = dir + "/" + id + ".json";
+    const std::string text = appliance::to_json(spec);
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    const bool ok = fd >= 0 &&
+                    ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+                    ::fsync(fd) == 0;
+    if (fd >= 0) ::close(fd);
+    if (!ok) say("cannot write " + path + ": " + std::strerror(errno));
+  }
+  if (const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); fd >= 0) {
+    (void)::fsync(fd);
+    ::close(fd);
+  }
 }
 
 void PidOne::load_hvroot() {
@@ -172,7 +276,7 @@ void PidOne::start_appliance() {
   (void)::mkdir("/run/rootstock", 0755);
   (void)::mkdir(kVmLogDir, 0755);
   appliance::Appliance::Options o;
-  o.stop_timeout = std::chrono::seconds(options_.stop_timeout_s);
+  o.stop_timeout = std::chrono::seconds(options_.stop_timeout_s.value_or(30));
   o.say = [](const std::string& line) { say(line); };
   o.announce = [](const milestone::Writer& line) { announce(line); };
   o.console = [](const std::string& text) {
@@ -192,10 +296,22 @@ void PidOne::define_vms() {
   if (options_.vm.start) {
     (void)appliance_->define(kDefaultVmId, default_vm_spec(options_.vm), "rootstock.vm");
   }
-  const appliance::SpecDir specs = appliance::read_spec_dir(options_.vm_specs);
-  for (const std::string& problem : specs.problems) say(problem + "; skipped");
-  for (const appliance::SpecFile& file : specs.specs) {
-    (void)appliance_->define(file.id, file.spec, file.path);
+  // The image's folder (or rootstock.vm_specs), then the data partition's, where the VMs the
+  // appliance keeps live.
+  std::vector<std::string> dirs = {options_.vm_specs};
+  if (data_) dirs.emplace_back(kDataVmSpecs);
+  for (const std::string& dir : dirs) {
+    const appliance::SpecDir specs = appliance::read_spec_dir(dir);
+    for (const std::string& problem : specs.problems) say(problem + "; skipped");
+    for (const appliance::SpecFile& file : specs.specs) {
+      (void)appliance_->define(file.id, file.spec, file.path);
+    }
+  }
+  // Without a data partition the configuration's VMs cannot be kept: defined at every boot.
+  if (!data_) {
+    for (const auto& [id, spec] : config_.config.vms) {
+      (void)appliance_->define(id, spec, std::string(appliance::kApplianceConfigFile));
+    }
   }
 }
 

@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "appliance/appliance.hpp"
+#include "data_partition.hpp"
+#include "esp_config.hpp"
 #include "event_loop.hpp"
 #include "mounts.hpp"
 #include "options.hpp"
@@ -51,6 +53,9 @@ class PidOne {
 
  private:
   void start();
+  void open_state();
+  void apply_configuration();
+  void write_first_boot_vms();
   void load_hvroot();
   void watch_signals();
   void watch_power_buttons();
@@ -64,6 +69,8 @@ class PidOne {
   System& sys_;
   EventLoop loop_;
   Options options_;
+  EspConfig config_;                   // from the boot disk's ESP, or the defaults
+  std::optional<DataPartition> data_;  // mounted at kDataMount
   std::vector<MountSpec> mounted_;
   std::map<pid_t, std::function<void(int)>> exit_callbacks_;
   std::vector<Reaped> unclaimed_;
