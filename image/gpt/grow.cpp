@@ -78,6 +78,14 @@ Result<GrowResult> grow_gpt(BlockDevice& disk, std::string_view name) {
   }
   auto index = pick(now.partitions, name);
   if (!index) return std::unexpected(index.error());
+  // The grown partition runs up to the new last usable LBA, over everything past the old one:
+  // a primary entry array placed after the partitions (UEFI allows it anywhere outside the
+  // usable LBAs; the usual place is right after the header) would end up inside it, and the
+  // new backup's array could land on it. Such a table is left as it is.
+  if (!read->from_backup && now.entries_lba > now.last_usable_lba) {
+    return std::unexpected("the primary GPT's entry array (LBA " + std::to_string(now.entries_lba) +
+                           ") lies after the partitions: growing the last one would cover it");
+  }
 
   GrowResult result{.number = now.partitions[*index].number,
                     .old_last_lba = now.partitions[*index].last_lba,

@@ -26,8 +26,9 @@ struct GrowResult {
 /// the new last usable LBA; both copies, and the protective MBR, describe the whole disk.
 /// Idempotent, and safe against a power cut at any point: every moment leaves a disk whose GPT
 /// reads (read_gpt()) as the old table or the new one, and a later call finishes the work.
-/// Refuses a disk without a valid GPT, a table that reaches past this disk's end (flashed onto
-/// a smaller disk), and a named partition that is missing or not the last.
+/// Refuses, writing nothing: a disk without a valid GPT, a table that reaches past this disk's
+/// end (flashed onto a smaller disk), a primary entry array after the partitions, and a named
+/// partition that is missing or not the last.
 [[nodiscard]] Result<GrowResult> grow_gpt(BlockDevice& disk, std::string_view name = {});
 
 }  // namespace rootstock::gpt

@@ -12,6 +12,7 @@
 #include "image/gpt/grow.hpp"
 #include "image/gpt/layout.hpp"
 #include "image/gpt/reader.hpp"
+#include "image/gpt/writer.hpp"
 
 using namespace rootstock::gpt;
 using rootstock::test::FakeDisk;
@@ -136,6 +137,27 @@ TEST_CASE("gpt grow: refusals", "[gpt]") {
   auto none = grow_gpt(empty);
   REQUIRE_FALSE(none);
   CHECK(none.error() == "the disk has no partition to grow");
+}
+
+TEST_CASE("gpt grow: a primary entry array after the partitions is left alone", "[gpt]") {
+  // The primary shares the backup's array at the image's end (found by the gpt fuzzer): the
+  // grown partition would cover it, and the new backup's array overwrite it.
+  FakeDisk disk = test_image(512).flashed_onto(kDiskBytes / 512, kOldContents);
+  auto primary = read_copy(disk, kPrimaryHeaderLba);
+  REQUIRE(primary);
+  auto backup = read_copy(disk, primary->alternate_lba);
+  REQUIRE(backup);
+  primary->entries_lba = backup->entries_lba;
+  REQUIRE(write_copy(disk, *primary));
+  REQUIRE(read_gpt(disk));
+  const uint64_t writes = disk.sector_writes();
+  auto grown = grow_gpt(disk);
+  REQUIRE_FALSE(grown);
+  CHECK(grown.error() == "the primary GPT's entry array (LBA " +
+                             std::to_string(backup->entries_lba) +
+                             ") lies after the partitions: growing the last one would cover it");
+  CHECK(disk.sector_writes() == writes);
+  CHECK(read_gpt(disk)->table == *primary);
 }
 
 TEST_CASE("gpt grow: a primary that fails its checks is rewritten from the backup", "[gpt]") {
