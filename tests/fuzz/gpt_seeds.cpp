@@ -16,6 +16,7 @@
 
 #include "image/gpt/geometry.hpp"
 #include "image/gpt/grow.hpp"
+#include "image/gpt/header.hpp"
 #include "image/gpt/reader.hpp"
 #include "image/gpt/writer.hpp"
 #include "tests/fuzz/gpt_input.hpp"
@@ -88,6 +89,19 @@ FakeDisk three_partitions(uint32_t ss, uint64_t bytes) {
                                 .first_lba = a + third,
                                 .last_lba = a + 2 * third - 1}}};
   if (auto r = write_gpt(disk, spec); !r) throw std::runtime_error(r.error());
+  return disk;
+}
+
+// `image` with its primary's entry array moved onto the backup's, after the partitions (UEFI
+// allows it anywhere outside the usable LBAs): the table grow_gpt() once grew into a disk
+// without a valid GPT, and now refuses.
+FakeDisk primary_entries_at_end(const FakeDisk& image) {
+  FakeDisk disk = image;
+  GptCopy primary = read_copy(disk, kPrimaryHeaderLba).value();
+  primary.entries_lba = read_copy(disk, primary.alternate_lba).value().entries_lba;
+  if (auto r = disk.write(kPrimaryHeaderLba, encode_header(primary, disk.sector_size())); !r) {
+    throw std::runtime_error(r.error());
+  }
   return disk;
 }
 
@@ -180,6 +194,9 @@ int main(int argc, char** argv) {
                encode(three, kGrowFill | kGrowByName | grow(5), 1));
     const FakeDisk large_array = esp_data(4096, 120 * 1024, 2 * kDefaultEntryCount);
     write_seed(dir, "256-entries-4096", large_array, encode(large_array, kSector4096 | grow(6)));
+
+    const FakeDisk entries_at_end = primary_entries_at_end(small512);
+    write_seed(dir, "primary-entries-at-end-512", entries_at_end, encode(entries_at_end, grow(2)));
 
     // Only the backup valid: the primary header gone, and grows cut in their step 2 (grow.cpp)
     // with the primary's entry array or its header torn. Grown in place (0 more sectors): the
