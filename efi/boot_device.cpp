@@ -1,6 +1,6 @@
 #include "boot_device.hpp"
 
-#include <string.h>
+#include "load_at.hpp"
 
 namespace rootstock::efi {
 namespace {
@@ -28,14 +28,12 @@ bool gpt_partition_guid(const void* path, size_t limit, char (&out)[kGuidTextLen
   const auto* at = static_cast<const uint8_t*>(path);
   size_t offset = 0;
   while (limit - offset >= sizeof(DevicePathNode)) {
-    DevicePathNode node;
-    memcpy(&node, at + offset, sizeof(node));
+    const auto node = load_at<DevicePathNode>(at, offset);
     if (node.type == kEndDevicePath && node.sub_type == kEndEntireSubType) return false;
     if (node.length < sizeof(DevicePathNode) || node.length > limit - offset) return false;
     if (node.type == kMediaDevicePath && node.sub_type == kHardDriveSubType &&
         node.length >= sizeof(HardDriveNode)) {
-      HardDriveNode hd;
-      memcpy(&hd, at + offset, sizeof(hd));
+      const auto hd = load_at<HardDriveNode>(at, offset);
       if (hd.partition_format == kGptPartitionFormat && hd.signature_type == kGuidSignature) {
         guid_text(hd.partition_signature, out);
         return true;

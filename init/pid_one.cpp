@@ -70,6 +70,7 @@ void PidOne::start() {
   std::vector<std::string> errors;
   mounted_ = mount_all(sys_, early_mounts(), errors);
   attach_console();
+  attach_screen();
   for (const std::string& e : errors) say(e);
 
   options_ = parse_options(read_file("/proc/cmdline"));
@@ -279,9 +280,7 @@ void PidOne::start_appliance() {
   o.stop_timeout = std::chrono::seconds(options_.stop_timeout_s.value_or(30));
   o.say = [](const std::string& line) { say(line); };
   o.announce = [](const milestone::Writer& line) { announce(line); };
-  o.console = [](const std::string& text) {
-    (void)!::write(STDOUT_FILENO, text.data(), text.size());
-  };
+  o.console = [](const std::string& text) { write_console(text); };
   appliance_ = std::make_unique<appliance::Appliance>(*backend_, std::move(o));
   raw_terminal_ = std::make_unique<RawTerminal>();
   loop_.watch(STDIN_FILENO, [this] {
