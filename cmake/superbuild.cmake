@@ -48,6 +48,16 @@ rootstock_part(efi efi)
 rootstock_part(host host)
 # The host part registers the boot tests, which run the static programs and boot hv.
 ExternalProject_Add_StepDependencies(host configure hv user efi)
+# rootstock.img (image/disk) is made in the host part, by a step of its own between configure
+# and build: the manifest, which records it, then waits for the image and not for the tests.
+ExternalProject_Add_Step(host disk_image
+  COMMAND ${CMAKE_COMMAND} --build <BINARY_DIR> --target rootstock_img
+  COMMENT "rootstock.img"
+  DEPENDEES configure
+  DEPENDERS build
+  ALWAYS ON
+  USES_TERMINAL ON)
+ExternalProject_Add_StepTargets(host disk_image)
 # rootstock.elf embeds the kernel and the root's initramfs; the initramfs holds hvroot.ko, built
 # against the kernel tree.
 ExternalProject_Add_StepDependencies(user build kernel)

@@ -3,8 +3,9 @@
 # a clean clone at another path into a build folder outside it, and checks that every artifact of
 # tools/artifacts.list and build/manifest.json come out bit-identical to BUILD_OUT's (README
 # "Reproducible builds"). The second build is whole: user space, the hvroot driver, hv and the
-# images, and the manifest; the kernel and the musl + libc++ sysroot come from the cache, which
-# is keyed by their versions. The host part (tests) is not built.
+# images (rootstock.img through the host part's disk image step), and the manifest; the kernel
+# and the musl + libc++ sysroot come from the cache, which is keyed by their versions. The rest
+# of the host part (tests) is not built.
 #
 # A work tree with uncommitted changes is built as it is: the clone gets the same changes and
 # untracked files, so a check during development compares like with like.

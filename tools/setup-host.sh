@@ -50,7 +50,7 @@ base_pkgs=(
   clang-19 lld-19 llvm-19 libclang-rt-19-dev clang-format-19 libfuzzer-19-dev
   musl-dev linux-libc-dev dpkg-dev
   build-essential bc bison flex libelf-dev libssl-dev kmod
-  grub-pc-bin grub-common xorriso mtools
+  grub-pc-bin grub-common xorriso mtools dosfstools e2fsprogs
   bochs bochsbios vgabios
   ovmf
   busybox-static util-linux
