@@ -15,8 +15,11 @@
 #include <fstream>
 #include <sstream>
 
+#include "image/disk/disk_layout.hpp"
 #include "image/gpt/file_block_device.hpp"
 #include "image/gpt/grow.hpp"
+#include "image/gpt/identity.hpp"
+#include "image/gpt/reader.hpp"
 
 namespace rootstock::init {
 namespace {
@@ -60,6 +63,32 @@ std::optional<uint64_t> kernel_partition_bytes(const std::string& device) {
   return sectors * 512;
 }
 
+// A disk that still has the image's identifiers gets fresh ones, so that two flashed disks in
+// one box differ (the ESP's new GUID reaches rootstock.esp= from the next boot on).
+void renew_identifiers(gpt::FileBlockDevice& dev,
+                       const std::function<void(const std::string&)>& say) {
+  const auto table = gpt::read_gpt(dev);
+  if (!table || table->table.disk_guid != disk::kDiskGuid) return;
+  gpt::Identifiers ids;
+  auto guid = gpt::random_guid();
+  if (guid) ids.disk = *guid;
+  for (const gpt::Partition& p : table->table.partitions) {
+    if (!guid) break;
+    guid = gpt::random_guid();
+    if (guid) ids.partitions[p.number] = *guid;
+  }
+  if (!guid) {
+    say("boot disk: " + guid.error() + "; it keeps the image's GUIDs");
+    return;
+  }
+  const auto renewed = gpt::set_identifiers(dev, ids);
+  if (!renewed) {
+    say("boot disk: cannot give it fresh GUIDs: " + renewed.error());
+  } else if (*renewed) {
+    say("boot disk: fresh GUIDs for the disk and its partitions in place of the image's");
+  }
+}
+
 // Grows the GPT and tells the kernel the data partition's new size. Problems are said, not
 // fatal: the partition mounts at the size it has.
 void grow_partition(const BootDisk& disk, const std::string& part_device,
@@ -71,6 +100,7 @@ void grow_partition(const BootDisk& disk, const std::string& part_device,
   }
   gpt::FileBlockDevice& dev = **opened;
   const auto grown = gpt::grow_gpt(dev, kDataPartitionName);
+  renew_identifiers(dev, say);
   if (!grown) {
     say("data partition: " + grown.error() + "; not grown");
     return;
