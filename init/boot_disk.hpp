@@ -14,12 +14,13 @@
 #include <string_view>
 #include <vector>
 
+#include "image/disk/disk_layout.hpp"
 #include "image/gpt/gpt_copy.hpp"
 
 namespace rootstock::init {
 
-/// The data partition's GPT name (and its ext4 label): the image's second partition.
-inline constexpr std::string_view kDataPartitionName = "rootstock-data";
+/// The data partition's GPT name: the image's second partition.
+inline constexpr std::string_view kDataPartitionName = disk::kDataName;
 
 /// What locate_partitions() found in one disk's table.
 struct BootPartitions {

@@ -162,9 +162,11 @@ void PidOne::apply_configuration() {
     if (fd >= 0) ::close(fd);
   }
   if (data_ && data_->boots == 1) write_first_boot_vms();
+  utsname u{};
+  ::uname(&u);  // the host name as the kernel has it now
   announce(milestone::Writer("config")
                .field("source", config_.from_file ? "esp" : "defaults")
-               .field("hostname", as_text(hostname))
+               .field("hostname", u.nodename)
                .field("api", c.api ? "on" : "off")
                .field("vms", c.vms.size()));
 }

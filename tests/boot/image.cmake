@@ -2,15 +2,17 @@
 # Included at the end of tests/boot/CMakeLists.txt, whose helpers (root_boot_steps, efi_modules,
 # BOOTTEST) it uses.
 #
-# image_boot_test(NAME TIMEOUT <s> DISK nvme|virtio|usb [SIZE <size>] [ACCEL <accel>]
-#   QEMU <args> STEPS <steps>): run-ovmf-disk.sh boots a sparse copy of rootstock.img, grown to
+# image_boot_test(NAME TIMEOUT <s> DISK nvme|virtio|usb [SIZE <size>] [CONFIG <file>]
+#   [AGAIN <test>] [ACCEL <accel>] QEMU <args> STEPS <steps>): run-ovmf-disk.sh boots a sparse
+#   copy of rootstock.img (with CONFIG as its ESP's rootstock.json; with AGAIN, of the disk that
+#   test left), grown to
 #   SIZE (the image's own size when not given), as the machine's one disk of that kind, in the
 #   test's folder ${ROOTSTOCK_OUT}/test-logs/NAME.ovmf, where it stays after the run; the
 #   monitor as qemu_monitor_test has it. ACCEL defaults to multi-threaded TCG.
 set(DISK_IMAGE ${ROOTSTOCK_OUT}/rootstock.img)
 
 function(image_boot_test name)
-  cmake_parse_arguments(PARSE_ARGV 1 arg "" "TIMEOUT;DISK;SIZE;ACCEL" "QEMU;STEPS")
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "TIMEOUT;DISK;SIZE;ACCEL;CONFIG;AGAIN" "QEMU;STEPS")
   if(NOT arg_ACCEL)
     set(arg_ACCEL tcg)
   endif()
@@ -18,11 +20,19 @@ function(image_boot_test name)
   if(arg_SIZE)
     set(size --size ${arg_SIZE})
   endif()
+  if(arg_CONFIG)
+    list(APPEND size --config ${arg_CONFIG})
+  endif()
+  # AGAIN <test>: a copy of the disk and firmware variables that test's run left.
+  set(dir ${ROOTSTOCK_OUT}/test-logs/${name}.ovmf)
+  if(arg_AGAIN)
+    list(APPEND size --from ${ROOTSTOCK_OUT}/test-logs/${arg_AGAIN}.ovmf)
+  endif()
   set(socket ${ROOTSTOCK_OUT}/test-logs/${name}.monitor)
   add_test(NAME boot.${name}
     COMMAND ${BOOTTEST} --name ${name} --timeout ${arg_TIMEOUT}
             --log-dir ${ROOTSTOCK_OUT}/test-logs --monitor-socket ${socket} ${arg_STEPS}
-            -- ${CMAKE_CURRENT_SOURCE_DIR}/run-ovmf-disk.sh ${ROOTSTOCK_OUT}/test-logs/${name}.ovmf
+            -- ${CMAKE_CURRENT_SOURCE_DIR}/run-ovmf-disk.sh ${dir}
                ${DISK_IMAGE} --disk ${arg_DISK} ${size} --
                -accel ${arg_ACCEL} -machine q35 -display none -vga none -serial stdio
                -monitor unix:${socket},server,nowait -no-reboot ${arg_QEMU})
@@ -32,19 +42,81 @@ endfunction()
 
 # The image as a user boots it: the firmware finds \EFI\BOOT\BOOTX64.EFI on the disk's EFI
 # system partition by itself (no boot entry, no load options), so the appliance comes up with
-# the default child VM. On each disk kind the firmware reads the image from (under OVMF a USB
-# stick is read by the firmware's own xHCI and mass storage drivers, whatever the root's kernel
-# has). The disk is larger than the image, as a real one is. Single-threaded TCG as
-# efi-bootx64, for the default child.
-root_boot_steps(steps 2
-  BEFORE_INIT ${efi_modules}
-  AFTER_INIT --milestone "vm-started id=0 vcpus=2 mem_mib=256@60")
-list(PREPEND steps
-  --text "rootstock.efi: no graphics output (GOP): the root gets no framebuffer@300"
+# the default child VM. The loader names the partition it was started from, and PID 1 finds that
+# disk, reads the configuration on its ESP, gives the disk fresh GUIDs, grows the data partition
+# to the disk's end and mounts it. On each disk kind the firmware reads the image from (under
+# OVMF a USB stick is read by the firmware's own xHCI and mass storage drivers, then by the
+# root's). The disk is 256 MiB, larger than the image (130 MiB), as a real one is.
+# Single-threaded TCG as efi-bootx64, for the default child.
+set(IMG_QEMU -cpu EPYC,+svm,+npt -smp 2 -m 1G -nic none)
+set(img_loader
+  --text "rootstock.efi: started from GPT partition 08956129-8e61-46f8-a220-009da94b488f@300"
+  --text "rootstock.efi: no graphics output (GOP): the root gets no framebuffer@10"
   --text "rootstock.efi: hv at 0x100000-@10"
+  --text "rootstock.efi: command line \"console=tty0 console=ttyS0 loglevel=5 rootstock.esp=08956129-8e61-46f8-a220-009da94b488f\"@10"
   --text "rootstock.efi: leaving the firmware@10"
   --text "entered through Multiboot2@60")
-foreach(disk nvme virtio usb)
-  image_boot_test(img-${disk} TIMEOUT 600 DISK ${disk} SIZE 256M ACCEL tcg,thread=single
-    QEMU -cpu EPYC,+svm,+npt -smp 2 -m 1G -nic none STEPS ${steps})
-endforeach()
+# first_boot_steps(OUT PARTITION [AFTER <steps>]): a first boot's state, then AFTER.
+function(first_boot_steps out partition)
+  cmake_parse_arguments(PARSE_ARGV 2 arg "" "" "AFTER")
+  root_boot_steps(steps 2
+    BEFORE_INIT ${efi_modules}
+    AFTER_INIT
+      --text "rootstock: boot disk: fresh GUIDs for the disk and its partitions in place of the image's@120"
+      --milestone "data-grown device=/dev/${partition} from_mib=64 to_mib>=150 to_mib<=192@60"
+      --milestone "data-mounted device=/dev/${partition} boots=1@60"
+      ${arg_AFTER})
+  set(${out} ${img_loader} ${steps} PARENT_SCOPE)
+endfunction()
+
+# NVMe: the first boot, then the same disk twice more. The second boot finds its state (the boot
+# counter) and nothing to grow or renew, and then loses power at once: a hard stop, no shutdown.
+# The third finds what the second wrote before its milestone. Each later boot starts from a copy
+# of the disk the one before left (a ctest fixture: it is skipped when that one failed), so a
+# retried test boots the same disk again.
+first_boot_steps(steps nvme0n1p2 AFTER
+  --milestone "config source=esp hostname=rootstock api=off vms=0@60"
+  --milestone "vm-started id=0 vcpus=2 mem_mib=256@60")
+image_boot_test(img-nvme TIMEOUT 600 DISK nvme SIZE 256M ACCEL tcg,thread=single
+  QEMU ${IMG_QEMU} STEPS ${steps})
+set(again_steps
+  --text "rootstock.efi: started from GPT partition@300"
+  --milestone "root-init cpus=2@240"
+  --fail "fresh GUIDs" --fail "data-grown")
+image_boot_test(img-nvme-again TIMEOUT 600 DISK nvme AGAIN img-nvme ACCEL tcg,thread=single
+  QEMU ${IMG_QEMU}
+  STEPS ${again_steps}
+        --milestone "data-mounted device=/dev/nvme0n1p2 size_mib>=150 boots=2@120"
+        --monitor "quit@10" --exit 0@30)
+image_boot_test(img-nvme-after-cut TIMEOUT 600 DISK nvme AGAIN img-nvme-again ACCEL tcg,thread=single
+  QEMU ${IMG_QEMU}
+  STEPS ${again_steps}
+        --milestone "data-mounted device=/dev/nvme0n1p2 boots=3@120"
+        --monitor "quit@10" --exit 0@30)
+set_tests_properties(boot.img-nvme PROPERTIES FIXTURES_SETUP img-nvme-disk)
+set_tests_properties(boot.img-nvme-again PROPERTIES FIXTURES_REQUIRED img-nvme-disk
+  FIXTURES_SETUP img-nvme-again-disk)
+set_tests_properties(boot.img-nvme-after-cut PROPERTIES
+  FIXTURES_REQUIRED "img-nvme-disk;img-nvme-again-disk")
+
+# virtio-blk, with the configuration a user wrote on the ESP before the first boot: its host
+# name (as the kernel has it now), its API token, and its VM, which the first boot writes to the
+# data partition as a spec file and starts beside the default child.
+first_boot_steps(steps vda2 AFTER
+  --milestone "config source=esp hostname=edge-7 api=on vms=1@60"
+  --milestone "vm-started id=web name=web vcpus=1 mem_mib=64@120")
+image_boot_test(img-virtio TIMEOUT 600 DISK virtio SIZE 256M
+  CONFIG ${CMAKE_CURRENT_SOURCE_DIR}/configs/edge-7.json ACCEL tcg,thread=single
+  QEMU ${IMG_QEMU} STEPS ${steps})
+
+# A USB stick with a configuration the appliance refuses (an API token too short): the key is
+# named, and the appliance comes up with the defaults, its default child VM and its data
+# partition all the same.
+first_boot_steps(steps sda2 AFTER
+  --seen-text "rootstock: configuration rootstock.json: api.token: @10"
+  --milestone "config-refused file=rootstock.json key=api.token@10"
+  --milestone "config source=defaults hostname=rootstock api=off vms=0@60"
+  --milestone "vm-started id=0 vcpus=2 mem_mib=256@60")
+image_boot_test(img-usb TIMEOUT 600 DISK usb SIZE 256M
+  CONFIG ${CMAKE_CURRENT_SOURCE_DIR}/configs/bad-token.json ACCEL tcg,thread=single
+  QEMU ${IMG_QEMU} STEPS ${steps})

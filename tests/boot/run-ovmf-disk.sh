@@ -1,28 +1,35 @@
 #!/usr/bin/env bash
-# run-ovmf-disk.sh DIR IMAGE --disk nvme|virtio|usb [--size SIZE] [--again] -- QEMU ARGS...:
+# run-ovmf-disk.sh DIR IMAGE --disk nvme|virtio|usb [--size SIZE] [--config FILE]
+#   [--again | --from DIR2] -- QEMU ARGS...:
 # boots a disk image (rootstock.img) under OVMF (Debian's ovmf package) as the one disk of the
 # kind asked: an NVMe controller, a virtio-blk PCI device, or a USB stick (usb-storage on an
 # xHCI controller). The disk is DIR/disk.img, a sparse copy of IMAGE grown to SIZE (truncate's
 # sizes: 256M, 2G; at least the image's, which it keeps when not given), beside a writable
-# copy of OVMF's variable store, both made afresh. With --again DIR is used as an earlier run
+# copy of OVMF's variable store, both made afresh; --config FILE replaces the configuration file
+# on the copy's EFI system partition (\rootstock.json), as a user edits it before the first
+# boot. With --again DIR is used as an earlier run
 # left it: the same disk, as the last boot changed it, and the same variables, so that a test
-# can boot a machine a second time. The script becomes QEMU (exec): whoever started it ends
+# can boot a machine a second time. With --from DIR2, DIR is made afresh as a copy of what a run
+# in DIR2 left: a later boot of that machine that can itself be run again (a retried test starts
+# from the same disk). The script becomes QEMU (exec): whoever started it ends
 # QEMU by this PID.
 set -euo pipefail
 usage() {
-  echo "usage: run-ovmf-disk.sh DIR IMAGE --disk nvme|virtio|usb [--size SIZE] [--again] --" \
+  echo "usage: run-ovmf-disk.sh DIR IMAGE --disk nvme|virtio|usb [--size SIZE] [--config FILE] [--again | --from DIR2] --" \
        "QEMU ARGS..." >&2
   exit 2
 }
 [[ $# -ge 2 ]] || usage
 dir=$1 image=$2
 shift 2
-kind= size= again=0
+kind= size= config= again=0 from=
 while [[ $# -gt 0 && $1 != -- ]]; do
   case $1 in
     --disk) [[ $# -ge 2 ]] || usage; kind=$2; shift 2 ;;
     --size) [[ $# -ge 2 ]] || usage; size=$2; shift 2 ;;
+    --config) [[ $# -ge 2 ]] || usage; config=$2; shift 2 ;;
     --again) again=1; shift ;;
+    --from) [[ $# -ge 2 ]] || usage; from=$2; shift 2 ;;
     *) usage ;;
   esac
 done
@@ -38,7 +45,14 @@ code=/usr/share/OVMF/OVMF_CODE_4M.fd
 vars=/usr/share/OVMF/OVMF_VARS_4M.fd
 [[ -r $code && -r $vars ]] || { echo "run-ovmf-disk.sh: no OVMF (apt-get install ovmf)" >&2; exit 2; }
 disk=$dir/disk.img
-if ((again)); then
+if [[ -n $from ]]; then
+  [[ -f $from/disk.img && -f $from/vars.fd ]] ||
+    { echo "run-ovmf-disk.sh: --from $from, but it holds no disk from an earlier run" >&2; exit 2; }
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  cp "$from/vars.fd" "$dir/vars.fd"
+  cp --sparse=always "$from/disk.img" "$disk"
+elif ((again)); then
   [[ -f $disk && -f $dir/vars.fd ]] ||
     { echo "run-ovmf-disk.sh: --again, but $dir holds no disk from an earlier run" >&2; exit 2; }
 else
@@ -56,6 +70,12 @@ else
       exit 2
     fi
   fi
+fi
+if [[ -n $config ]]; then
+  [[ $again == 0 && -z $from ]] ||
+    { echo "run-ovmf-disk.sh: --config goes with a fresh disk, not --again or --from" >&2; exit 2; }
+  offset=$(python3 "$(dirname "$0")/../../tools/gpt-offset.py" "$disk" rootstock-esp)
+  MTOOLS_SKIP_CHECK=1 mcopy -o -i "$disk@@$offset" "$config" ::/rootstock.json
 fi
 exec qemu-system-x86_64 \
   -drive "if=pflash,format=raw,readonly=on,file=$code" \

@@ -28,7 +28,8 @@ Steps run in the order given; each has its own timeout from the end of the step 
   --seen-text TEXT            as --text, and a line before this step counts too
   --type TEXT                 type TEXT into the console (escapes: \n \r \t \\ \xNN)
   --monitor COMMAND           run COMMAND on QEMU's monitor (needs --monitor-socket), e.g.
-                              system_powerdown, sendkey ctrl-alt-delete
+                              system_powerdown, sendkey ctrl-alt-delete, or quit (a power
+                              cut: QEMU ends at once, and the closed monitor is its answer)
   --exit STATUS               the command exits with STATUS
   --debug-exit VALUE          the guest wrote VALUE to isa-debug-exit (status VALUE*2+1)
 Options:

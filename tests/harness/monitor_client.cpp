@@ -15,9 +15,16 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr std::string_view kPrompt = "(qemu) ";
 
-// Reads until `text` has arrived (after `from`), or the deadline.
-bool read_until(int fd, std::string& seen, size_t from, Clock::time_point deadline) {
-  while (seen.find(kPrompt, from) == std::string::npos) {
+// "quit" ends QEMU: the monitor answers by closing the connection, with no prompt after it.
+bool ends_qemu(const std::string& command) {
+  return command == "quit" || command == "q";
+}
+
+// Reads until the prompt has arrived (after `from`), or the deadline; with `until_closed`, until
+// the other end closes the connection instead.
+bool read_until(int fd, std::string& seen, size_t from, Clock::time_point deadline,
+                bool until_closed = false) {
+  while (until_closed || seen.find(kPrompt, from) == std::string::npos) {
     const auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
     if (left <= 0) return false;
@@ -25,7 +32,7 @@ bool read_until(int fd, std::string& seen, size_t from, Clock::time_point deadli
     if (::poll(&p, 1, static_cast<int>(left)) <= 0) continue;
     char buf[512];
     const ssize_t n = ::read(fd, buf, sizeof(buf));
-    if (n <= 0) return false;
+    if (n <= 0) return until_closed && n == 0;
     seen.append(buf, static_cast<size_t>(n));
   }
   return true;
@@ -61,7 +68,7 @@ std::optional<std::string> run_monitor_command(const std::string& socket_path,
     const std::string line = command + "\n";
     if (::write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
       error = "cannot write to the monitor";
-    } else if (!read_until(fd, seen, from, deadline)) {
+    } else if (!read_until(fd, seen, from, deadline, ends_qemu(command))) {
       error = "the monitor did not finish '" + command + "'";
     }
   }

@@ -171,3 +171,19 @@ TEST_CASE("init options: boot partition, disk wait and host name", "[init][state
   CHECK(bad.data_wait_s == 30);
   CHECK_FALSE(bad.hostname);
 }
+
+TEST_CASE("configuration: the boot tests' files parse as those tests expect", "[init][state]") {
+  auto read = [](const char* name) {
+    std::ifstream in(std::string(ROOTSTOCK_BOOT_TEST_CONFIGS) + "/" + name);
+    REQUIRE(in);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  const EspConfig edge = config_from_text(read("edge-7.json"));
+  REQUIRE(edge.from_file);
+  CHECK(edge.config.hostname == "edge-7");
+  CHECK(edge.config.api.has_value());
+  CHECK(edge.config.vms.size() == 1);
+  const EspConfig bad = config_from_text(read("bad-token.json"));
+  CHECK_FALSE(bad.from_file);
+  CHECK(bad.refused_key == "api.token");
+}
