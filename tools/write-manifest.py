@@ -38,6 +38,9 @@ PACKAGES = {
     "cmake": "build driver",
     "ninja-build": "build driver",
     "make": "Kbuild driver",
+    "dosfstools": "mkfs.fat: rootstock.img's EFI system partition",
+    "mtools": "mcopy, mmd: the files on rootstock.img's EFI system partition",
+    "e2fsprogs": "mke2fs: rootstock.img's data partition",
 }
 TOOLS = {
     "clang": ["clang-19", "--version"],
