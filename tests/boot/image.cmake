@@ -99,6 +99,24 @@ set_tests_properties(boot.img-nvme-again PROPERTIES FIXTURES_REQUIRED img-nvme-d
 set_tests_properties(boot.img-nvme-after-cut PROPERTIES
   FIXTURES_REQUIRED "img-nvme-disk;img-nvme-again-disk")
 
+# A power cut during the first boot, right as the disk gets its fresh GUIDs (after the GPT has
+# grown, before the file system has): the disk still boots, and that boot finishes the work —
+# the file system grown, the state mounted and counted as the first boot.
+image_boot_test(img-nvme-cut-first-boot TIMEOUT 600 DISK nvme SIZE 256M ACCEL tcg,thread=single
+  QEMU ${IMG_QEMU}
+  STEPS --milestone "root-init cpus=2@400"
+        --text "rootstock: boot disk: fresh GUIDs for the disk and its partitions@120"
+        --monitor "quit@10" --exit 0@30)
+image_boot_test(img-nvme-after-first-cut TIMEOUT 600 DISK nvme AGAIN img-nvme-cut-first-boot
+  ACCEL tcg,thread=single QEMU ${IMG_QEMU}
+  STEPS --text "rootstock.efi: started from GPT partition@300"
+        --milestone "root-init cpus=2@240"
+        --milestone "data-grown device=/dev/nvme0n1p2 from_mib=64 to_mib>=150@120"
+        --milestone "data-mounted device=/dev/nvme0n1p2 boots=1@60"
+        --monitor "quit@10" --exit 0@30)
+set_tests_properties(boot.img-nvme-cut-first-boot PROPERTIES FIXTURES_SETUP img-nvme-cut-disk)
+set_tests_properties(boot.img-nvme-after-first-cut PROPERTIES FIXTURES_REQUIRED img-nvme-cut-disk)
+
 # virtio-blk, with the configuration a user wrote on the ESP before the first boot: its host
 # name (as the kernel has it now), its API token, and its VM, which the first boot writes to the
 # data partition as a spec file and starts beside the default child.
