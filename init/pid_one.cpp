@@ -20,6 +20,7 @@
 #include "console.hpp"
 #include "default_vm.hpp"
 #include "modules.hpp"
+#include "network.hpp"
 #include "pid_one_selftests.hpp"
 #include "power_button.hpp"
 #include "selftest/registry.hpp"
@@ -169,6 +170,10 @@ void PidOne::apply_configuration() {
                .field("hostname", u.nodename)
                .field("api", c.api ? "on" : "off")
                .field("vms", c.vms.size()));
+  // After the config line: the network's own lines come from its thread.
+  start_network(c.network, hostname,
+                NetworkReports{[](const std::string& line) { say(line); },
+                               [](const milestone::Writer& line) { announce(line); }});
 }
 
 // The file's VMs become spec files on the data partition at the first boot: from then on they

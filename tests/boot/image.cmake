@@ -118,14 +118,16 @@ set_tests_properties(boot.img-nvme-cut-first-boot PROPERTIES FIXTURES_SETUP img-
 set_tests_properties(boot.img-nvme-after-first-cut PROPERTIES FIXTURES_REQUIRED img-nvme-cut-disk)
 
 # virtio-blk, with the configuration a user wrote on the ESP before the first boot: its host
-# name (as the kernel has it now), its API token, and its VM, which the first boot writes to the
-# data partition as a spec file and starts beside the default child.
+# name (as the kernel has it now), its API token, its static network on QEMU's user network
+# (restrict=on), and its VM, which the first boot writes to the data partition as a spec file
+# and starts beside the default child.
 first_boot_steps(steps vda2 AFTER
   --milestone "config source=esp hostname=edge-7 api=on vms=1@60"
+  --milestone "network-up interface=eth0 mode=static address=10.0.2.15/24 gateway=10.0.2.2@60"
   --milestone "vm-started id=web name=web vcpus=1 mem_mib=64@120")
 image_boot_test(img-virtio TIMEOUT 600 DISK virtio SIZE 256M
   CONFIG ${CMAKE_CURRENT_SOURCE_DIR}/configs/edge-7.json ACCEL tcg,thread=single
-  QEMU ${IMG_QEMU} STEPS ${steps})
+  QEMU -cpu EPYC,+svm,+npt -smp 2 -m 1G -nic user,model=e1000e,restrict=on STEPS ${steps})
 
 # A USB stick with a configuration the appliance refuses (an API token too short): the key is
 # named, and the appliance comes up with the defaults, its default child VM and its data

@@ -1,0 +1,265 @@
+#include "network.hpp"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "dhcp_client.hpp"
+#include "netlink_route.hpp"
+
+namespace rootstock::init {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using appliance::InterfaceAddress;
+using appliance::IpAddress;
+
+constexpr int kArphrdEther = 1;  // include/uapi/linux/if_arp.h
+// How long the thread waits for a named interface to appear, and for a link on any.
+constexpr auto kInterfaceWait = std::chrono::seconds(10);
+constexpr auto kCarrierWait = std::chrono::seconds(5);
+constexpr auto kPoll = std::chrono::milliseconds(100);
+
+std::string read_word(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::string word;
+  in >> word;
+  return word;
+}
+
+std::vector<NetInterface> list_interfaces() {
+  std::vector<NetInterface> out;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/sys/class/net", ec)) {
+    NetInterface i;
+    i.name = entry.path().filename();
+    i.index = std::atoi(read_word(entry.path() / "ifindex").c_str());
+    i.ethernet = std::atoi(read_word(entry.path() / "type").c_str()) == kArphrdEther;
+    // Reading carrier of a link that is down fails (EINVAL): no word, no carrier.
+    i.carrier = read_word(entry.path() / "carrier") == "1";
+    out.push_back(i);
+  }
+  std::ranges::sort(out, {}, &NetInterface::name);
+  return out;
+}
+
+// SIOCSIFFLAGS with IFF_UP (netdevice(7)).
+bool set_up(const std::string& name) {
+  const int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return false;
+  ifreq r{};
+  strncpy(r.ifr_name, name.c_str(), IFNAMSIZ - 1);
+  bool ok = ::ioctl(s, SIOCGIFFLAGS, &r) == 0;
+  r.ifr_flags = static_cast<short>(r.ifr_flags | IFF_UP);
+  ok = ok && ::ioctl(s, SIOCSIFFLAGS, &r) == 0;
+  ::close(s);
+  return ok;
+}
+
+bool write_resolv_conf(const std::vector<IpAddress>& dns) {
+  (void)::mkdir("/etc", 0755);
+  const std::string text = resolv_conf(dns);
+  const int fd = ::open("/etc/resolv.conf", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return false;
+  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ::close(fd);
+  return ok;
+}
+
+// Waits for the interface to use: the named one to appear, or any Ethernet interface to get a
+// link once all are up (a NIC's driver has probed before PID 1 starts; its link comes later).
+std::optional<NetInterface> wait_for_interface(const std::optional<std::string>& wanted) {
+  const Clock::time_point start = Clock::now();
+  std::vector<NetInterface> all = list_interfaces();
+  while (wanted && !choose_interface(all, wanted) && Clock::now() - start < kInterfaceWait) {
+    std::this_thread::sleep_for(kPoll);
+    all = list_interfaces();
+  }
+  auto candidate = [&](const NetInterface& i) { return wanted ? i.name == *wanted : i.ethernet; };
+  for (const NetInterface& i : all) {
+    if (candidate(i)) (void)set_up(i.name);
+  }
+  // No candidate at all (no NIC): nothing to wait for.
+  while (
+      std::ranges::any_of(all, candidate) &&
+      !std::ranges::any_of(all, [&](const NetInterface& i) { return i.carrier && candidate(i); }) &&
+      Clock::now() - start < kInterfaceWait + kCarrierWait) {
+    std::this_thread::sleep_for(kPoll);
+    all = list_interfaces();
+  }
+  const auto name = choose_interface(all, wanted);
+  if (!name) return std::nullopt;
+  return *std::ranges::find(all, *name, &NetInterface::name);
+}
+
+milestone::Writer network_up(const std::string& interface, const char* mode,
+                             const InterfaceAddress& address,
+                             const std::optional<IpAddress>& gateway) {
+  const std::string cidr = address.address.text() + "/" + std::to_string(address.prefix_length);
+  const std::string via = gateway ? gateway->text() : "none";
+  milestone::Writer w("network-up");
+  w.field("interface", Text(interface.data(), interface.size()))
+      .field("mode", mode)
+      .field("address", Text(cidr.data(), cidr.size()))
+      .field("gateway", Text(via.data(), via.size()));
+  return w;
+}
+
+// The file's static address, route and name servers.
+void configure_static(const NetInterface& i, const appliance::NetworkConfig& config,
+                      const NetworkReports& reports) {
+  RouteSocket route;
+  auto done = route.ok() ? route.add_address(i.index, *config.address)
+                         : std::expected<void, std::string>(std::unexpected("no netlink socket"));
+  if (done && config.gateway) done = route.add_default_route(i.index, *config.gateway);
+  if (!done) {
+    reports.say("network: cannot configure " + i.name + ": " + done.error());
+    reports.announce(milestone::Writer("network-unavailable").field("reason", "failed"));
+    return;
+  }
+  if (!write_resolv_conf(config.dns)) reports.say("network: cannot write /etc/resolv.conf");
+  reports.announce(network_up(i.name, "static", *config.address, config.gateway));
+}
+
+// How long one round of asking for a lease lasts before the line saying that none came; the
+// asking goes on after it.
+constexpr auto kLeaseRound = std::chrono::seconds(60);
+
+std::expected<void, std::string> apply_lease(RouteSocket& route, const NetInterface& i,
+                                             const dhcp::Lease& lease) {
+  auto done = route.add_address(i.index, dhcp::interface_address(lease));
+  if (done && lease.router)
+    done = route.add_default_route(i.index, dhcp::ip_address(*lease.router));
+  if (!done) return done;
+  std::vector<IpAddress> dns;
+  for (const dhcp::Ipv4Address& a : lease.dns) dns.push_back(dhcp::ip_address(a));
+  if (!write_resolv_conf(dns)) return std::unexpected("cannot write /etc/resolv.conf");
+  return {};
+}
+
+void announce_lease(const NetworkReports& reports, const NetInterface& i,
+                    const dhcp::Lease& lease) {
+  std::optional<IpAddress> gateway;
+  if (lease.router) gateway = dhcp::ip_address(*lease.router);
+  reports.announce(network_up(i.name, "dhcp", dhcp::interface_address(lease), gateway));
+}
+
+// RFC 2131 4.4: INIT → BOUND, then at T1 RENEWING, at T2 REBINDING; a lease that is refused or
+// runs out takes its address away and starts over. The thread lives for the appliance's life.
+void run_dhcp(const NetInterface& i, const std::string& hostname, const NetworkReports& reports) {
+  const auto mac = dhcp::read_mac(i.name);
+  RouteSocket route;
+  if (!mac || !route.ok()) {
+    reports.say("network: cannot use " + i.name +
+                " for DHCP: " + (mac ? std::string("no netlink socket") : mac.error()));
+    reports.announce(milestone::Writer("network-unavailable").field("reason", "failed"));
+    return;
+  }
+  bool told = false;
+  for (;;) {
+    auto lease = dhcp::acquire_lease(i.name, *mac, hostname, Clock::now() + kLeaseRound);
+    if (!lease) {
+      if (!told) {
+        reports.say("network: no DHCP lease on " + i.name + " yet (" + lease.error() +
+                    "); still asking");
+        reports.announce(milestone::Writer("network-unavailable").field("reason", "no-lease"));
+        told = true;
+      }
+      continue;
+    }
+    told = false;
+    if (auto applied = apply_lease(route, i, *lease); !applied) {
+      reports.say("network: cannot use the lease on " + i.name + ": " + applied.error());
+      reports.announce(milestone::Writer("network-unavailable").field("reason", "failed"));
+      return;
+    }
+    announce_lease(reports, i, *lease);
+    while (lease->lease_seconds != dhcp::Lease::kInfinite) {
+      const auto at = [&](uint32_t seconds) {
+        return lease->start + std::chrono::seconds(seconds);
+      };
+      std::this_thread::sleep_until(at(lease->t1_seconds));
+      auto renewed = dhcp::renew_lease(i.name, *mac, hostname, *lease, at(lease->t2_seconds));
+      if (!renewed && !renewed.error().refused) {
+        renewed = dhcp::rebind_lease(i.name, *mac, hostname, *lease, at(lease->lease_seconds));
+      }
+      if (!renewed) {
+        reports.say("network: the lease of " + lease->address.text() + " on " + i.name +
+                    " ended (" + renewed.error().reason + "); asking for a new one");
+        (void)route.remove_address(i.index, dhcp::interface_address(*lease));
+        break;
+      }
+      const bool moved = renewed->address != lease->address;
+      if (moved) (void)route.remove_address(i.index, dhcp::interface_address(*lease));
+      if (auto applied = apply_lease(route, i, *renewed); !applied) {
+        reports.say("network: cannot use the renewed lease on " + i.name + ": " + applied.error());
+      } else if (moved) {
+        announce_lease(reports, i, *renewed);
+      }
+      lease = std::move(renewed.value());
+    }
+    if (lease && lease->lease_seconds == dhcp::Lease::kInfinite) return;  // never ends
+  }
+}
+
+void run_network(const appliance::NetworkConfig& config, const std::string& hostname,
+                 const NetworkReports& reports) {
+  (void)set_up("lo");  // the kernel gives it 127.0.0.1/8 and ::1 as it comes up
+  const auto chosen = wait_for_interface(config.interface);
+  if (!chosen) {
+    reports.say(
+        config.interface ? "network: no interface " + *config.interface : std::string("network: no Ethernet interface"));
+    reports.announce(milestone::Writer("network-unavailable").field("reason", "no-interface"));
+    return;
+  }
+  if (config.mode == appliance::NetworkMode::kStatic) {
+    configure_static(*chosen, config, reports);
+  } else {
+    run_dhcp(*chosen, hostname, reports);
+  }
+}
+
+}  // namespace
+
+void start_network(const appliance::NetworkConfig& config, const std::string& hostname,
+                   NetworkReports reports) {
+  std::thread([config, hostname, reports = std::move(reports)] {
+    run_network(config, hostname, reports);
+  }).detach();
+}
+
+std::optional<std::string> choose_interface(const std::vector<NetInterface>& interfaces,
+                                            const std::optional<std::string>& wanted) {
+  if (wanted) {
+    if (std::ranges::find(interfaces, *wanted, &NetInterface::name) != interfaces.end()) {
+      return wanted;
+    }
+    return std::nullopt;
+  }
+  std::optional<std::string> first;
+  for (const NetInterface& i : interfaces) {
+    if (!i.ethernet) continue;
+    if (i.carrier) return i.name;
+    if (!first) first = i.name;
+  }
+  return first;
+}
+
+std::string resolv_conf(const std::vector<IpAddress>& dns) {
+  std::string text = "# Written by Rootstock from its network configuration\n";
+  for (const IpAddress& a : dns) text += "nameserver " + a.text() + "\n";
+  return text;
+}
+
+}  // namespace rootstock::init
