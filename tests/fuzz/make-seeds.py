@@ -407,13 +407,68 @@ def appliance_config():
                                             "balloon": {}}}})
 
 
+# ---- dhcp_message: flags (bit 0: expect the datagram's own xid and chaddr), the datagram ----
+MAC = bytes.fromhex("525400123456")
+
+
+def dhcp_reply(options, yiaddr=(10, 0, 2, 15), sname=b"", file=b"", cookie=b"\x63\x82\x53\x63",
+               end=True):
+    h = bytearray(236)
+    put(h, 0, u8(2) + u8(1) + u8(6) + u8(0))      # BOOTREPLY, Ethernet
+    put(h, 4, struct.pack(">I", 0x1d2c3b4a))        # xid
+    put(h, 16, bytes(yiaddr) + bytes((10, 0, 2, 2)))  # yiaddr, siaddr
+    put(h, 28, MAC)
+    put(h, 44, sname)
+    put(h, 108, file)
+    body = bytes(h) + cookie + b"".join(u8(c) + u8(len(v)) + v for c, v in options)
+    return body + b"\xff" + b"\0" * max(0, 300 - len(body) - 1) if end else body
+
+
+def ip4(*a): return bytes(a)
+def be32(v): return struct.pack(">I", v)
+
+
+QEMU = [(54, ip4(10, 0, 2, 2)), (1, ip4(255, 255, 255, 0)), (3, ip4(10, 0, 2, 2)),
+        (6, ip4(10, 0, 2, 3)), (51, be32(86400))]
+
+
+def dhcp_message():
+    def seed(name, datagram, flags=1):
+        write("dhcp_message", name, u8(flags) + datagram)
+
+    seed("qemu-offer", dhcp_reply([(53, b"\x02")] + QEMU))
+    seed("qemu-ack", dhcp_reply([(53, b"\x05")] + QEMU))
+    seed("nak-message", dhcp_reply([(53, b"\x06"), (54, ip4(10, 0, 2, 2)),
+                                    (56, b"requested address not available")], yiaddr=(0, 0, 0, 0)))
+    # T1 and T2, routers and DNS servers split over two instances (RFC 3396), a host name.
+    seed("ack-timers-split", dhcp_reply([(53, b"\x05"), (54, ip4(192, 0, 2, 1)),
+                                         (1, ip4(255, 255, 254, 0)), (3, ip4(192, 0, 2, 1)),
+                                         (6, ip4(192, 0, 2, 53, 192, 0, 2, 54)), (58, be32(300)),
+                                         (59, be32(525)), (6, ip4(1, 1, 1, 1, 8, 8, 8, 8)),
+                                         (12, b"rootstock"), (51, be32(600))],
+                                        yiaddr=(192, 0, 2, 77)))
+    # Option 52: the mask and router in 'file', the DNS servers in 'sname'.
+    seed("overload-both", dhcp_reply([(53, b"\x02"), (54, ip4(10, 0, 2, 2)), (51, be32(60)),
+                                      (52, b"\x03")],
+                                     file=b"\x01\x04\xff\xff\x00\x00\x03\x04\x0a\x00\x02\x09\xff",
+                                     sname=b"\x06\x04\x0a\x00\x02\x03\x00\x06\x04\x0a\x00\x02\x04"))
+    seed("infinite-classful", dhcp_reply([(53, b"\x05"), (54, ip4(172, 16, 0, 1)),
+                                          (51, be32(0xffffffff))], yiaddr=(172, 16, 5, 5)))
+    seed("no-end", dhcp_reply([(53, b"\x02")] + QEMU, end=False))
+    # Refused: a mask with a hole, a BOOTP reply (no cookie), another transaction.
+    seed("refused-mask", dhcp_reply([(53, b"\x02"), (54, ip4(10, 0, 2, 2)),
+                                     (1, ip4(255, 0, 255, 0)), (51, be32(60))]))
+    seed("refused-bootp", dhcp_reply([], cookie=b"\0\0\0\0"))
+    seed("refused-xid", dhcp_reply([(53, b"\x02")] + QEMU), flags=0)
+
+
 def main():
     program = Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else None
     for d in CORPUS.iterdir():
         if d.name != "gpt" or program:
             shutil.rmtree(d)
     for make in (x86_decoder, vmm_exit, vmm_loader, acpi, boot_info, hypercalls, apic,
-                 port_devices, appliance_config):
+                 port_devices, appliance_config, dhcp_message):
         make()
     if program:
         gpt(program)
