@@ -462,13 +462,128 @@ def dhcp_message():
     seed("refused-xid", dhcp_reply([(53, b"\x02")] + QEMU), flags=0)
 
 
+# ---- virtqueue: config byte, the three parts as int32 offsets from the RAM's base, the steps'
+# length, the steps (fuzz_virtqueue.cpp), then the RAM's first bytes ----
+VQ_NEXT, VQ_WRITE, VQ_INDIRECT = 1, 2, 4
+VQ_RAM = 0x10000000  # the RAM's guest-physical base (kRamBase)
+VQ_POP, VQ_RETURN, VQ_ADD_USED, VQ_PUBLISH, VQ_DISABLE, VQ_ENABLE, VQ_WRITE16, VQ_OFFER = range(8)
+
+
+def s32(v): return struct.pack("<i", v)
+
+
+class Virtqueue:
+    """A queue of 2**log2 entries laid out in RAM from `at` on: the table, the available ring,
+    the used ring; buffers and indirect tables go where the seeds put them. Every place is an
+    offset into the RAM; a descriptor's address becomes guest-physical here."""
+
+    def __init__(self, log2, event_idx=False, indirect=False, ram=0, at=0, avail=None, used=None):
+        self.size = 1 << log2
+        self.config = log2 | event_idx << 4 | indirect << 5 | ram << 6
+        self.desc_at = at
+        self.avail_at = avail if avail is not None else at + 16 * self.size
+        end = self.avail_at + 6 + 2 * self.size
+        self.used_at = used if used is not None else (end + 3) & ~3
+        self.ram = bytearray()
+        self.idx = 0
+
+    def desc(self, i, addr, length, flags=0, nxt=0, table=None):
+        at = self.desc_at if table is None else table
+        put(self.ram, at + 16 * i, u64(VQ_RAM + addr) + u32(length) + u16(flags) + u16(nxt))
+
+    def offer(self, *heads):
+        for h in heads:
+            put(self.ram, self.avail_at + 4 + 2 * (self.idx % self.size), u16(h))
+            self.idx += 1
+        put(self.ram, self.avail_at + 2, u16(self.idx))
+
+    def used_event(self, v): put(self.ram, self.avail_at + 4 + 2 * self.size, u16(v))
+    def avail_flags(self, v): put(self.ram, self.avail_at, u16(v))
+
+    def input(self, steps):
+        return (u8(self.config) + s32(self.desc_at) + s32(self.avail_at) + s32(self.used_at) +
+                u16(len(steps)) + steps + bytes(self.ram))
+
+
+def vq_return(n): return u8(VQ_RETURN) + u32(n)
+def vq_add_used(n): return u8(VQ_ADD_USED) + u32(n)
+def vq_offer(n): return u8(VQ_OFFER) + u8(n)
+def vq_write16(part, offset, value): return u8(VQ_WRITE16) + u8(part) + u16(offset) + u16(value)
+
+
+POP, PUBLISH, DISABLE, ENABLE = u8(VQ_POP), u8(VQ_PUBLISH), u8(VQ_DISABLE), u8(VQ_ENABLE)
+
+
+def virtqueue():
+    data = 0x1000
+    # A virtio-blk read: header, 512 bytes of data, status; returned with 513 bytes written.
+    q = Virtqueue(3, event_idx=True, indirect=True)
+    q.desc(0, data, 16, VQ_NEXT, 5)
+    q.desc(5, data + 0x200, 512, VQ_WRITE | VQ_NEXT, 2)
+    q.desc(2, data + 0x400, 1, VQ_WRITE)
+    q.offer(0)
+    write("virtqueue", "blk-read", q.input(POP + vq_return(513) + POP))
+    # A readable buffer, then an indirect table of three: readable, writable, writable.
+    q = Virtqueue(4, indirect=True)
+    q.desc(1, data, 8, VQ_NEXT, 9)
+    q.desc(9, 0x800, 3 * 16, VQ_INDIRECT)
+    q.desc(0, data + 0x10, 32, VQ_NEXT, 2, table=0x800)
+    q.desc(2, data + 0x100, 64, VQ_WRITE | VQ_NEXT, 1, table=0x800)
+    q.desc(1, data + 0x200, 64, VQ_WRITE, table=0x800)
+    q.offer(1)
+    write("virtqueue", "indirect", q.input(POP + vq_return(100)))
+    # EVENT_IDX: three chains returned as one batch past used_event, then quiet and awake again.
+    q = Virtqueue(2, event_idx=True)
+    for i in range(4):
+        q.desc(i, data + 0x100 * i, 0x100, VQ_WRITE)
+    q.offer(0, 1, 2)
+    q.used_event(1)
+    write("virtqueue", "event-idx-batch", q.input(
+        POP + POP + POP + vq_add_used(0x100) + vq_add_used(0x80) + vq_add_used(0) + PUBLISH +
+        DISABLE + vq_offer(1) + POP + vq_return(1) + ENABLE + POP))
+    # Without EVENT_IDX: the driver asks for no interrupts, the device for no notifications.
+    q = Virtqueue(1)
+    q.desc(0, data, 64)
+    q.desc(1, data + 0x40, 64, VQ_WRITE)
+    q.avail_flags(1)
+    q.offer(0, 1)
+    write("virtqueue", "no-interrupt", q.input(
+        DISABLE + POP + vq_return(0) + POP + vq_return(64) + ENABLE + vq_offer(1) + POP))
+    # Refused chains, each returned with nothing written, between good ones: a loop, a next
+    # past the table, a readable after a writable, a buffer past RAM's end, nested indirect.
+    q = Virtqueue(3, indirect=True)
+    q.desc(0, data, 16, VQ_NEXT, 1)
+    q.desc(1, data, 16, VQ_NEXT, 0)
+    q.desc(2, data, 16, VQ_NEXT, 8)
+    q.desc(3, data, 16, VQ_WRITE | VQ_NEXT, 4)
+    q.desc(4, data, 16)
+    q.desc(5, 0x3ff0, 0x20, VQ_WRITE)
+    q.desc(6, 0x800, 16, VQ_INDIRECT)
+    q.desc(0, 0x900, 16, VQ_INDIRECT, table=0x800)
+    q.desc(7, data, 4, VQ_WRITE)
+    q.offer(0, 7, 2, 3, 5, 6, 7)
+    write("virtqueue", "malformed", q.input(POP * 8))
+    # The driver moves avail->idx past the queue size: the queue breaks and stays broken.
+    q = Virtqueue(2)
+    q.desc(0, data, 4, VQ_WRITE)
+    q.offer(0)
+    write("virtqueue", "avail-jump", q.input(
+        POP + vq_return(4) + vq_write16(1, 2, 9) + POP + vq_return(0) + PUBLISH + ENABLE))
+    # The largest queue in 1 MiB of RAM; the available ring first and the table over it, whose
+    # entries past the first are never read.
+    q = Virtqueue(15, event_idx=True, ram=3, at=0x10, avail=0, used=0x80000)
+    q.desc(0, data, 0x1000, VQ_WRITE)
+    q.offer(0)
+    write("virtqueue", "size-32768", q.input(POP + vq_return(0x1000) + vq_offer(200) + POP))
+
+
 def main():
     program = Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else None
     for d in CORPUS.iterdir():
         if d.name != "gpt" or program:
             shutil.rmtree(d)
     for make in (x86_decoder, vmm_exit, vmm_loader, acpi, boot_info, hypercalls, apic,
-                 port_devices, appliance_config, dhcp_message):
+                 port_devices, virtqueue, appliance_config, dhcp_message):
         make()
     if program:
         gpt(program)

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <algorithm>
 #include <atomic>
 #include <span>
 #include <type_traits>
@@ -35,12 +36,24 @@ class FakeGuestRam final : public vmm::virtio::GuestRam {
   /// The driver's (the test's) own view of the RAM: no checks, nothing counted.
   [[nodiscard]] std::span<uint8_t> bytes() { return bytes_; }
 
+  /// As new: zeroed, nothing refused or recorded (the fuzzer reuses one rather than map a
+  /// fresh MiB for every input).
+  void clear() {
+    std::fill(bytes_.begin(), bytes_.end(), uint8_t{0});
+    refused_ = 0;
+    recording_ = false;
+    writes_.clear();
+  }
+
   /// Accesses refused so far: ranges outside the RAM, misaligned index fields.
   [[nodiscard]] uint64_t refused() const { return refused_; }
-  /// Starts recording every write (write() and store_release_u16()).
+  /// Whether to record every write (write() and store_release_u16()) from now on.
   void record_writes(bool on) { recording_ = on; }
   /// The writes recorded since the last call, in order.
   [[nodiscard]] std::vector<Range> take_writes() { return std::exchange(writes_, {}); }
+  /// The writes recorded so far, and forgetting them keeping the storage (for the fuzzer).
+  [[nodiscard]] const std::vector<Range>& writes() const { return writes_; }
+  void forget_writes() { writes_.clear(); }
 
   [[nodiscard]] bool contains(uint64_t gpa, uint64_t length) const override {
     // Written without gpa + length, which a hostile length could wrap.
