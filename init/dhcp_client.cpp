@@ -37,7 +37,7 @@ Clock::duration doubled(Clock::duration wait) {
 }
 
 std::string whole_seconds(Clock::duration d) {
-  return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(d).count()) + " s";
+  return std::to_string(std::chrono::round<std::chrono::seconds>(d).count()) + " s";
 }
 
 // What an exchange met on the way, for the words of its failure.
