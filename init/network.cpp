@@ -135,6 +135,7 @@ void configure_static(const NetInterface& i, const appliance::NetworkConfig& con
 // How long one round of asking for a lease lasts before the line saying that none came; the
 // asking goes on after it.
 constexpr auto kLeaseRound = std::chrono::seconds(60);
+constexpr auto kFailedRoundPause = std::chrono::seconds(5);
 
 std::expected<void, std::string> apply_lease(RouteSocket& route, const NetInterface& i,
                                              const dhcp::Lease& lease) {
@@ -168,8 +169,11 @@ void run_dhcp(const NetInterface& i, const std::string& hostname, const NetworkR
   }
   bool told = false;
   for (;;) {
-    auto lease = dhcp::acquire_lease(i.name, *mac, hostname, Clock::now() + kLeaseRound);
+    const Clock::time_point round = Clock::now();
+    auto lease = dhcp::acquire_lease(i.name, *mac, hostname, round + kLeaseRound);
     if (!lease) {
+      // A round cut short (no socket, the interface gone) waits before the next: no busy loop.
+      if (Clock::now() - round < kFailedRoundPause) std::this_thread::sleep_for(kFailedRoundPause);
       if (!told) {
         reports.say("network: no DHCP lease on " + i.name + " yet (" + lease.error() +
                     "); still asking");
