@@ -1,0 +1,190 @@
+// The virtio-mmio transport (virtio 1.2, 4.2), modern interface only (Version 2): one device's
+// 4 KiB register window on the MMIO bus, one interrupt line, and everything of the device that is
+// not the device model (device.hpp): the registers of 4.2.2 Table 4.1, feature negotiation, the
+// device status state machine (2.1, 3.1.1), the queues the driver configures (a SplitVirtqueue
+// for each ready one at DRIVER_OK), queue notifications and the interrupt status.
+//
+// Every value the child writes is hostile (DESIGN.md §4): a register write changes only this
+// transport's own state, queue addresses reach guest memory only through SplitVirtqueue::create
+// (which checks the layout against GuestRam), and nothing the child writes ends the VMM.
+//
+// Accesses: registers (below 0x100) are 32-bit and 4-byte aligned (4.2.2.2: "The driver MUST
+// only use 32 bit wide and aligned reads and writes to access the control registers"); any other
+// access there reads as 0 and is ignored on write, as is any register Table 4.1 does not list.
+// The configuration space (0x100 on) takes any width the bus delivers (1, 2, 4, 8), passed to
+// the device at its offset; the part of an access past the 4 KiB window reads 0 and is dropped.
+//
+// Threading and lock order: the transport is a board device (locked_device.hpp), so register
+// accesses come in under the device's board lock, and the transport calls the device model under
+// it. DeviceLink (used_buffers, config_changed, needs_reset) may be called from a device's I/O
+// worker while the worker holds the model's own lock, so it must not take the board lock (a vCPU
+// holding the board lock may be waiting in notify() for the model's lock): it takes only the
+// transport's interrupt mutex, a leaf apart from the InterruptLine's own mutex under it.
+//   board lock → model's lock → interrupt mutex → InterruptLine
+// The interrupt mutex guards InterruptStatus, ConfigGeneration and DEVICE_NEEDS_RESET; the rest
+// is under the board lock. The transport never calls the model with the interrupt mutex held.
+#pragma once
+
+#include <stdint.h>
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "vmm/devices.hpp"
+#include "vmm/interrupt_line.hpp"
+#include "vmm/virtio/device.hpp"
+#include "vmm/virtio/feature_bits.hpp"
+#include "vmm/virtio/guest_ram.hpp"
+#include "vmm/virtio/split_ring.hpp"
+#include "vmm/virtio/split_virtqueue.hpp"
+
+namespace rootstock::vmm::virtio {
+
+namespace mmio {
+
+/// Register offsets in the window (virtio 1.2, 4.2.2 Table 4.1). R: read-only, W: write-only.
+enum class Reg : uint32_t {
+  kMagicValue = 0x000,         ///< R: 0x74726976, "virt"
+  kVersion = 0x004,            ///< R: 2, the modern interface
+  kDeviceId = 0x008,           ///< R: the device type (5)
+  kVendorId = 0x00c,           ///< R
+  kDeviceFeatures = 0x010,     ///< R: 32 bits of the offered features, by DeviceFeaturesSel
+  kDeviceFeaturesSel = 0x014,  ///< W
+  kDriverFeatures = 0x020,     ///< W: 32 bits of the accepted features, by DriverFeaturesSel
+  kDriverFeaturesSel = 0x024,  ///< W
+  kQueueSel = 0x030,           ///< W: the queue the Queue* registers address
+  kQueueNumMax = 0x034,        ///< R: the largest size of that queue; 0: no such queue
+  kQueueNum = 0x038,           ///< W: its size
+  kQueueReady = 0x044,         ///< RW: 1: the driver configured it
+  kQueueNotify = 0x050,        ///< W: an available buffer notification for a queue index
+  kInterruptStatus = 0x060,    ///< R: Interrupt bits
+  kInterruptAck = 0x064,       ///< W: clears the Interrupt bits written
+  kStatus = 0x070,             ///< RW: the device status (2.1); 0 resets
+  kQueueDescLow = 0x080,       ///< W: the descriptor table's address, low then high 32 bits
+  kQueueDescHigh = 0x084,
+  kQueueDriverLow = 0x090,  ///< W: the driver area (available ring)
+  kQueueDriverHigh = 0x094,
+  kQueueDeviceLow = 0x0a0,  ///< W: the device area (used ring)
+  kQueueDeviceHigh = 0x0a4,
+  kShmSel = 0x0ac,            ///< W: a shared memory region (none here)
+  kShmLenLow = 0x0b0,         ///< R: all ones, "no such region" (4.2.2)
+  kShmLenHigh = 0x0b4,        ///< R: all ones
+  kShmBaseLow = 0x0b8,        ///< R: all ones
+  kShmBaseHigh = 0x0bc,       ///< R: all ones
+  kQueueReset = 0x0c0,        ///< RW: VIRTIO_F_RING_RESET, never offered: reads 0, writes ignored
+  kConfigGeneration = 0x0fc,  ///< R: changes whenever the configuration space may have
+  kConfig = 0x100,            ///< RW: the device-specific configuration space from here on
+};
+
+inline constexpr uint32_t kMagic = 0x74726976;  ///< "virt" in little-endian (4.2.2)
+inline constexpr uint32_t kVersion = 2;         ///< the modern interface (4.2.2; 1 is legacy)
+/// VendorID: the spec leaves it to the implementation; Linux only matches on it through a
+/// driver's id table (every in-tree virtio driver matches VIRTIO_DEV_ANY_ID). "RSTK" in
+/// little-endian, as QEMU answers "QEMU" (0x554d4551).
+inline constexpr uint32_t kVendorId = 0x4b545352;
+/// The window one transport answers in: Table 4.1 ends at 0x100 plus the configuration space.
+inline constexpr uint64_t kWindowSize = 0x1000;
+
+/// Device status bits (virtio 1.2, 2.1).
+enum class Status : uint8_t {
+  kAcknowledge = 1,
+  kDriver = 2,
+  kDriverOk = 4,
+  kFeaturesOk = 8,
+  kDeviceNeedsReset = 64,
+  kFailed = 128,
+};
+
+/// InterruptStatus / InterruptACK bits (4.2.2).
+enum class Interrupt : uint32_t {
+  kUsedBuffer = 1,    ///< a used buffer notification on some queue
+  kConfigChange = 2,  ///< a configuration change notification
+};
+
+/// The feature bits this transport can carry, of those a device offers (6 "Reserved Feature
+/// Bits"): the device-specific bits 0-23, and of 24-40 those the split virtqueue implements
+/// (VIRTIO_F_INDIRECT_DESC, VIRTIO_F_EVENT_IDX) and VIRTIO_F_VERSION_1. Packed rings,
+/// VIRTIO_F_ACCESS_PLATFORM, VIRTIO_F_NOTIFICATION_DATA, VIRTIO_F_RING_RESET … are not offered.
+inline constexpr uint64_t kTransportFeatures =
+    (uint64_t{1} << 24) - 1 | feature_mask(FeatureBit::kIndirectDesc) |
+    feature_mask(FeatureBit::kEventIdx) | kFeatureVersion1;
+
+}  // namespace mmio
+
+/// One virtio device behind a virtio-mmio register window at `base`.
+class MmioTransport final : public MmioHandler, public DeviceLink {
+ public:
+  /// `device` at guest-physical [base, base + kWindowSize), its buffers in `ram` and its
+  /// interrupt on `line` (level-triggered), both of which outlive the transport.
+  MmioTransport(uint64_t base, std::unique_ptr<Device> device, GuestRam& ram, InterruptLine& line);
+  /// Resets an active device first, so that it lets go of the queues before they go.
+  ~MmioTransport() override;
+  MmioTransport(const MmioTransport&) = delete;
+  MmioTransport& operator=(const MmioTransport&) = delete;
+
+  // MmioHandler: the register window.
+  uint64_t read(uint64_t gpa, uint8_t size) override;
+  Next write(uint64_t gpa, uint8_t size, uint64_t value) override;
+
+  // DeviceLink, thread-safe (see the lock order above).
+  void used_buffers(uint16_t queue) override;
+  void config_changed() override;
+  void needs_reset() override;
+  [[nodiscard]] GuestRam& ram() override { return *ram_; }
+
+  /// The device model it carries.
+  [[nodiscard]] Device& device() { return *device_; }
+  /// The device status as the driver reads it.
+  [[nodiscard]] uint8_t status() const;
+
+ private:
+  /// What the driver configured for one queue (4.2.3.2), kept until reset.
+  struct QueueRegs {
+    uint32_t num = 0;
+    bool ready = false;
+    uint64_t desc = 0;
+    uint64_t driver = 0;
+    uint64_t device = 0;
+  };
+
+  [[nodiscard]] uint32_t read_register(mmio::Reg reg);
+  void write_register(mmio::Reg reg, uint32_t value);
+  void write_status(uint32_t value);
+  /// FEATURES_OK's check (2.2.1, 3.1.1 step 5, 6.1): the accepted features are a subset of the
+  /// offered ones and include VIRTIO_F_VERSION_1.
+  [[nodiscard]] bool features_acceptable() const;
+  /// DRIVER_OK: the queues made and the device activated, or DEVICE_NEEDS_RESET.
+  void start_device();
+  /// Status 0 (4.2.3.1): back to the state after power-on.
+  void reset();
+  /// The selected queue's registers if the driver may still change them (4.2.2.2), else null.
+  [[nodiscard]] QueueRegs* writable_queue();
+  /// Sets interrupt bits and raises the line; under interrupt_mutex_.
+  void raise_locked(mmio::Interrupt bit);
+
+  const uint64_t base_;
+  const std::unique_ptr<Device> device_;
+  GuestRam* const ram_;
+  InterruptLine* const line_;
+  const uint64_t offered_;  // the device's features the transport carries, and VERSION_1
+
+  // Under the board lock.
+  uint8_t status_ = 0;  // without DEVICE_NEEDS_RESET, which is needs_reset_
+  uint32_t device_features_sel_ = 0;
+  uint32_t driver_features_sel_ = 0;
+  uint64_t driver_features_ = 0;
+  uint32_t queue_sel_ = 0;
+  std::vector<QueueRegs> queue_regs_;                  // one per device queue, never resized
+  std::vector<std::optional<SplitVirtqueue>> queues_;  // made at DRIVER_OK; never resized
+  std::vector<SplitVirtqueue*> queue_ptrs_;            // what activate() got
+  bool active_ = false;                                // activate() accepted
+
+  mutable std::mutex interrupt_mutex_;
+  uint32_t interrupt_status_ = 0;   // under interrupt_mutex_
+  uint32_t config_generation_ = 0;  // under interrupt_mutex_
+  bool needs_reset_ = false;        // under interrupt_mutex_
+};
+
+}  // namespace rootstock::vmm::virtio
