@@ -577,13 +577,57 @@ def virtqueue():
     write("virtqueue", "size-32768", q.input(POP + vq_return(0x1000) + vq_offer(200) + POP))
 
 
+# ---- block_request: the disk and limits, the buffers (flags, offset, length), then the data
+# area's bytes (fuzz_block_request.cpp) ----
+BLK_IN, BLK_OUT, BLK_FLUSH, BLK_GET_ID, BLK_DISCARD, BLK_WRITE_ZEROES = 0, 1, 4, 8, 11, 13
+
+
+def blk_header(kind, sector=0, reserved=0): return u32(kind) + u32(reserved) + u64(sector)
+def blk_segment(sector, sectors, flags=0): return u64(sector) + u32(sectors) + u32(flags)
+
+
+def blk_input(parts, capacity=2048, segs=0x44, max_discard=4096, max_zeroes=4096):
+    """parts: (readable bytes) or (writable length) in chain order; each buffer placed after the
+    one before it, 16-byte aligned, in the data area."""
+    head = u64(capacity) + u8(segs) + u32(max_discard) + u32(max_zeroes) + u8(len(parts) - 1)
+    area, offset = bytearray(), 0
+    for p in parts:
+        writable = isinstance(p, int)
+        length = p if writable else len(p)
+        head += u8(int(writable)) + u16(offset) + u16(length)
+        if not writable:
+            put(area, offset, p)
+        offset = (offset + length + 15) & ~15
+    return head + bytes(area)
+
+
+def block_request():
+    seeds = {
+        "read": [blk_header(BLK_IN, 8), 4096, 1],
+        "read-one-buffer": [blk_header(BLK_IN, 2047), 513],
+        "write": [blk_header(BLK_OUT, 16), b"\x5a" * 1024, 1],
+        "write-split-header": [blk_header(BLK_OUT, 3)[:5], blk_header(BLK_OUT, 3)[5:], b"\0" * 512, 1],
+        "flush": [blk_header(BLK_FLUSH), 1],
+        "get-id": [blk_header(BLK_GET_ID), 20, 1],
+        "discard": [blk_header(BLK_DISCARD), blk_segment(0, 8) + blk_segment(1024, 1024), 1],
+        "write-zeroes-unmap": [blk_header(BLK_WRITE_ZEROES), blk_segment(64, 64, 1), 1],
+        "past-end": [blk_header(BLK_IN, 2047), 1024, 1],
+        "wrapping-sector": [blk_header(BLK_OUT, 0xffffffffffffffff), b"\0" * 512, 1],
+        "no-status": [blk_header(BLK_IN, 0)],
+        "unknown-type": [blk_header(14), 1],
+        "discard-unmap": [blk_header(BLK_DISCARD), blk_segment(0, 8, 1), 1],
+    }
+    for name, parts in seeds.items():
+        write("block_request", name, blk_input(parts))
+
+
 def main():
     program = Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else None
     for d in CORPUS.iterdir():
         if d.name != "gpt" or program:
             shutil.rmtree(d)
     for make in (x86_decoder, vmm_exit, vmm_loader, acpi, boot_info, hypercalls, apic,
-                 port_devices, virtqueue, appliance_config, dhcp_message):
+                 port_devices, virtqueue, block_request, appliance_config, dhcp_message):
         make()
     if program:
         gpt(program)
