@@ -62,7 +62,7 @@ MemoryBlockMedium& memory(Disk& d) {
 
 }  // namespace
 
-TEST_CASE("block device: features, and capacity in the configuration space", "[virtio][blk]") {
+TEST_CASE("virtio blk device: features, and capacity in the configuration space", "[virtio][blk]") {
   Disk d(memory_disk());
   const uint64_t f = d.device.features();
   CHECK((f & kFeatureVersion1) != 0);
@@ -88,7 +88,7 @@ TEST_CASE("block device: features, and capacity in the configuration space", "[v
   CHECK(tail[0] == 0);
 }
 
-TEST_CASE("block device: read and write", "[virtio][blk]") {
+TEST_CASE("virtio blk device: read and write", "[virtio][blk]") {
   Disk d(memory_disk());
   CHECK(d.run({BlockPart::in(block_header(T::kIn, 3)), BlockPart::out(512), BlockPart::out(513)}) ==
         1025);
@@ -110,7 +110,8 @@ TEST_CASE("block device: read and write", "[virtio][blk]") {
   CHECK(d.device.counters().bytes_written == 1536);
 }
 
-TEST_CASE("block device: a large read goes through the bounce buffer in pieces", "[virtio][blk]") {
+TEST_CASE("virtio blk device: a large read goes through the bounce buffer in pieces",
+          "[virtio][blk]") {
   Disk d(memory_disk());
   CHECK(d.run({BlockPart::in(block_header(T::kIn, 10)), BlockPart::out(200 * 1024),
                BlockPart::out(1)}) == 200 * 1024 + 1);
@@ -118,14 +119,14 @@ TEST_CASE("block device: a large read goes through the bounce buffer in pieces",
   for (size_t s = 0; s < 400; ++s) REQUIRE(got[s * 512] == static_cast<uint8_t>(10 + s));
 }
 
-TEST_CASE("block device: flush reaches the medium", "[virtio][blk]") {
+TEST_CASE("virtio blk device: flush reaches the medium", "[virtio][blk]") {
   Disk d(memory_disk());
   CHECK(d.run({BlockPart::in(block_header(T::kFlush, 0)), BlockPart::out(1)}) == 1);
   CHECK(d.bench.status() == kOk);
   CHECK(memory(d).flushes == 1);
 }
 
-TEST_CASE("block device: flush not negotiated is UNSUPP", "[virtio][blk]") {
+TEST_CASE("virtio blk device: flush not negotiated is UNSUPP", "[virtio][blk]") {
   auto m = memory_disk();
   auto* medium = m.get();
   BlockDevice device(std::move(m), "x");
@@ -143,7 +144,7 @@ TEST_CASE("block device: flush not negotiated is UNSUPP", "[virtio][blk]") {
   CHECK(device.counters().unsupported == 2);
 }
 
-TEST_CASE("block device: discard and write-zeroes in memory", "[virtio][blk]") {
+TEST_CASE("virtio blk device: discard and write-zeroes in memory", "[virtio][blk]") {
   Disk d(memory_disk());
   d.run({BlockPart::in(block_header(T::kDiscard, 0)),
          BlockPart::in(block_segments({{8, 8, 0}, {32, 1, 0}})), BlockPart::out(1)});
@@ -160,7 +161,7 @@ TEST_CASE("block device: discard and write-zeroes in memory", "[virtio][blk]") {
   CHECK(d.device.counters().write_zeroes == 1);
 }
 
-TEST_CASE("block device: GET_ID answers the serial, NUL-padded", "[virtio][blk]") {
+TEST_CASE("virtio blk device: GET_ID answers the serial, NUL-padded", "[virtio][blk]") {
   Disk d(memory_disk(), "serial-42");
   CHECK(d.run({BlockPart::in(block_header(T::kGetId, 0)), BlockPart::out(20), BlockPart::out(1)}) ==
         21);
@@ -176,7 +177,7 @@ TEST_CASE("block device: GET_ID answers the serial, NUL-padded", "[virtio][blk]"
   CHECK(std::string(long_id.begin(), long_id.begin() + 20) == "0123456789abcdefghij");
 }
 
-TEST_CASE("block device: a read-only disk refuses writes, discards and write-zeroes",
+TEST_CASE("virtio blk device: a read-only disk refuses writes, discards and write-zeroes",
           "[virtio][blk]") {
   Disk d(memory_disk(true));
   CHECK((d.device.features() & block_feature_mask(BlockFeatureBit::kReadOnly)) != 0);
@@ -196,7 +197,7 @@ TEST_CASE("block device: a read-only disk refuses writes, discards and write-zer
   CHECK(d.device.counters().errors == 3);
 }
 
-TEST_CASE("block device: past the end, a failing medium, an unknown type", "[virtio][blk]") {
+TEST_CASE("virtio blk device: past the end, a failing medium, an unknown type", "[virtio][blk]") {
   Disk d(memory_disk());
   CHECK(d.run({BlockPart::in(block_header(T::kIn, kDiskBytes / 512)), BlockPart::out(513)}) == 1);
   CHECK(d.bench.status() == kIoErr);
@@ -209,7 +210,7 @@ TEST_CASE("block device: past the end, a failing medium, an unknown type", "[vir
   CHECK(d.device.last_error() == "the medium failed");
 }
 
-TEST_CASE("block device: malformed chains fail alone, the good ones around them complete",
+TEST_CASE("virtio blk device: malformed chains fail alone, the good ones around them complete",
           "[virtio][blk]") {
   Disk d(memory_disk());
   BlockBench& b = d.bench;
@@ -234,7 +235,7 @@ TEST_CASE("block device: malformed chains fail alone, the good ones around them 
   CHECK(d.device.counters().errors == 3);
 }
 
-TEST_CASE("block device: a broken ring asks for a reset", "[virtio][blk]") {
+TEST_CASE("virtio blk device: a broken ring asks for a reset", "[virtio][blk]") {
   Disk d(memory_disk());
   d.bench.driver().set_avail_idx(200);  // more than the queue size ahead
   d.device.notify(0);
@@ -244,7 +245,7 @@ TEST_CASE("block device: a broken ring asks for a reset", "[virtio][blk]") {
   CHECK(d.bench.resets == 1);
 }
 
-TEST_CASE("block device: a sparse file, punched and zeroed", "[virtio][blk]") {
+TEST_CASE("virtio blk device: a sparse file, punched and zeroed", "[virtio][blk]") {
   char path[] = "/tmp/rootstock-blk-XXXXXX";
   const int fd = mkstemp(path);
   REQUIRE(fd >= 0);
@@ -295,7 +296,7 @@ TEST_CASE("block device: a sparse file, punched and zeroed", "[virtio][blk]") {
   unlink(path);
 }
 
-TEST_CASE("block device: FileMedium refusals", "[virtio][blk]") {
+TEST_CASE("virtio blk device: FileMedium refusals", "[virtio][blk]") {
   auto missing = FileMedium::open("/nonexistent/rootstock-disk", false);
   REQUIRE_FALSE(missing);
   CHECK(missing.error().find("cannot open /nonexistent/rootstock-disk") == 0);

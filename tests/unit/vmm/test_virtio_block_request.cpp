@@ -36,7 +36,7 @@ RequestRefusal refusal(const std::vector<BlockPart>& parts,
 
 }  // namespace
 
-TEST_CASE("block request: IN, the data writable before the status", "[virtio][blk]") {
+TEST_CASE("virtio blk request: IN, the data writable before the status", "[virtio][blk]") {
   BlockRequest r;
   REQUIRE(
       parse({BlockPart::in(block_header(T::kIn, 7)), BlockPart::out(1024), BlockPart::out(1)}, r));
@@ -52,7 +52,7 @@ TEST_CASE("block request: IN, the data writable before the status", "[virtio][bl
   CHECK(r.data_bytes == 512);
 }
 
-TEST_CASE("block request: OUT, the data readable after the header", "[virtio][blk]") {
+TEST_CASE("virtio blk request: OUT, the data readable after the header", "[virtio][blk]") {
   BlockRequest r;
   REQUIRE(parse({BlockPart::in(block_header(T::kOut, 10)),
                  BlockPart::in(std::vector<uint8_t>(2048)), BlockPart::out(1)},
@@ -68,7 +68,7 @@ TEST_CASE("block request: OUT, the data readable after the header", "[virtio][bl
   CHECK(r.data_bytes == 0);
 }
 
-TEST_CASE("block request: FLUSH and GET_ID", "[virtio][blk]") {
+TEST_CASE("virtio blk request: FLUSH and GET_ID", "[virtio][blk]") {
   BlockRequest r;
   REQUIRE(parse({BlockPart::in(block_header(T::kFlush, 0)), BlockPart::out(1)}, r));
   CHECK(r.type == T::kFlush);
@@ -78,7 +78,7 @@ TEST_CASE("block request: FLUSH and GET_ID", "[virtio][blk]") {
   CHECK(r.data_bytes == 20);
 }
 
-TEST_CASE("block request: DISCARD and WRITE_ZEROES segments", "[virtio][blk]") {
+TEST_CASE("virtio blk request: DISCARD and WRITE_ZEROES segments", "[virtio][blk]") {
   BlockRequest r;
   REQUIRE(parse(
       {BlockPart::in(block_header(T::kDiscard, 0)),
@@ -98,7 +98,7 @@ TEST_CASE("block request: DISCARD and WRITE_ZEROES segments", "[virtio][blk]") {
   CHECK_FALSE(r.ranges[1].unmap);
 }
 
-TEST_CASE("block request: refusals of the frame", "[virtio][blk]") {
+TEST_CASE("virtio blk request: refusals of the frame", "[virtio][blk]") {
   // No writable byte at all: no status can be answered.
   CHECK(refusal({BlockPart::in(block_header(T::kIn, 0))}).error == E::kNoStatus);
   auto h = block_header(T::kIn, 0);
@@ -108,7 +108,7 @@ TEST_CASE("block request: refusals of the frame", "[virtio][blk]") {
   CHECK(refusal({BlockPart::out(17)}).error == E::kHeaderTooShort);
 }
 
-TEST_CASE("block request: data in the wrong direction", "[virtio][blk]") {
+TEST_CASE("virtio blk request: data in the wrong direction", "[virtio][blk]") {
   const std::vector<uint8_t> sector(512);
   CHECK(refusal({BlockPart::in(block_header(T::kIn, 0)), BlockPart::in(sector), BlockPart::out(1)})
             .error == E::kDataDirection);
@@ -127,7 +127,7 @@ TEST_CASE("block request: data in the wrong direction", "[virtio][blk]") {
             .error == E::kDataDirection);
 }
 
-TEST_CASE("block request: lengths and ranges", "[virtio][blk]") {
+TEST_CASE("virtio blk request: lengths and ranges", "[virtio][blk]") {
   CHECK(refusal({BlockPart::in(block_header(T::kIn, 0)), BlockPart::out(511), BlockPart::out(1)})
             .error == E::kDataNotSectors);
   CHECK(refusal({BlockPart::in(block_header(T::kOut, 0)), BlockPart::in(std::vector<uint8_t>(100)),
@@ -147,7 +147,7 @@ TEST_CASE("block request: lengths and ranges", "[virtio][blk]") {
         E::kIdLength);
 }
 
-TEST_CASE("block request: segment refusals", "[virtio][blk]") {
+TEST_CASE("virtio blk request: segment refusals", "[virtio][blk]") {
   auto seg = [](T type, std::vector<uint8_t> segments) {
     return refusal({BlockPart::in(block_header(type, 0)), BlockPart::in(std::move(segments)),
                     BlockPart::out(1)});
@@ -171,7 +171,7 @@ TEST_CASE("block request: segment refusals", "[virtio][blk]") {
   CHECK(seg(T::kWriteZeroes, block_segments({{0, 1, 2}})).status == BlockStatus::kUnsupp);
 }
 
-TEST_CASE("block request: unknown types are UNSUPP", "[virtio][blk]") {
+TEST_CASE("virtio blk request: unknown types are UNSUPP", "[virtio][blk]") {
   for (uint32_t type : {2u, 3u, 5u, 10u, 14u, 0xffffffffu}) {
     auto r = refusal({BlockPart::in(block_header(static_cast<T>(type), 0)), BlockPart::out(1)});
     CHECK(r.error == E::kUnknownType);
