@@ -183,6 +183,7 @@ Result<std::unique_ptr<LinuxVm>> LinuxVm::create(Backend& backend, LinuxVmConfig
 Result<void> LinuxVm::Machine::build(Backend& backend) {
   acpi::AcpiConfig acpi_config;
   acpi_config.vcpu_count = config.vcpus;
+  if (config.extra_devices) config.extra_devices->describe(acpi_config, config.cmdline);
   auto area = ram.bytes(acpi_config.area_gpa, acpi_config.area_size);
   if (!area) return std::unexpected(area.error());
   auto tables = acpi::build_acpi_tables(acpi_config, *area);
@@ -204,6 +205,9 @@ Result<void> LinuxVm::Machine::build(Backend& backend) {
                               }});
   board->set_console_output(std::move(config.console));
   if (auto r = plug_pc_devices(*board); !r) return r;
+  if (config.extra_devices) {
+    if (auto r = config.extra_devices->plug(*board, ram); !r) return r;
+  }
   vps.reserve(config.vcpus);
   for (uint32_t i = 0; i < config.vcpus; ++i) {
     auto vp = partition->create_vp(i);

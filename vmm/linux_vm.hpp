@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "vmm/backend.hpp"
+#include "vmm/extra_devices.hpp"
 
 namespace rootstock::vmm {
 
@@ -31,6 +32,8 @@ struct LinuxVmConfig {
   std::span<const uint8_t> kernel;     ///< a bzImage
   std::span<const uint8_t> initramfs;  ///< may be empty
   std::string cmdline = "console=ttyS0";
+  /// Devices beyond the PC's (virtio disks …), kept as long as the machine; null: none.
+  std::shared_ptr<ExtraDevices> extra_devices;
   /// Each byte the child writes to its console (COM1); called on a vCPU thread.
   std::function<void(uint8_t)> console;
   /// How long run() and pause() kick a vCPU that stays in VP_RUN before they give up on it.

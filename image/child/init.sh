@@ -64,6 +64,25 @@ case $cmd in
     reboot -f
     ;;
   ignore-button) ;;
+  # Each virtio disk (/dev/vd*): its size, read-only flag, serial and the SHA-256 of its first
+  # 64 KiB; then a line written 4 KiB in with a flush (conv=fsync: VIRTIO_BLK_T_FLUSH), the
+  # page cache dropped and the line read back from the device, or the write refused.
+  disk-check)
+    set +f # file patterns again (off while the command line was read)
+    for d in /sys/block/vd*; do
+      [ -e "$d" ] || { echo "rootstock-child: no virtio disks (command line: $cmdline)"; break; }
+      n=${d##*/}
+      sum=$(dd if=/dev/$n bs=4096 count=16 2>/dev/null | sha256sum)
+      echo "rootstock-child: disk $n sectors=$(cat $d/size) ro=$(cat $d/ro)" \
+        "serial=$(cat $d/serial 2>/dev/null) sha256=${sum%% *}"
+      if echo "rootstock-child wrote $n" | dd of=/dev/$n bs=512 seek=8 conv=fsync 2>/dev/null; then
+        echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || blockdev --flushbufs /dev/$n
+        echo "rootstock-child: read back $n: $(dd if=/dev/$n bs=512 skip=8 count=1 2>/dev/null | head -n 1)"
+      else
+        echo "rootstock-child: write refused $n"
+      fi
+    done
+    ;;
   *) echo "rootstock-child: unknown rootstock.child_cmd=$cmd" ;;
 esac
 
