@@ -21,7 +21,28 @@ set(common_args
   -DCMAKE_BUILD_TYPE=RelWithDebInfo
   -DCMAKE_EXPORT_COMPILE_COMMANDS=ON)
 
+# A part's compiler and linker flags come from its toolchain file's *_FLAGS_INIT, which CMake
+# reads only when it creates the part's cache: a part configured before its toolchain file or
+# the sysroot changed would keep the old flags (an hv without its build id, user space compiled
+# against a superseded sysroot's headers, which check.image-reproducible then finds in its debug
+# information). So a part's folder is started afresh when its toolchain file or its arguments
+# (the sysroot's path among them) are not what they were.
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
+  ${CMAKE_SOURCE_DIR}/tools/build-sysroot.sh)
 function(rootstock_part name toolchain)
+  set(toolchain_file ${CMAKE_SOURCE_DIR}/cmake/toolchain-${toolchain}.cmake)
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${toolchain_file})
+  file(SHA256 ${toolchain_file} stamp)
+  string(SHA256 stamp "${stamp} ${ARGN}")
+  set(stamp_file ${CMAKE_BINARY_DIR}/parts/${name}.toolchain-stamp)
+  if(EXISTS ${stamp_file})
+    file(READ ${stamp_file} old_stamp)
+    if(NOT old_stamp STREQUAL stamp)
+      message(STATUS "${name}: its toolchain or sysroot changed; the part is built afresh")
+      file(REMOVE_RECURSE ${CMAKE_BINARY_DIR}/parts/${name} ${CMAKE_BINARY_DIR}/${name}-prefix)
+    endif()
+  endif()
+  file(WRITE ${stamp_file} "${stamp}")
   ExternalProject_Add(${name}
     SOURCE_DIR ${CMAKE_SOURCE_DIR}
     BINARY_DIR ${CMAKE_BINARY_DIR}/parts/${name}
