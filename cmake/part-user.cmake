@@ -15,6 +15,7 @@ add_subdirectory(drivers/hvroot)
 add_subdirectory(init)
 # The default child's initramfs (busybox); it goes into the root's initramfs.
 set(CHILD_INITRAMFS ${ROOTSTOCK_OUT}/child/initramfs.cpio)
+set(CHILD_ROOTFS ${ROOTSTOCK_OUT}/child/rootfs.ext4)
 add_subdirectory(image/child)
 add_subdirectory(image/initramfs)
 add_subdirectory(tests/harness)

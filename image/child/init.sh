@@ -12,6 +12,9 @@ mounted() { grep -q "^[^ ]* $1 " /proc/mounts 2>/dev/null; }
 mounted /proc || mount -t proc proc /proc
 mounted /sys || mount -t sysfs sysfs /sys
 mounted /dev || mount -t devtmpfs devtmpfs /dev
+# On a disk root file system the kernel opened /dev/console before devtmpfs was there only if
+# the disk holds the node; either way PID 1's output goes to the console from here on.
+[ -t 1 ] || exec </dev/console >/dev/console 2>&1
 
 mem_kib=
 while read -r key value _; do
@@ -64,6 +67,18 @@ case $cmd in
     reboot -f
     ;;
   ignore-button) ;;
+  # A root file system on a virtio disk: a count of the boots it has seen, written and synced
+  # (the journal's commit and a FLUSH); the first boot restarts the VM (on-reset: restart),
+  # the second finds its count.
+  root-check)
+    root=$(grep ' / ' /proc/mounts | head -n 1)
+    n=$(cat /boot-count 2>/dev/null || echo 0)
+    n=$((n + 1))
+    echo $n >/boot-count
+    sync
+    echo "rootstock-child: root ${root%% rw*} boots=$n"
+    [ "$n" -ge 2 ] || reboot -f
+    ;;
   # Each virtio disk (/dev/vd*): its size, read-only flag, serial and the SHA-256 of its first
   # 64 KiB; then a line written 4 KiB in with a flush (conv=fsync: VIRTIO_BLK_T_FLUSH), the
   # page cache dropped and the line read back from the device, or the write refused.
