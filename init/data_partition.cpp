@@ -20,6 +20,7 @@
 #include "image/gpt/grow.hpp"
 #include "image/gpt/identity.hpp"
 #include "image/gpt/reader.hpp"
+#include "whole_file.hpp"
 
 namespace rootstock::init {
 namespace {
@@ -147,19 +148,13 @@ uint64_t count_boot(const std::function<void(const std::string&)>& say) {
   text << in.rdbuf();
   const uint64_t boots = parse_boot_count(text.str()).value_or(0) + 1;
   const std::string tmp = std::string(kBootCountFile) + ".new";
-  const std::string line = std::to_string(boots) + "\n";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  bool ok = fd >= 0 && ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
-            ::fsync(fd) == 0;
-  if (fd >= 0) ::close(fd);
-  ok = ok && ::rename(tmp.c_str(), kBootCountFile) == 0;
-  if (const int dir = ::open(kDataMount, O_RDONLY | O_DIRECTORY | O_CLOEXEC); dir >= 0) {
-    ok = ok && ::fsync(dir) == 0;
-    ::close(dir);
+  auto done = write_whole_file(tmp, std::to_string(boots) + "\n", 0644, Existing::kReplace,
+                               /*durable=*/true);
+  if (done && ::rename(tmp.c_str(), kBootCountFile) != 0) {
+    done = std::unexpected("cannot rename " + tmp + ": " + errno_text());
   }
-  if (!ok)
-    say(std::string("data partition: cannot count this boot in ") + kBootCountFile + ": " +
-        errno_text());
+  if (done) done = sync_folder(kDataMount);
+  if (!done) say("data partition: cannot count this boot: " + done.error());
   return boots;
 }
 

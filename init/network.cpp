@@ -17,6 +17,7 @@
 
 #include "dhcp_client.hpp"
 #include "netlink_route.hpp"
+#include "whole_file.hpp"
 
 namespace rootstock::init {
 namespace {
@@ -69,12 +70,9 @@ bool set_up(const std::string& name) {
 
 bool write_resolv_conf(const std::vector<IpAddress>& dns) {
   (void)::mkdir("/etc", 0755);
-  const std::string text = resolv_conf(dns);
-  const int fd = ::open("/etc/resolv.conf", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return false;
-  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  ::close(fd);
-  return ok;
+  return write_whole_file("/etc/resolv.conf", resolv_conf(dns), 0644, Existing::kReplace,
+                          /*durable=*/false)
+      .has_value();
 }
 
 // Waits for the interface to use: the named one to appear, or any Ethernet interface to get a

@@ -25,6 +25,7 @@
 #include "power_button.hpp"
 #include "selftest/registry.hpp"
 #include "vmm/hvroot_backend.hpp"
+#include "whole_file.hpp"
 
 namespace rootstock::init {
 namespace {
@@ -154,13 +155,11 @@ void PidOne::apply_configuration() {
   if (c.api) {
     // For the management API: the token stays in the root's memory, readable by root only.
     (void)::mkdir("/run/rootstock", 0755);
-    const int fd = ::open(kApiTokenFile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0 || ::write(fd, c.api->token.data(), c.api->token.size()) !=
-                      static_cast<ssize_t>(c.api->token.size())) {
-      say(std::string("cannot keep the API token in ") + kApiTokenFile + ": " +
-          std::strerror(errno));
+    if (auto kept = write_whole_file(kApiTokenFile, c.api->token, 0600, Existing::kReplace,
+                                     /*durable=*/false);
+        !kept) {
+      say("cannot keep the API token: " + kept.error());
     }
-    if (fd >= 0) ::close(fd);
   }
   if (data_ && data_->boots == 1) write_first_boot_vms();
   utsname u{};
@@ -186,18 +185,13 @@ void PidOne::write_first_boot_vms() {
   }
   for (const auto& [id, spec] : config_.config.vms) {
     const std::string path = dir + "/" + id + ".json";
-    const std::string text = appliance::to_json(spec);
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    const bool ok = fd >= 0 &&
-                    ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
-                    ::fsync(fd) == 0;
-    if (fd >= 0) ::close(fd);
-    if (!ok) say("cannot write " + path + ": " + std::strerror(errno));
+    if (auto written = write_whole_file(path, appliance::to_json(spec), 0644, Existing::kRefuse,
+                                        /*durable=*/true);
+        !written) {
+      say(written.error());
+    }
   }
-  if (const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); fd >= 0) {
-    (void)::fsync(fd);
-    ::close(fd);
-  }
+  (void)sync_folder(dir);
 }
 
 void PidOne::load_hvroot() {

@@ -14,6 +14,7 @@
 #include "data_partition.hpp"
 #include "esp_config.hpp"
 #include "options.hpp"
+#include "whole_file.hpp"
 
 using namespace rootstock;
 using namespace rootstock::init;
@@ -186,4 +187,24 @@ TEST_CASE("configuration: the boot tests' files parse as those tests expect", "[
   const EspConfig bad = config_from_text(read("bad-token.json"));
   CHECK_FALSE(bad.from_file);
   CHECK(bad.refused_key == "api.token");
+}
+
+TEST_CASE("whole files: replaced, or refused when they must be new", "[init][state]") {
+  char pattern[] = "/tmp/rootstock-whole-XXXXXX";
+  REQUIRE(mkdtemp(pattern) != nullptr);
+  const std::string path = std::string(pattern) + "/f";
+  auto read = [&] {
+    std::ifstream in(path);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  REQUIRE(write_whole_file(path, "one\n", 0644, Existing::kReplace, true));
+  REQUIRE(write_whole_file(path, "two\n", 0644, Existing::kReplace, false));
+  CHECK(read() == "two\n");
+  auto again = write_whole_file(path, "three\n", 0644, Existing::kRefuse, true);
+  REQUIRE_FALSE(again);
+  CHECK(again.error() == "cannot write " + path + ": File exists");
+  CHECK(read() == "two\n");
+  CHECK(sync_folder(pattern));
+  CHECK(sync_folder(path + "/nope").error().starts_with("cannot flush " + path + "/nope: "));
+  std::filesystem::remove_all(pattern);
 }

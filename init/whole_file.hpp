@@ -1,0 +1,25 @@
+// Small files PID 1 writes whole — the boot counter, the first boot's VM specs, the API token,
+// resolv.conf — and the folder flush that makes a new name in a folder durable. One place for
+// the open/write/fsync/close sequence, with short writes continued and errno's words on failure.
+#pragma once
+
+#include <expected>
+#include <string>
+#include <string_view>
+
+namespace rootstock::init {
+
+/// How write_whole_file() treats a file that is already there.
+enum class Existing { kReplace, kRefuse };  ///< O_TRUNC, or O_EXCL (EEXIST)
+
+/// Writes `text` as the whole of `path` (created with `mode`); with `durable`, flushed to the
+/// medium (fsync) before it is closed. The error is "cannot write PATH: REASON".
+[[nodiscard]] std::expected<void, std::string> write_whole_file(const std::string& path,
+                                                                std::string_view text,
+                                                                unsigned mode, Existing existing,
+                                                                bool durable);
+
+/// fsync(2) of a folder: a name added, renamed or removed in it reaches the medium.
+[[nodiscard]] std::expected<void, std::string> sync_folder(const std::string& path);
+
+}  // namespace rootstock::init
