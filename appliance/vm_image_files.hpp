@@ -1,5 +1,6 @@
 // Reading a VM's boot images (kernel, initrd) whole, for the VMM's loaders: the paths come from
-// a user's spec, so each read is bounded and every refusal names the file and the reason.
+// a user's spec, so each read is bounded and every refusal names the file and the reason. PID 1
+// reads the configuration file on the ESP (init/esp_config.cpp) the same way.
 #pragma once
 
 #include <stdint.h>

@@ -7,37 +7,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "appliance/vm_image_files.hpp"
+
 namespace rootstock::init {
-namespace {
-
-// The file read whole, or why not; nullopt when it does not exist.
-std::optional<std::string> read_config_file(const std::string& path, std::string& problem) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno != ENOENT) problem = "cannot open " + path + ": " + strerror(errno);
-    return std::nullopt;
-  }
-  std::string text;
-  char buf[16384];
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) problem = "cannot read " + path + ": " + strerror(errno);
-    if (n <= 0) break;
-    text.append(buf, static_cast<size_t>(n));
-    if (text.size() > appliance::kMaxApplianceConfigBytes) {
-      problem = path + " is larger than " +
-                std::to_string(appliance::kMaxApplianceConfigBytes >> 10) + " KiB";
-      break;
-    }
-  }
-  ::close(fd);
-  if (!problem.empty()) return std::nullopt;
-  return text;
-}
-
-}  // namespace
-
 EspConfig config_from_text(const std::string& text) {
   EspConfig out;
   auto parsed = appliance::parse_appliance_config(text);
@@ -61,16 +33,20 @@ EspConfig load_esp_config(const std::string& esp_device) {
     out.problem = "cannot mount the EFI system partition " + esp_device + ": " + strerror(errno);
     return out;
   }
-  std::string problem;
-  const auto text = read_config_file(
-      std::string(kEspMount) + "/" + std::string(appliance::kApplianceConfigFile), problem);
+  const std::string path =
+      std::string(kEspMount) + "/" + std::string(appliance::kApplianceConfigFile);
+  // No file at all is the defaults, quietly; anything else that keeps it from being read is said.
+  const bool absent = ::access(path.c_str(), F_OK) != 0 && errno == ENOENT;
+  auto text = absent ? std::expected<std::vector<uint8_t>, std::string>{}
+                     : appliance::read_image_file(path, "configuration file",
+                                                  appliance::kMaxApplianceConfigBytes);
   (void)::umount2(kEspMount, MNT_DETACH);
-  if (!problem.empty()) {
-    out.problem = problem;
+  if (absent) return out;
+  if (!text) {
+    out.problem = text.error();
     return out;
   }
-  if (!text) return out;  // no file: the defaults, nothing to report
-  return config_from_text(*text);
+  return config_from_text(std::string(text->begin(), text->end()));
 }
 
 }  // namespace rootstock::init
