@@ -142,7 +142,7 @@ std::expected<std::unique_ptr<LinuxRunningVm>, std::string> LinuxVmRunner::start
   config.console = [out = handle->console_.get()](uint8_t byte) { out->put(byte); };
   config.stop_timeout = options_.stop_timeout;
   if (!spec.drives.empty()) {
-    auto drives = VirtioDrives::open(spec.drives);
+    auto drives = VirtioDrives::open(spec.drives, spec.virtio_transport);
     if (!drives) return std::unexpected(drives.error());
     config.extra_devices = std::move(*drives);
   }

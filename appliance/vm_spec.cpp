@@ -14,6 +14,10 @@ const char* describe(IoEngine engine) {
   return engine == IoEngine::kAsync ? "Async" : "Sync";
 }
 
+const char* describe(VirtioTransport transport) {
+  return transport == VirtioTransport::kMmio ? "mmio" : "pci";
+}
+
 const char* describe(OnReset on_reset) {
   return on_reset == OnReset::kRestart ? "restart" : "stop";
 }

@@ -1,8 +1,9 @@
 // A VM's definition as users write and the appliance keeps it: Firecracker's `/vm/config` shape
 // (swagger `FullVmConfiguration`: boot-source, machine-config, drives, network-interfaces,
-// vsock) plus Rootstock's own keys (name, autostart, console, on-reset). The JSON stays at this
-// edge: parse_vm_spec() turns text into these typed structs or refuses it with the key's path,
-// to_json() writes them back with Firecracker's key names; nothing below appliance/ sees JSON.
+// vsock) plus Rootstock's own keys (name, autostart, console, on-reset, virtio-transport). The JSON
+// stays at this edge: parse_vm_spec() turns text into these typed structs or refuses it with the
+// key's path, to_json() writes them back with Firecracker's key names; nothing below appliance/
+// sees JSON.
 #pragma once
 
 #include <stdint.h>
@@ -84,6 +85,11 @@ struct ConsoleSpec {
 /// Rootstock's `on-reset`: what a reset from inside the VM does.
 enum class OnReset : uint8_t { kStop, kRestart };
 
+/// Rootstock's `virtio-transport`: how the child's virtio devices reach it. PCI (virtio 1.2,
+/// 4.1, with MSI-X) unless the spec asks for MMIO (4.2: for kernels built without PCI, as
+/// Firecracker's children are).
+enum class VirtioTransport : uint8_t { kPci, kMmio };
+
 /// A whole VM definition.
 struct VmSpec {
   static constexpr size_t kMaxName = 64;
@@ -92,6 +98,7 @@ struct VmSpec {
   bool autostart = false;
   ConsoleSpec console;
   OnReset on_reset = OnReset::kStop;
+  VirtioTransport virtio_transport = VirtioTransport::kPci;
   BootSource boot_source;
   MachineConfig machine_config;
   std::vector<Drive> drives;
@@ -123,6 +130,8 @@ inline constexpr size_t kMaxSpecBytes = 1 << 20;
 [[nodiscard]] const char* describe(CacheType type);
 [[nodiscard]] const char* describe(IoEngine engine);
 [[nodiscard]] const char* describe(OnReset on_reset);
+/// "pci" or "mmio".
+[[nodiscard]] const char* describe(VirtioTransport transport);
 
 /// An id of a VM, drive or interface: 1 to 64 of [A-Za-z0-9_-] (Firecracker's ids, with '-').
 [[nodiscard]] bool is_valid_id(std::string_view id);

@@ -219,6 +219,9 @@ VmSpec spec(ParseErrors& e, const Json& doc) {
   if (auto r = f.choice("on-reset", {"stop", "restart"}, Need::kOptional)) {
     s.on_reset = static_cast<OnReset>(*r);
   }
+  if (auto r = f.choice("virtio-transport", {"pci", "mmio"}, Need::kOptional)) {
+    s.virtio_transport = static_cast<VirtioTransport>(*r);
+  }
   if (const Json* v = f.take("boot-source", Need::kRequired)) s.boot_source = boot_source(e, *v);
   if (const Json* v = f.take("machine-config", Need::kOptional)) {
     s.machine_config = machine_config(e, *v);

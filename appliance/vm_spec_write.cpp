@@ -58,6 +58,7 @@ std::string to_json(const VmSpec& spec) {
   c["ring_kib"] = spec.console.ring_kib;
   put(c, "log_path", spec.console.log_path);
   o["on-reset"] = describe(spec.on_reset);
+  o["virtio-transport"] = describe(spec.virtio_transport);
   Out& b = o["boot-source"];
   b["kernel_image_path"] = spec.boot_source.kernel_image_path;
   put(b, "initrd_path", spec.boot_source.initrd_path);

@@ -9,6 +9,27 @@ constexpr uint32_t kIsaIrqs = 16;
 
 Board::Board(Wiring wiring) : wiring_(std::move(wiring)) {}
 
+Result<pci::PciBus*> Board::enable_pci(uint64_t window_base, uint64_t window_size) {
+  if (pci_) return fail("the board has a PCI bus already");
+  // Made first, so that the buses never hold a handler that is gone; a refused range leaves
+  // the bus half attached, and the board's assembly (and so the VM) fails.
+  pci_ = std::make_unique<pci::PciBus>(window_base, window_size);
+  constexpr std::string_view kName = "the PCI configuration ports";
+  if (auto added = io_.add(pci::kConfigAddressPort, 1, pci_->config_ports(), kName); !added) {
+    return std::unexpected(added.error());
+  }
+  if (auto added =
+          io_.add(pci::kConfigDataPort, pci::kConfigDataPorts, pci_->config_ports(), kName);
+      !added) {
+    return std::unexpected(added.error());
+  }
+  if (auto added = mmio_.add(window_base, window_size, pci_->bar_window(), "the PCI window");
+      !added) {
+    return std::unexpected(added.error());
+  }
+  return pci_.get();
+}
+
 Result<InterruptLine*> Board::isa_line(uint32_t irq) {
   if (irq >= kIsaIrqs) return fail("board: ISA IRQ " + std::to_string(irq) + " (0 to 15 exist)");
   for (const acpi::IsaOverride& o : wiring_.platform.overrides) {

@@ -1,8 +1,8 @@
 // The board a child's devices are plugged into: the machine assembled from parts. It holds the
-// two buses (port I/O and MMIO; a PCI bus is to follow), the interrupt lines, what a device may
-// use while the child runs (the clocks, the console, the VM's end) and the two controls the VM's
-// owner has on devices (the power button, typed console input). A device is a model with a plug
-// function (pc_devices.hpp lists them) that makes it with add_device(), puts its ranges on the
+// buses (port I/O, MMIO, and a PCI bus when a device needs one), the interrupt lines, what a device
+// may use while the child runs (the clocks, the console, the VM's end) and the two controls the
+// VM's owner has on devices (the power button, typed console input). A device is a model with a
+// plug function (pc_devices.hpp lists them) that makes it with add_device(), puts its ranges on the
 // buses and asks for its interrupt line; the board owns what it made, each device behind its own
 // lock (locked_device.hpp). Nothing here knows hv: the lines deliver to the InterruptSink the
 // owner wires in (LinuxVm: PARTITION_INTERRUPT).
@@ -26,6 +26,7 @@
 #include "vmm/io_bus.hpp"
 #include "vmm/locked_device.hpp"
 #include "vmm/mmio_bus.hpp"
+#include "vmm/pci/pci_bus.hpp"
 
 namespace rootstock::vmm {
 
@@ -82,6 +83,19 @@ class Board {
   [[nodiscard]] Result<void> add_mmio(LockedDevice<Model>& device, uint64_t gpa, uint64_t size) {
     return mmio_.add(gpa, size, device.mmio(), device.name());
   }
+  /// Gives the board a PCI bus (pci/pci_bus.hpp) whose BARs decode in guest-physical
+  /// [window_base, window_base + window_size): its configuration ports and its window go on the
+  /// port and MMIO buses. Once; the child's ACPI tables must describe the same window
+  /// (acpi::PciHost).
+  [[nodiscard]] Result<pci::PciBus*> enable_pci(uint64_t window_base, uint64_t window_size);
+  /// The PCI bus, or null before enable_pci().
+  [[nodiscard]] pci::PciBus* pci() { return pci_.get(); }
+  /// `device` as a function on the PCI bus (PciBus::add); returns its device number.
+  template <typename Model>
+  [[nodiscard]] Result<uint8_t> add_pci(LockedDevice<Model>& device) {
+    if (!pci_) return fail(device.name() + ": this board has no PCI bus");
+    return pci_->add(device.pci(), device.name());
+  }
   /// The line of ISA IRQ `irq` (0-15) where the MADT routes it: the GSI and trigger mode of its
   /// Interrupt Source Override, else GSI `irq`, edge-triggered (ACPI 6.5, 5.2.12.5).
   [[nodiscard]] Result<InterruptLine*> isa_line(uint32_t irq);
@@ -107,6 +121,8 @@ class Board {
 
   [[nodiscard]] IoBus& io() { return io_; }
   [[nodiscard]] MmioBus& mmio() { return mmio_; }
+  /// Where message signalled interrupts go (msix.hpp).
+  [[nodiscard]] InterruptSink& interrupts() { return *wiring_.interrupts; }
   /// Where console_output() goes; nullptr drops it. Once this returns, the previous function is
   /// not called again (so it may point into a caller that goes next).
   void set_console_output(ConsoleFn output);
@@ -121,6 +137,7 @@ class Board {
   MmioBus mmio_;
   std::vector<std::unique_ptr<InterruptLine>> lines_;
   std::vector<std::unique_ptr<BoardDevice>> devices_;  // after lines_: they hold lines
+  std::unique_ptr<pci::PciBus> pci_;                   // on io_ and mmio_ once enabled
   std::function<void()> power_button_;
   std::function<void(std::string_view)> console_input_;
   std::mutex console_mutex_;

@@ -6,6 +6,10 @@ const char* describe(Trigger trigger) {
   return trigger == Trigger::kEdge ? "edge" : "level";
 }
 
+Result<void> InterruptSink::msi(uint32_t /*address*/, uint32_t /*data*/) {
+  return fail("this machine delivers no message signalled interrupts");
+}
+
 void InterruptLine::set(bool level) {
   std::lock_guard lock(mutex_);
   if (level == level_) return;

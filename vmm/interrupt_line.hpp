@@ -35,6 +35,9 @@ class InterruptSink {
   [[nodiscard]] virtual Result<void> edge(uint32_t gsi) = 0;
   /// `gsi`'s line asserted or not.
   [[nodiscard]] virtual Result<void> level(uint32_t gsi, bool asserted) = 0;
+  /// A message signalled interrupt: `data` written to `address` (Intel SDM vol. 3A, 11.11), as
+  /// a PCI function's MSI-X does (msix.hpp). A machine without a path for them refuses.
+  [[nodiscard]] virtual Result<void> msi(uint32_t address, uint32_t data);
 };
 
 /// One device's output pin on one GSI.

@@ -38,13 +38,17 @@ int64_t wall_seconds() {
 }
 
 // The board's interrupt lines on hv's interrupt path: an edge or a level on a GSI of the child's
-// I/O APIC, which hv emulates (PARTITION_INTERRUPT, docs/hypercalls.md "Child interrupts").
+// I/O APIC, which hv emulates, or a message to its LAPICs (PARTITION_INTERRUPT,
+// docs/hypercalls.md "Child interrupts").
 class HvInterrupts final : public InterruptSink {
  public:
   explicit HvInterrupts(Partition& partition) : partition_(&partition) {}
   Result<void> edge(uint32_t gsi) override { return partition_->pulse_gsi(gsi); }
   Result<void> level(uint32_t gsi, bool asserted) override {
     return partition_->set_gsi(gsi, asserted);
+  }
+  Result<void> msi(uint32_t address, uint32_t data) override {
+    return partition_->send_msi(address, data);
   }
 
  private:

@@ -18,6 +18,7 @@
 #include <utility>
 
 #include "vmm/devices.hpp"
+#include "vmm/pci/pci_function.hpp"
 
 namespace rootstock::vmm {
 
@@ -36,6 +37,8 @@ class LockedDevice final : public BoardDevice {
   /// Whether the model takes port I/O, MMIO.
   static constexpr bool kPorts = std::derived_from<Model, PortIoHandler>;
   static constexpr bool kMmio = std::derived_from<Model, MmioHandler>;
+  /// Whether the model is a PCI function (pci/pci_function.hpp).
+  static constexpr bool kPci = std::derived_from<Model, pci::PciFunction>;
 
   template <typename... Args>
   explicit LockedDevice(std::string name, Args&&... args)
@@ -64,6 +67,12 @@ class LockedDevice final : public BoardDevice {
   {
     return mmio_;
   }
+  /// The model's PCI function under the lock, for PciBus::add.
+  pci::PciFunction& pci()
+    requires kPci
+  {
+    return pci_;
+  }
 
  private:
   struct Ports final : PortIoHandler {
@@ -86,7 +95,26 @@ class LockedDevice final : public BoardDevice {
     }
     LockedDevice& device;
   };
-  // Ports and Mmio are only instantiated for a model that implements them.
+  struct Pci final : pci::PciFunction {
+    explicit Pci(LockedDevice& d) : device(d) {}
+    uint32_t config_read(uint16_t offset, uint8_t size) override {
+      return device.with([&](Model& m) { return m.config_read(offset, size); });
+    }
+    void config_write(uint16_t offset, uint8_t size, uint32_t value) override {
+      device.with([&](Model& m) { m.config_write(offset, size, value); });
+    }
+    pci::BarWindows bar_windows() override {
+      return device.with([&](Model& m) { return m.bar_windows(); });
+    }
+    uint64_t bar_read(unsigned bar, uint64_t offset, uint8_t size) override {
+      return device.with([&](Model& m) { return m.bar_read(bar, offset, size); });
+    }
+    void bar_write(unsigned bar, uint64_t offset, uint8_t size, uint64_t value) override {
+      device.with([&](Model& m) { m.bar_write(bar, offset, size, value); });
+    }
+    LockedDevice& device;
+  };
+  // Ports, Mmio and Pci are only instantiated for a model that implements them.
   struct Neither {
     explicit Neither(LockedDevice&) {}
   };
@@ -96,6 +124,7 @@ class LockedDevice final : public BoardDevice {
   Model model_;  // under mutex_
   std::conditional_t<kPorts, Ports, Neither> ports_{*this};
   std::conditional_t<kMmio, Mmio, Neither> mmio_{*this};
+  std::conditional_t<kPci, Pci, Neither> pci_{*this};
 };
 
 }  // namespace rootstock::vmm

@@ -50,6 +50,11 @@ class Partition {
     return backend_->interrupt(RS_INTERRUPT_GSI_LEVEL | (asserted ? RS_INTERRUPT_ASSERTED : 0),
                                gsi);
   }
+  /// PARTITION_INTERRUPT: the message signalled interrupt `data` written to `address` (Intel
+  /// SDM vol. 3A, 11.11), as a device's MSI or MSI-X write would.
+  [[nodiscard]] Result<void> send_msi(uint32_t address, uint32_t data) {
+    return backend_->interrupt(RS_INTERRUPT_MSI, uint64_t{address} | uint64_t{data} << 32);
+  }
 
  private:
   explicit Partition(std::unique_ptr<PartitionBackend> backend) : backend_(std::move(backend)) {}

@@ -52,6 +52,17 @@ acpid -d -c /etc/acpi &
 # nproc counts the CPUs PID 1 may run on: at boot, every online CPU.
 echo "rootstock-child: init reached cpus=$(nproc) mem_kib=$mem_kib kernel=$(uname -r)"
 
+# How virtio disk $1 (vda, …) reaches this kernel: "bus=pci msix=N" (the PCI transport and
+# the MSI-X vectors its driver took) or "bus=mmio".
+virtio_bus() {
+  dev=$(readlink -f /sys/block/$1/device)
+  case $dev in
+    */pci0000:*) echo "bus=pci msix=$(grep -c "PCI-MSIX.*${dev##*/}-" /proc/interrupts)" ;;
+    */virtio-mmio*) echo "bus=mmio" ;;
+    *) echo "bus=unknown" ;;
+  esac
+}
+
 case $cmd in
   '') ;;
   # The root times the gap between the two lines against its own clock.
@@ -76,7 +87,7 @@ case $cmd in
     n=$((n + 1))
     echo $n >/boot-count
     sync
-    echo "rootstock-child: root ${root%% rw*} boots=$n"
+    echo "rootstock-child: root ${root%% rw*} boots=$n $(virtio_bus vda)"
     [ "$n" -ge 2 ] || reboot -f
     ;;
   # Each virtio disk (/dev/vd*): its size, read-only flag, serial and the SHA-256 of its first
@@ -89,7 +100,7 @@ case $cmd in
       n=${d##*/}
       sum=$(dd if=/dev/$n bs=4096 count=16 2>/dev/null | sha256sum)
       echo "rootstock-child: disk $n sectors=$(cat $d/size) ro=$(cat $d/ro)" \
-        "serial=$(cat $d/serial 2>/dev/null) sha256=${sum%% *}"
+        "serial=$(cat $d/serial 2>/dev/null) sha256=${sum%% *} $(virtio_bus $n)"
       if echo "rootstock-child wrote $n" | dd of=/dev/$n bs=512 seek=8 conv=fsync 2>/dev/null; then
         echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || blockdev --flushbufs /dev/$n
         echo "rootstock-child: read back $n: $(dd if=/dev/$n bs=512 skip=8 count=1 2>/dev/null | head -n 1)"

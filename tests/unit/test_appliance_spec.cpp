@@ -21,6 +21,7 @@ VmSpec full_spec() {
   s.autostart = true;
   s.console = ConsoleSpec{false, 256, "/data/logs/web.log"};
   s.on_reset = OnReset::kRestart;
+  s.virtio_transport = VirtioTransport::kMmio;
   s.boot_source = BootSource{"/data/images/vmlinux", "/data/images/initrd.cpio",
                              "console=ttyS0 reboot=k panic=1"};
   s.machine_config = MachineConfig{4, 1024, true, true};
@@ -53,11 +54,12 @@ TEST_CASE("appliance spec: a minimal spec gets Firecracker's defaults", "[applia
   CHECK(s.console.appliance_console);
   CHECK(s.console.ring_kib == 64);
   CHECK(s.on_reset == OnReset::kStop);
+  CHECK(s.virtio_transport == VirtioTransport::kPci);
 }
 
 TEST_CASE("appliance spec: every field is read", "[appliance]") {
   VmSpec s = parsed(R"({
-    "name": "web server", "autostart": true, "on-reset": "restart",
+    "name": "web server", "autostart": true, "on-reset": "restart", "virtio-transport": "mmio",
     "console": {"appliance_console": false, "ring_kib": 256, "log_path": "/data/logs/web.log"},
     "boot-source": {"kernel_image_path": "/data/images/vmlinux",
                     "initrd_path": "/data/images/initrd.cpio",

@@ -135,6 +135,8 @@ TEST_CASE("appliance spec refusals: values out of range", "[appliance]") {
       {with(R"("console": {"ring_kib": 0})").c_str(),
        "console.ring_kib: must be an integer from 1 to 65536"},
       {with(R"("on-reset": "reboot")").c_str(), "on-reset: must be one of \"stop\", \"restart\""},
+      {with(R"("virtio-transport": "ccw")").c_str(),
+       "virtio-transport: must be one of \"pci\", \"mmio\""},
       {with(R"("drives": [{"drive_id": "a", "path_on_host": "/a", "is_root_device": false,
                "cache_type": "None"}])")
            .c_str(),

@@ -225,6 +225,10 @@ std::optional<BuildError> check_config(const AcpiConfig& c, size_t area_bytes) {
   if (c.vcpu_count > kMaxVcpus) return BuildError::kTooManyVcpus;
   if (auto e = check_area(c, area_bytes)) return e;
   if (auto e = check_interrupts(c)) return e;
+  if (c.pci_host && (c.pci_host->window_size == 0 ||
+                     uint64_t{c.pci_host->window_base} + c.pci_host->window_size > k4GiB)) {
+    return BuildError::kBadPciWindow;
+  }
   return check_ports(c);
 }
 
@@ -291,6 +295,10 @@ Bytes build_dsdt(const AcpiConfig& c) {
   append(t, sdt_header(fw::Signature::kDsdt, kDsdtRevision, c));
   const Bytes aml = s5_aml();
   t.insert(t.end(), aml.begin(), aml.end());
+  if (c.pci_host) {
+    const Bytes pci = pci_host_aml(*c.pci_host);
+    t.insert(t.end(), pci.begin(), pci.end());
+  }
   seal(t);
   return t;
 }
@@ -448,6 +456,8 @@ const char* describe(BuildError e) {
              "(or the reset port 0xCF9)";
     case BuildError::kAreaTooSmall:
       return "ACPI tables do not fit in the table area";
+    case BuildError::kBadPciWindow:
+      return "the PCI window is empty or runs past 4 GiB";
   }
   return "unknown ACPI build error";
 }

@@ -20,9 +20,11 @@
 
 #include <array>
 #include <expected>
+#include <optional>
 #include <span>
 
 #include "rootstock/acpi/fadt_table.hpp"
+#include "vmm/acpi/pci_host.hpp"
 
 namespace rootstock::vmm::acpi {
 
@@ -96,6 +98,8 @@ struct AcpiConfig {
   uint64_t area_size = 0x20000;
   uint64_t rsdp_gpa = 0xe0000;  ///< inside the area, 16-byte aligned (5.2.5.1)
   std::array<char, 6> oem_id = {'R', 'S', 'T', 'O', 'C', 'K'};
+  /// A PCI host bridge in the DSDT (pci_host.hpp), when the machine has a PCI bus.
+  std::optional<PciHost> pci_host;
 };
 
 /// Where one table landed.
@@ -127,6 +131,7 @@ enum class BuildError : uint8_t {
   kBadSci,
   kBadPmPorts,
   kAreaTooSmall,
+  kBadPciWindow,
 };
 
 /// One sentence for the log.

@@ -10,10 +10,6 @@ using namespace mmio;
 
 namespace {
 
-constexpr uint8_t bit(Status s) {
-  return static_cast<uint8_t>(s);
-}
-
 constexpr uint64_t kConfigStart = static_cast<uint64_t>(Reg::kConfig);
 constexpr uint32_t kAllOnes = 0xffffffff;
 
@@ -28,16 +24,11 @@ uint64_t with_half(uint64_t word, unsigned half, uint32_t value) {
 MmioTransport::MmioTransport(uint64_t base, std::unique_ptr<Device> device, GuestRam& ram,
                              InterruptLine& line)
     : base_(base),
-      device_(std::move(device)),
-      ram_(&ram),
       line_(&line),
-      offered_((device_->features() & kTransportFeatures) | kFeatureVersion1),
-      queue_regs_(device_->queue_count()),
-      queues_(device_->queue_count()),
-      queue_ptrs_(device_->queue_count(), nullptr) {}
+      core_(std::move(device), ram, TransportCore::InitialQueueSize::kZero) {}
 
 MmioTransport::~MmioTransport() {
-  if (active_) device_->reset();
+  if (core_.active()) core_.reset();
 }
 
 uint64_t MmioTransport::read(uint64_t gpa, uint8_t size) {
@@ -47,8 +38,8 @@ uint64_t MmioTransport::read(uint64_t gpa, uint8_t size) {
     // 4.2.2.2: the configuration space at any width; bytes past the window read 0.
     uint8_t bytes[8] = {};
     const size_t length = std::min<uint64_t>({size, sizeof(bytes), kWindowSize - offset});
-    device_->read_config(static_cast<uint32_t>(offset - kConfigStart),
-                         std::span<uint8_t>(bytes, length));
+    core_.device().read_config(static_cast<uint32_t>(offset - kConfigStart),
+                               std::span<uint8_t>(bytes, length));
     uint64_t value = 0;
     for (size_t i = 0; i < length; ++i) value |= uint64_t{bytes[i]} << (8 * i);
     return value;
@@ -64,8 +55,8 @@ Next MmioTransport::write(uint64_t gpa, uint8_t size, uint64_t value) {
     uint8_t bytes[8] = {};
     const size_t length = std::min<uint64_t>({size, sizeof(bytes), kWindowSize - offset});
     for (size_t i = 0; i < length; ++i) bytes[i] = static_cast<uint8_t>(value >> (8 * i));
-    device_->write_config(static_cast<uint32_t>(offset - kConfigStart),
-                          std::span<const uint8_t>(bytes, length));
+    core_.device().write_config(static_cast<uint32_t>(offset - kConfigStart),
+                                std::span<const uint8_t>(bytes, length));
     return Next::kContinue;
   }
   if (size == 4 && offset % 4 == 0) {
@@ -75,29 +66,23 @@ Next MmioTransport::write(uint64_t gpa, uint8_t size, uint64_t value) {
 }
 
 uint32_t MmioTransport::read_register(Reg reg) {
-  const bool queue_exists = queue_sel_ < queue_regs_.size();
   switch (reg) {
     case Reg::kMagicValue:
       return kMagic;
     case Reg::kVersion:
       return kVersion;
     case Reg::kDeviceId:
-      return static_cast<uint32_t>(device_->type());
+      return static_cast<uint32_t>(core_.device().type());
     case Reg::kVendorId:
       return kVendorId;
     case Reg::kDeviceFeatures:
-      // Feature bits past 63 do not exist: a selector past 1 reads 0.
-      return device_features_sel_ < 2
-                 ? static_cast<uint32_t>(offered_ >> (32 * device_features_sel_))
-                 : 0;
+      return core_.device_features(device_features_sel_);
     case Reg::kQueueNumMax:
-      // 4.2.2: 0 for a queue that does not exist.
-      return queue_exists
-                 ? std::min<uint32_t>(device_->max_queue_size(static_cast<uint16_t>(queue_sel_)),
-                                      kMaxQueueSize)
-                 : 0;
-    case Reg::kQueueReady:
-      return queue_exists && queue_regs_[queue_sel_].ready ? 1 : 0;
+      return core_.max_queue_size(queue_sel_);  // 4.2.2: 0 for a queue that does not exist
+    case Reg::kQueueReady: {
+      const QueueConfig* q = core_.queue(queue_sel_);
+      return q != nullptr && q->enabled ? 1 : 0;
+    }
     case Reg::kInterruptStatus: {
       std::lock_guard lock(interrupt_mutex_);
       return interrupt_status_;
@@ -127,31 +112,21 @@ void MmioTransport::write_register(Reg reg, uint32_t value) {
       driver_features_sel_ = value;
       return;
     case Reg::kDriverFeatures:
-      // 3.1.1 step 5: the features are settled once FEATURES_OK is set; bits past 63 do not
-      // exist.
-      if ((status_ & bit(Status::kFeaturesOk)) == 0 && driver_features_sel_ < 2) {
-        driver_features_ = with_half(driver_features_, driver_features_sel_, value);
-      }
+      core_.set_driver_features(driver_features_sel_, value);
       return;
     case Reg::kQueueSel:
       queue_sel_ = value;  // any value: a queue past the end reads QueueNumMax 0
       return;
     case Reg::kQueueNum:
-      if (QueueRegs* q = writable_queue()) q->num = value;
+      if (QueueConfig* q = core_.configurable_queue(queue_sel_)) q->size = value;
       return;
     case Reg::kQueueReady:
-      // 4.2.2.2 / 4.2.3.2: set up before DRIVER_OK. Writing 0 later would be a queue reset
-      // (VIRTIO_F_RING_RESET), which is not offered.
-      if (queue_sel_ < queue_regs_.size() && (status_ & bit(Status::kDriverOk)) == 0 &&
-          value <= 1) {
-        queue_regs_[queue_sel_].ready = value == 1;
-      }
+      // 4.2.2.2 / 4.2.3.2: set up before DRIVER_OK.
+      if (value <= 1) core_.set_queue_enabled(queue_sel_, value == 1);
       return;
     case Reg::kQueueNotify:
       // 4.2.2: the queue index (no VIRTIO_F_NOTIFICATION_DATA). Only queues the device serves.
-      if (active_ && value < queues_.size() && queues_[value].has_value()) {
-        device_->notify(static_cast<uint16_t>(value));
-      }
+      core_.notify(value);
       return;
     case Reg::kInterruptAck: {
       std::lock_guard lock(interrupt_mutex_);
@@ -164,19 +139,19 @@ void MmioTransport::write_register(Reg reg, uint32_t value) {
       return;
     case Reg::kQueueDescLow:
     case Reg::kQueueDescHigh:
-      if (QueueRegs* q = writable_queue()) {
+      if (QueueConfig* q = core_.configurable_queue(queue_sel_)) {
         q->desc = with_half(q->desc, reg == Reg::kQueueDescHigh ? 1 : 0, value);
       }
       return;
     case Reg::kQueueDriverLow:
     case Reg::kQueueDriverHigh:
-      if (QueueRegs* q = writable_queue()) {
+      if (QueueConfig* q = core_.configurable_queue(queue_sel_)) {
         q->driver = with_half(q->driver, reg == Reg::kQueueDriverHigh ? 1 : 0, value);
       }
       return;
     case Reg::kQueueDeviceLow:
     case Reg::kQueueDeviceHigh:
-      if (QueueRegs* q = writable_queue()) {
+      if (QueueConfig* q = core_.configurable_queue(queue_sel_)) {
         q->device = with_half(q->device, reg == Reg::kQueueDeviceHigh ? 1 : 0, value);
       }
       return;
@@ -185,88 +160,20 @@ void MmioTransport::write_register(Reg reg, uint32_t value) {
   }
 }
 
-MmioTransport::QueueRegs* MmioTransport::writable_queue() {
-  // 4.2.2.2: QueueNum, QueueDesc*, QueueDriver* and QueueDevice* are written only while the
-  // queue is not ready; 4.2.3.2 sets them up before DRIVER_OK (3.1.1 step 7).
-  if (queue_sel_ >= queue_regs_.size() || (status_ & bit(Status::kDriverOk)) != 0) return nullptr;
-  QueueRegs& q = queue_regs_[queue_sel_];
-  return q.ready ? nullptr : &q;
-}
-
 void MmioTransport::write_status(uint32_t value) {
-  if (value == 0) {
-    reset();  // 4.2.2: writing 0 resets the device
-    return;
+  const TransportCore::StatusChange change = core_.write_status(value, *this);
+  if (change == TransportCore::StatusChange::kReset) {
+    reset();
+  } else if (change == TransportCore::StatusChange::kRefused) {
+    // 2.1.2: a configuration the device cannot use is DEVICE_NEEDS_RESET, with a
+    // configuration change notification since DRIVER_OK is set.
+    needs_reset();
   }
-  // Bits 31:8 do not exist; DEVICE_NEEDS_RESET is the device's to set (2.1).
-  const uint8_t bits =
-      static_cast<uint8_t>(value & 0xff & ~uint32_t{bit(Status::kDeviceNeedsReset)});
-  // 2.1.1: the driver MUST NOT clear a status bit (other than by reset): such a write is
-  // ignored whole.
-  if ((status_ & ~bits) != 0) return;
-  uint8_t added = static_cast<uint8_t>(bits & ~status_);
-  // 3.1.1 step 5, 2.2.1: FEATURES_OK only for features the device offered, with
-  // VIRTIO_F_VERSION_1 (6.1: a modern device may refuse a driver without it; this transport
-  // has no legacy interface). Left clear, the driver reads it back and gives up.
-  if ((added & bit(Status::kFeaturesOk)) != 0 && !features_acceptable()) {
-    added = static_cast<uint8_t>(added & ~bit(Status::kFeaturesOk));
-  }
-  // 3.1.1 step 8: DRIVER_OK follows FEATURES_OK; without it the device is not started.
-  if ((added & bit(Status::kDriverOk)) != 0 &&
-      ((status_ | added) & bit(Status::kFeaturesOk)) == 0) {
-    added = static_cast<uint8_t>(added & ~bit(Status::kDriverOk));
-  }
-  status_ = static_cast<uint8_t>(status_ | added);
-  if ((added & bit(Status::kDriverOk)) != 0) start_device();
-}
-
-bool MmioTransport::features_acceptable() const {
-  return (driver_features_ & ~offered_) == 0 && (driver_features_ & kFeatureVersion1) != 0;
-}
-
-void MmioTransport::start_device() {
-  const QueueFeatures features = QueueFeatures::from_negotiated(driver_features_);
-  bool refused = false;
-  for (size_t i = 0; i < queue_regs_.size() && !refused; ++i) {
-    const QueueRegs& regs = queue_regs_[i];
-    if (!regs.ready) continue;
-    // 4.2.2.2: QueueNum at most QueueNumMax; SplitVirtqueue::create checks the rest (a power
-    // of two, the alignments of 2.7, every part inside guest RAM).
-    if (regs.num > device_->max_queue_size(static_cast<uint16_t>(i))) {
-      refused = true;
-      break;
-    }
-    auto queue =
-        SplitVirtqueue::create(*ram_, {regs.num, regs.desc, regs.driver, regs.device}, features);
-    if (!queue) {
-      refused = true;
-      break;
-    }
-    queues_[i].emplace(std::move(*queue));
-    queue_ptrs_[i] = &*queues_[i];
-  }
-  if (!refused && device_->activate(driver_features_, queue_ptrs_, *this)) {
-    active_ = true;
-    return;
-  }
-  // 2.1.2: a configuration the device cannot use is DEVICE_NEEDS_RESET, with a configuration
-  // change notification since DRIVER_OK is set.
-  std::fill(queue_ptrs_.begin(), queue_ptrs_.end(), nullptr);
-  for (auto& q : queues_) q.reset();
-  needs_reset();
 }
 
 void MmioTransport::reset() {
-  // The device lets go of the queues and the link before they go (device.hpp).
-  device_->reset();
-  active_ = false;
-  std::fill(queue_ptrs_.begin(), queue_ptrs_.end(), nullptr);
-  for (auto& q : queues_) q.reset();
-  std::fill(queue_regs_.begin(), queue_regs_.end(), QueueRegs{});
-  status_ = 0;
   device_features_sel_ = 0;
   driver_features_sel_ = 0;
-  driver_features_ = 0;
   queue_sel_ = 0;
   std::lock_guard lock(interrupt_mutex_);
   interrupt_status_ = 0;
@@ -276,7 +183,9 @@ void MmioTransport::reset() {
 
 uint8_t MmioTransport::status() const {
   std::lock_guard lock(interrupt_mutex_);
-  return needs_reset_ ? static_cast<uint8_t>(status_ | bit(Status::kDeviceNeedsReset)) : status_;
+  const uint8_t status = core_.status();
+  return needs_reset_ ? static_cast<uint8_t>(status | status_bit(Status::kDeviceNeedsReset))
+                      : status;
 }
 
 void MmioTransport::used_buffers(uint16_t /*queue*/) {

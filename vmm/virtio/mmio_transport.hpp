@@ -1,8 +1,9 @@
 // The virtio-mmio transport (virtio 1.2, 4.2), modern interface only (Version 2): one device's
 // 4 KiB register window on the MMIO bus, one interrupt line, and everything of the device that is
-// not the device model (device.hpp): the registers of 4.2.2 Table 4.1, feature negotiation, the
-// device status state machine (2.1, 3.1.1), the queues the driver configures (a SplitVirtqueue
-// for each ready one at DRIVER_OK), queue notifications and the interrupt status.
+// not the device model (device.hpp): the registers of 4.2.2 Table 4.1 mapped onto the
+// transport-independent rules of transport_core.hpp (feature negotiation, the device status
+// state machine, the queues the driver configures), queue notifications and the interrupt
+// status.
 //
 // Every value the child writes is hostile (DESIGN.md §4): a register write changes only this
 // transport's own state, queue addresses reach guest memory only through SplitVirtqueue::create
@@ -39,6 +40,7 @@
 #include "vmm/virtio/guest_ram.hpp"
 #include "vmm/virtio/split_ring.hpp"
 #include "vmm/virtio/split_virtqueue.hpp"
+#include "vmm/virtio/transport_core.hpp"
 
 namespace rootstock::vmm::virtio {
 
@@ -87,29 +89,14 @@ inline constexpr uint32_t kVendorId = 0x4b545352;
 /// The window one transport answers in: Table 4.1 ends at 0x100 plus the configuration space.
 inline constexpr uint64_t kWindowSize = 0x1000;
 
-/// Device status bits (virtio 1.2, 2.1).
-enum class Status : uint8_t {
-  kAcknowledge = 1,
-  kDriver = 2,
-  kDriverOk = 4,
-  kFeaturesOk = 8,
-  kDeviceNeedsReset = 64,
-  kFailed = 128,
-};
+/// Device status bits (virtio 1.2, 2.1), as every transport has them.
+using Status = ::rootstock::vmm::virtio::Status;
 
 /// InterruptStatus / InterruptACK bits (4.2.2).
 enum class Interrupt : uint32_t {
   kUsedBuffer = 1,    ///< a used buffer notification on some queue
   kConfigChange = 2,  ///< a configuration change notification
 };
-
-/// The feature bits this transport can carry, of those a device offers (6 "Reserved Feature
-/// Bits"): the device-specific bits 0-23, and of 24-40 those the split virtqueue implements
-/// (VIRTIO_F_INDIRECT_DESC, VIRTIO_F_EVENT_IDX) and VIRTIO_F_VERSION_1. Packed rings,
-/// VIRTIO_F_ACCESS_PLATFORM, VIRTIO_F_NOTIFICATION_DATA, VIRTIO_F_RING_RESET … are not offered.
-inline constexpr uint64_t kTransportFeatures =
-    (uint64_t{1} << 24) - 1 | feature_mask(FeatureBit::kIndirectDesc) |
-    feature_mask(FeatureBit::kEventIdx) | kFeatureVersion1;
 
 }  // namespace mmio
 
@@ -119,7 +106,8 @@ class MmioTransport final : public MmioHandler, public DeviceLink {
   /// `device` at guest-physical [base, base + kWindowSize), its buffers in `ram` and its
   /// interrupt on `line` (level-triggered), both of which outlive the transport.
   MmioTransport(uint64_t base, std::unique_ptr<Device> device, GuestRam& ram, InterruptLine& line);
-  /// Resets an active device first, so that it lets go of the queues before they go.
+  /// Resets an active device first, while the interrupt state its threads may still report
+  /// to is alive (core_, declared first, goes last).
   ~MmioTransport() override;
   MmioTransport(const MmioTransport&) = delete;
   MmioTransport& operator=(const MmioTransport&) = delete;
@@ -132,54 +120,31 @@ class MmioTransport final : public MmioHandler, public DeviceLink {
   void used_buffers(uint16_t queue) override;
   void config_changed() override;
   void needs_reset() override;
-  [[nodiscard]] GuestRam& ram() override { return *ram_; }
+  [[nodiscard]] GuestRam& ram() override { return core_.ram(); }
 
   /// The device model it carries.
-  [[nodiscard]] Device& device() { return *device_; }
+  [[nodiscard]] Device& device() { return core_.device(); }
   /// The device status as the driver reads it.
   [[nodiscard]] uint8_t status() const;
 
  private:
-  /// What the driver configured for one queue (4.2.3.2), kept until reset.
-  struct QueueRegs {
-    uint32_t num = 0;
-    bool ready = false;
-    uint64_t desc = 0;
-    uint64_t driver = 0;
-    uint64_t device = 0;
-  };
-
   [[nodiscard]] uint32_t read_register(mmio::Reg reg);
   void write_register(mmio::Reg reg, uint32_t value);
+  /// A write of the Status register (core_.write_status plus this transport's own state).
   void write_status(uint32_t value);
-  /// FEATURES_OK's check (2.2.1, 3.1.1 step 5, 6.1): the accepted features are a subset of the
-  /// offered ones and include VIRTIO_F_VERSION_1.
-  [[nodiscard]] bool features_acceptable() const;
-  /// DRIVER_OK: the queues made and the device activated, or DEVICE_NEEDS_RESET.
-  void start_device();
   /// Status 0 (4.2.3.1): back to the state after power-on.
   void reset();
-  /// The selected queue's registers if the driver may still change them (4.2.2.2), else null.
-  [[nodiscard]] QueueRegs* writable_queue();
   /// Sets interrupt bits and raises the line; under interrupt_mutex_.
   void raise_locked(mmio::Interrupt bit);
 
   const uint64_t base_;
-  const std::unique_ptr<Device> device_;
-  GuestRam* const ram_;
   InterruptLine* const line_;
-  const uint64_t offered_;  // the device's features the transport carries, and VERSION_1
 
   // Under the board lock.
-  uint8_t status_ = 0;  // without DEVICE_NEEDS_RESET, which is needs_reset_
+  TransportCore core_;
   uint32_t device_features_sel_ = 0;
   uint32_t driver_features_sel_ = 0;
-  uint64_t driver_features_ = 0;
   uint32_t queue_sel_ = 0;
-  std::vector<QueueRegs> queue_regs_;                  // one per device queue, never resized
-  std::vector<std::optional<SplitVirtqueue>> queues_;  // made at DRIVER_OK; never resized
-  std::vector<SplitVirtqueue*> queue_ptrs_;            // what activate() got
-  bool active_ = false;                                // activate() accepted
 
   mutable std::mutex interrupt_mutex_;
   uint32_t interrupt_status_ = 0;   // under interrupt_mutex_
