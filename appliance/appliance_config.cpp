@@ -191,6 +191,9 @@ NetworkConfig network(ParseErrors& e, const Json& v) {
     e.fail(f.path("interface"),
            "must be a Linux interface name (1 to 15 bytes, no '/', ':' or white space)");
   }
+  if (auto m = f.choice("vm_network", {"bridged", "isolated"}, Need::kOptional)) {
+    n.vm_network = static_cast<VmNetwork>(*m);
+  }
   if (n.mode == NetworkMode::kStatic) {
     static_network(e, f, n);
   } else {

@@ -40,6 +40,12 @@ struct InterfaceAddress {
 /// `network.mode`.
 enum class NetworkMode : uint8_t { kDhcp, kStatic };
 
+/// `network.vm_network`: what the VMs' bridge (kVmBridge) is joined to.
+enum class VmNetwork : uint8_t {
+  kBridged,   ///< the root's uplink is its port, the root's address on it: VMs on the LAN
+  kIsolated,  ///< no uplink, no address: the VMs reach one another only
+};
+
 /// `network`: how the root partition's network interface gets its address.
 struct NetworkConfig {
   static constexpr size_t kMaxDns = 3;  ///< glibc's and musl's MAXNS: resolv.conf reads three
@@ -49,6 +55,7 @@ struct NetworkConfig {
   std::optional<InterfaceAddress> address;  ///< static: required
   std::optional<IpAddress> gateway;         ///< static: the default route, address's family
   std::vector<IpAddress> dns;               ///< static: at most kMaxDns
+  VmNetwork vm_network = VmNetwork::kBridged;
   bool operator==(const NetworkConfig&) const = default;
 };
 
@@ -87,6 +94,11 @@ struct ApplianceConfig {
 inline constexpr std::string_view kApplianceConfigFile = "rootstock.json";
 /// Larger files are refused before parsing.
 inline constexpr size_t kMaxApplianceConfigBytes = 1 << 20;
+
+/// The bridge in the root that the VMs' network interfaces (their taps) are attached to: PID 1
+/// makes it at boot (init/vm_bridge.hpp) and, with VmNetwork::kBridged, puts the uplink on it;
+/// the appliance attaches each VM's taps.
+inline constexpr std::string_view kVmBridge = "rootstock0";
 
 /// Parses and checks the file; unknown keys, wrong types, values out of range or malformed and
 /// keys that do not go with the network mode are refused, each VM as parse_vm_spec() refuses it

@@ -9,45 +9,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "netlink_message.hpp"
+
 namespace rootstock::init {
 namespace {
-
-// A netlink message under construction: header, family header, attributes, each padded to
-// NLMSG_ALIGNTO / RTA_ALIGNTO (4 bytes).
-class Message {
- public:
-  Message(uint16_t type, uint16_t flags, uint32_t sequence) {
-    nlmsghdr h{};
-    h.nlmsg_type = type;
-    h.nlmsg_flags = flags;
-    h.nlmsg_seq = sequence;
-    append(&h, sizeof(h));
-  }
-  template <typename T>
-  void add_struct(const T& value) {
-    append(&value, sizeof(value));
-  }
-  void add_attribute(uint16_t type, const void* data, size_t size) {
-    rtattr a{};
-    a.rta_type = type;
-    a.rta_len = static_cast<uint16_t>(RTA_LENGTH(size));
-    append(&a, sizeof(a));
-    append(data, size);
-  }
-  std::vector<uint8_t> finish() {
-    const auto length = static_cast<uint32_t>(bytes_.size());
-    memcpy(bytes_.data() + offsetof(nlmsghdr, nlmsg_len), &length, sizeof(length));
-    return std::move(bytes_);
-  }
-
- private:
-  void append(const void* data, size_t size) {
-    const auto* p = static_cast<const uint8_t*>(data);
-    bytes_.insert(bytes_.end(), p, p + size);
-    bytes_.resize((bytes_.size() + 3) & ~size_t{3});
-  }
-  std::vector<uint8_t> bytes_;
-};
 
 uint8_t family_of(const appliance::IpAddress& a) {
   return a.family == appliance::IpAddress::Family::kIpv4 ? AF_INET : AF_INET6;
@@ -56,13 +21,9 @@ size_t size_of(const appliance::IpAddress& a) {
   return a.family == appliance::IpAddress::Family::kIpv4 ? 4 : 16;
 }
 
-}  // namespace
-
-namespace {
-
 std::vector<uint8_t> encode_address(uint16_t type, uint16_t flags, uint32_t sequence, int index,
                                     const appliance::InterfaceAddress& address) {
-  Message m(type, flags, sequence);
+  NetlinkMessage m(type, flags, sequence);
   ifaddrmsg ifa{};
   ifa.ifa_family = family_of(address.address);
   ifa.ifa_prefixlen = address.prefix_length;
@@ -100,7 +61,8 @@ std::vector<uint8_t> encode_delete_address(uint32_t sequence, int index,
 
 std::vector<uint8_t> encode_default_route(uint32_t sequence, int index,
                                           const appliance::IpAddress& gateway) {
-  Message m(RTM_NEWROUTE, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE, sequence);
+  NetlinkMessage m(RTM_NEWROUTE, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE,
+                   sequence);
   rtmsg rt{};
   rt.rtm_family = family_of(gateway);
   rt.rtm_dst_len = 0;  // the default route: every destination
@@ -132,19 +94,19 @@ RouteSocket::~RouteSocket() {
 
 std::expected<void, std::string> RouteSocket::add_address(
     int index, const appliance::InterfaceAddress& address) {
-  const uint32_t seq = sequence_++;
+  const uint32_t seq = next_sequence();
   return request(encode_new_address(seq, index, address), seq);
 }
 
 std::expected<void, std::string> RouteSocket::remove_address(
     int index, const appliance::InterfaceAddress& address) {
-  const uint32_t seq = sequence_++;
+  const uint32_t seq = next_sequence();
   return request(encode_delete_address(seq, index, address), seq);
 }
 
 std::expected<void, std::string> RouteSocket::add_default_route(
     int index, const appliance::IpAddress& gateway) {
-  const uint32_t seq = sequence_++;
+  const uint32_t seq = next_sequence();
   return request(encode_default_route(seq, index, gateway), seq);
 }
 

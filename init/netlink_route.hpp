@@ -47,9 +47,13 @@ class RouteSocket {
   [[nodiscard]] std::expected<void, std::string> add_default_route(
       int index, const appliance::IpAddress& gateway);
 
- private:
-  std::expected<void, std::string> request(const std::vector<uint8_t>& message, uint32_t sequence);
+  /// The sequence number for the next request built elsewhere (vm_bridge.hpp's links).
+  [[nodiscard]] uint32_t next_sequence() { return sequence_++; }
+  /// Sends `message`, built with `sequence`, and waits for the kernel's acknowledgement.
+  [[nodiscard]] std::expected<void, std::string> request(const std::vector<uint8_t>& message,
+                                                         uint32_t sequence);
 
+ private:
   int fd_ = -1;
   uint32_t sequence_ = 1;
 };

@@ -17,6 +17,7 @@
 
 #include "dhcp_client.hpp"
 #include "netlink_route.hpp"
+#include "vm_bridge.hpp"
 #include "whole_file.hpp"
 
 namespace rootstock::init {
@@ -39,6 +40,11 @@ std::string read_word(const std::filesystem::path& path) {
   return word;
 }
 
+// An interface that may be chosen without being named: Ethernet, with a device behind it.
+bool is_uplink_candidate(const NetInterface& i) {
+  return i.ethernet && !i.virtual_link;
+}
+
 std::vector<NetInterface> list_interfaces() {
   std::vector<NetInterface> out;
   std::error_code ec;
@@ -49,6 +55,8 @@ std::vector<NetInterface> list_interfaces() {
     i.ethernet = std::atoi(read_word(entry.path() / "type").c_str()) == kArphrdEther;
     // Reading carrier of a link that is down fails (EINVAL): no word, no carrier.
     i.carrier = read_word(entry.path() / "carrier") == "1";
+    std::error_code absent;
+    i.virtual_link = !std::filesystem::exists(entry.path() / "device", absent);
     out.push_back(i);
   }
   std::ranges::sort(out, {}, &NetInterface::name);
@@ -84,7 +92,9 @@ std::optional<NetInterface> wait_for_interface(const std::optional<std::string>&
     std::this_thread::sleep_for(kPoll);
     all = list_interfaces();
   }
-  auto candidate = [&](const NetInterface& i) { return wanted ? i.name == *wanted : i.ethernet; };
+  auto candidate = [&](const NetInterface& i) {
+    return wanted ? i.name == *wanted : is_uplink_candidate(i);
+  };
   for (const NetInterface& i : all) {
     if (candidate(i)) (void)set_up(i.name);
   }
@@ -101,33 +111,52 @@ std::optional<NetInterface> wait_for_interface(const std::optional<std::string>&
   return *std::ranges::find(all, *name, &NetInterface::name);
 }
 
-milestone::Writer network_up(const std::string& interface, const char* mode,
-                             const InterfaceAddress& address,
+// Where the root's address goes: the uplink itself, or the VMs' bridge that holds it as a port.
+struct Addressed {
+  std::string uplink;  // the interface chosen: the milestones' `interface`
+  NetInterface link;   // the one that gets the address and the route
+  bool bridged = false;
+};
+
+// The milestones' `bridge`: the bridge holding the uplink and the address, or none.
+Text bridge_field(bool bridged) {
+  return bridged ? Text(appliance::kVmBridge.data(), appliance::kVmBridge.size()) : Text("none");
+}
+
+milestone::Writer network_up(const Addressed& a, const char* mode, const InterfaceAddress& address,
                              const std::optional<IpAddress>& gateway) {
   const std::string cidr = address.address.text() + "/" + std::to_string(address.prefix_length);
   const std::string via = gateway ? gateway->text() : "none";
   milestone::Writer w("network-up");
-  w.field("interface", Text(interface.data(), interface.size()))
+  w.field("interface", Text(a.uplink.data(), a.uplink.size()))
       .field("mode", mode)
       .field("address", Text(cidr.data(), cidr.size()))
-      .field("gateway", Text(via.data(), via.size()));
+      .field("gateway", Text(via.data(), via.size()))
+      .field("bridge", bridge_field(a.bridged));
+  return w;
+}
+
+milestone::Writer network_unavailable(const char* reason, bool bridged) {
+  milestone::Writer w("network-unavailable");
+  w.field("reason", reason).field("bridge", bridge_field(bridged));
   return w;
 }
 
 // The file's static address, route and name servers.
-void configure_static(const NetInterface& i, const appliance::NetworkConfig& config,
+void configure_static(const Addressed& a, const appliance::NetworkConfig& config,
                       const NetworkReports& reports) {
+  const NetInterface& i = a.link;
   RouteSocket route;
   auto done = route.ok() ? route.add_address(i.index, *config.address)
                          : std::expected<void, std::string>(std::unexpected("no netlink socket"));
   if (done && config.gateway) done = route.add_default_route(i.index, *config.gateway);
   if (!done) {
     reports.say("network: cannot configure " + i.name + ": " + done.error());
-    reports.announce(milestone::Writer("network-unavailable").field("reason", "failed"));
+    reports.announce(network_unavailable("failed", a.bridged));
     return;
   }
   if (!write_resolv_conf(config.dns)) reports.say("network: cannot write /etc/resolv.conf");
-  reports.announce(network_up(i.name, "static", *config.address, config.gateway));
+  reports.announce(network_up(a, "static", *config.address, config.gateway));
 }
 
 // How long one round of asking for a lease lasts before the line saying that none came; the
@@ -147,22 +176,22 @@ std::expected<void, std::string> apply_lease(RouteSocket& route, const NetInterf
   return {};
 }
 
-void announce_lease(const NetworkReports& reports, const NetInterface& i,
-                    const dhcp::Lease& lease) {
+void announce_lease(const NetworkReports& reports, const Addressed& a, const dhcp::Lease& lease) {
   std::optional<IpAddress> gateway;
   if (lease.router) gateway = dhcp::ip_address(*lease.router);
-  reports.announce(network_up(i.name, "dhcp", dhcp::interface_address(lease), gateway));
+  reports.announce(network_up(a, "dhcp", dhcp::interface_address(lease), gateway));
 }
 
 // RFC 2131 4.4: INIT → BOUND, then at T1 RENEWING, at T2 REBINDING; a lease that is refused or
 // runs out takes its address away and starts over. The thread lives for the appliance's life.
-void run_dhcp(const NetInterface& i, const std::string& hostname, const NetworkReports& reports) {
+void run_dhcp(const Addressed& a, const std::string& hostname, const NetworkReports& reports) {
+  const NetInterface& i = a.link;
   const auto mac = dhcp::read_mac(i.name);
   RouteSocket route;
   if (!mac || !route.ok()) {
     reports.say("network: cannot use " + i.name +
                 " for DHCP: " + (mac ? std::string("no netlink socket") : mac.error()));
-    reports.announce(milestone::Writer("network-unavailable").field("reason", "failed"));
+    reports.announce(network_unavailable("failed", a.bridged));
     return;
   }
   bool told = false;
@@ -175,7 +204,7 @@ void run_dhcp(const NetInterface& i, const std::string& hostname, const NetworkR
       if (!told) {
         reports.say("network: no DHCP lease on " + i.name + " yet (" + lease.error() +
                     "); still asking");
-        reports.announce(milestone::Writer("network-unavailable").field("reason", "no-lease"));
+        reports.announce(network_unavailable("no-lease", a.bridged));
         told = true;
       }
       continue;
@@ -183,10 +212,10 @@ void run_dhcp(const NetInterface& i, const std::string& hostname, const NetworkR
     told = false;
     if (auto applied = apply_lease(route, i, *lease); !applied) {
       reports.say("network: cannot use the lease on " + i.name + ": " + applied.error());
-      reports.announce(milestone::Writer("network-unavailable").field("reason", "failed"));
+      reports.announce(network_unavailable("failed", a.bridged));
       return;
     }
-    announce_lease(reports, i, *lease);
+    announce_lease(reports, a, *lease);
     while (lease->lease_seconds != dhcp::Lease::kInfinite) {
       const auto at = [&](uint32_t seconds) {
         return lease->start + std::chrono::seconds(seconds);
@@ -207,7 +236,7 @@ void run_dhcp(const NetInterface& i, const std::string& hostname, const NetworkR
       if (auto applied = apply_lease(route, i, *renewed); !applied) {
         reports.say("network: cannot use the renewed lease on " + i.name + ": " + applied.error());
       } else if (moved) {
-        announce_lease(reports, i, *renewed);
+        announce_lease(reports, a, *renewed);
       }
       lease = std::move(renewed.value());
     }
@@ -215,20 +244,59 @@ void run_dhcp(const NetInterface& i, const std::string& hostname, const NetworkR
   }
 }
 
+// The bridge has a carrier once its port forwards, at once with STP off (vm_bridge.cpp); a
+// DHCPDISCOVER sent before would be lost and cost the first retransmission's 4 s.
+void wait_for_bridge_carrier() {
+  const Clock::time_point start = Clock::now();
+  const std::filesystem::path carrier =
+      std::filesystem::path("/sys/class/net") / appliance::kVmBridge / "carrier";
+  while (read_word(carrier) != "1" && Clock::now() - start < kCarrierWait) {
+    std::this_thread::sleep_for(kPoll);
+  }
+}
+
+// With "bridged" and a bridge: the uplink becomes its port and the address goes on the bridge.
+// Failing that, the address goes on the uplink and the VMs stay off the LAN, which is said.
+Addressed place_address(const NetInterface& uplink, const appliance::NetworkConfig& config,
+                        std::optional<int> bridge, const NetworkReports& reports) {
+  Addressed a{uplink.name, uplink, false};
+  if (config.vm_network != appliance::VmNetwork::kBridged || !bridge) return a;
+  const std::string name(appliance::kVmBridge);
+  RouteSocket route;
+  const auto mac = dhcp::read_mac(uplink.name);
+  std::expected<void, std::string> joined = std::unexpected(std::string("no netlink socket"));
+  if (!mac) {
+    joined = std::unexpected(mac.error());
+  } else if (route.ok()) {
+    joined = join_bridge(route, *bridge, uplink.index, *mac);
+  }
+  if (!joined) {
+    reports.say("network: cannot put " + uplink.name + " on the VMs' bridge " + name + " (" +
+                joined.error() + "); its address goes on " + uplink.name +
+                " and the VMs do not reach the LAN");
+    return a;
+  }
+  wait_for_bridge_carrier();
+  a.link = NetInterface{name, *bridge, true, true, true};
+  a.bridged = true;
+  return a;
+}
+
 void run_network(const appliance::NetworkConfig& config, const std::string& hostname,
-                 const NetworkReports& reports) {
+                 std::optional<int> bridge, const NetworkReports& reports) {
   (void)set_up("lo");  // the kernel gives it 127.0.0.1/8 and ::1 as it comes up
   const auto chosen = wait_for_interface(config.interface);
   if (!chosen) {
     reports.say(
         config.interface ? "network: no interface " + *config.interface : std::string("network: no Ethernet interface"));
-    reports.announce(milestone::Writer("network-unavailable").field("reason", "no-interface"));
+    reports.announce(network_unavailable("no-interface", false));
     return;
   }
+  const Addressed a = place_address(*chosen, config, bridge, reports);
   if (config.mode == appliance::NetworkMode::kStatic) {
-    configure_static(*chosen, config, reports);
+    configure_static(a, config, reports);
   } else {
-    run_dhcp(*chosen, hostname, reports);
+    run_dhcp(a, hostname, reports);
   }
 }
 
@@ -236,8 +304,17 @@ void run_network(const appliance::NetworkConfig& config, const std::string& host
 
 void start_network(const appliance::NetworkConfig& config, const std::string& hostname,
                    NetworkReports reports) {
-  std::thread([config, hostname, reports = std::move(reports)] {
-    run_network(config, hostname, reports);
+  // Here rather than on the thread: the VMs that start next attach their taps to it.
+  std::optional<int> bridge;
+  RouteSocket route;
+  if (auto made = make_bridge(route, appliance::kVmBridge)) {
+    bridge = *made;
+  } else {
+    reports.say("network: cannot make the VMs' bridge " + std::string(appliance::kVmBridge) + ": " +
+                made.error() + "; VMs with network interfaces cannot start");
+  }
+  std::thread([config, hostname, bridge, reports = std::move(reports)] {
+    run_network(config, hostname, bridge, reports);
   }).detach();
 }
 
@@ -251,7 +328,7 @@ std::optional<std::string> choose_interface(const std::vector<NetInterface>& int
   }
   std::optional<std::string> first;
   for (const NetInterface& i : interfaces) {
-    if (!i.ethernet) continue;
+    if (!is_uplink_candidate(i)) continue;
     if (i.carrier) return i.name;
     if (!first) first = i.name;
   }

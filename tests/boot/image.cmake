@@ -119,11 +119,12 @@ set_tests_properties(boot.img-nvme-after-first-cut PROPERTIES FIXTURES_REQUIRED 
 
 # virtio-blk, with the configuration a user wrote on the ESP before the first boot: its host
 # name (as the kernel has it now), its API token, its static network on QEMU's user network
-# (restrict=on), and its VM, which the first boot writes to the data partition as a spec file
-# and starts beside the default child.
+# (restrict=on) with the VMs on a network of their own (the address on eth0, not the bridge),
+# and its VM, which the first boot writes to the data partition as a spec file and starts beside
+# the default child.
 first_boot_steps(steps vda2 AFTER
   --milestone "config source=esp hostname=edge-7 api=on vms=1@60"
-  --milestone "network-up interface=eth0 mode=static address=10.0.2.15/24 gateway=10.0.2.2@60"
+  --milestone "network-up interface=eth0 mode=static address=10.0.2.15/24 gateway=10.0.2.2 bridge=none@60"
   --milestone "vm-started id=web name=web vcpus=1 mem_mib=64@120")
 image_boot_test(img-virtio TIMEOUT 600 DISK virtio SIZE 256M
   CONFIG ${CMAKE_CURRENT_SOURCE_DIR}/configs/edge-7.json ACCEL tcg,thread=single

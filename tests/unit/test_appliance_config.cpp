@@ -37,6 +37,7 @@ TEST_CASE("appliance config: an empty object gives the defaults", "[appliance]")
   CHECK_FALSE(c.network.address);
   CHECK_FALSE(c.network.gateway);
   CHECK(c.network.dns.empty());
+  CHECK(c.network.vm_network == VmNetwork::kBridged);  // VMs on the LAN, as Proxmox's vmbr0
   CHECK_FALSE(c.api);
   CHECK(c.vms.empty());
   CHECK(c.stop_timeout_s == 30);
@@ -102,6 +103,16 @@ TEST_CASE("appliance config: IPv6, DHCP with an interface, and the bounds", "[ap
   ApplianceConfig dhcp = parsed(R"({"network": {"mode": "dhcp", "interface": "eth1"}})");
   CHECK(dhcp.network.mode == NetworkMode::kDhcp);
   CHECK(dhcp.network.interface == "eth1");
+  CHECK(dhcp.network.vm_network == VmNetwork::kBridged);
+
+  // Either mode takes either kind of VM network.
+  CHECK(parsed(R"({"network": {"mode": "dhcp", "vm_network": "isolated"}})").network.vm_network ==
+        VmNetwork::kIsolated);
+  CHECK(parsed(R"({"network": {"mode": "static", "address": "192.0.2.10/24",
+                               "vm_network": "bridged"}})")
+            .network.vm_network == VmNetwork::kBridged);
+  CHECK(parsed(R"({"network": {"mode": "dhcp", "vm_network": null}})").network.vm_network ==
+        VmNetwork::kBridged);
 
   // The API listens on every IPv4 address, port 8080, unless told.
   ApplianceConfig api = parsed(R"({"api": {"token": ")" + kToken + R"("}})");
@@ -130,6 +141,7 @@ TEST_CASE("appliance config: the documented example parses", "[appliance]") {
   CHECK(c.network.mode == NetworkMode::kStatic);
   CHECK(c.network.address->address.text() == "192.0.2.10");
   CHECK(c.network.dns.size() == 2);
+  CHECK(c.network.vm_network == VmNetwork::kBridged);
   REQUIRE(c.api);
   CHECK(c.api->listen.port == 8080);
   CHECK(c.vms.size() == 2);

@@ -102,6 +102,13 @@ TEST_CASE("appliance config refusals: network", "[appliance]") {
        "network.gateway: is only for \"mode\": \"static\" (with DHCP the server gives it)"},
       {R"({"network": {"mode": "dhcp", "dns": []}})",
        "network.dns: is only for \"mode\": \"static\" (with DHCP the server gives it)"},
+      {R"({"network": {"mode": "dhcp", "vm_network": "nat"}})",
+       "network.vm_network: must be one of \"bridged\", \"isolated\""},
+      {R"({"network": {"mode": "dhcp", "vm_network": "Bridged"}})",
+       "network.vm_network: must be one of \"bridged\", \"isolated\""},
+      {R"({"network": {"mode": "dhcp", "vm_network": true}})",
+       "network.vm_network: must be a string"},
+      {R"({"network": {"vm_network": "isolated"}})", "network.mode: is required"},
       {R"({"network": {"mode": "static"}})", "network.address: is required"},
       {static_net("192.0.2.10/24", R"("colour": 1)"), "network.colour: unknown key"},
   });

@@ -91,6 +91,17 @@ TEST_CASE("network: the interface named, else the first Ethernet with a link", "
   CHECK_FALSE(choose_interface({}, std::nullopt));
 }
 
+TEST_CASE("network: the VMs' bridge and their taps are never the uplink unless named",
+          "[init][network]") {
+  // Both say ARPHRD_ETHER and have a carrier once a VM runs; neither has a device behind it.
+  const NetInterface bridge{"rootstock0", 5, true, true, true};
+  const NetInterface tap{"tap-web0", 6, true, true, true};
+  CHECK(choose_interface({bridge, tap, {"eth0", 2, true, false}}, std::nullopt) == "eth0");
+  CHECK(choose_interface({{"eth0", 2, true, true}, bridge, tap}, std::nullopt) == "eth0");
+  CHECK_FALSE(choose_interface({bridge, tap}, std::nullopt));
+  CHECK(choose_interface({bridge, tap}, "tap-web0") == "tap-web0");  // the file's word counts
+}
+
 TEST_CASE("network: resolv.conf has a nameserver line per address", "[init][network]") {
   CHECK(resolv_conf({v4(192, 0, 2, 53), v6_db8(0x53)}) ==
         "# Written by Rootstock from its network configuration\n"

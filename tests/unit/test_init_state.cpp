@@ -184,6 +184,7 @@ TEST_CASE("configuration: the boot tests' files parse as those tests expect", "[
   CHECK(edge.config.hostname == "edge-7");
   CHECK(edge.config.api.has_value());
   CHECK(edge.config.vms.size() == 1);
+  CHECK(edge.config.network.vm_network == appliance::VmNetwork::kIsolated);
   const EspConfig bad = config_from_text(read("bad-token.json"));
   CHECK_FALSE(bad.from_file);
   CHECK(bad.refused_key == "api.token");
