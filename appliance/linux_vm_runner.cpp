@@ -4,7 +4,7 @@
 #include <system_error>
 #include <vector>
 
-#include "appliance/virtio_drives.hpp"
+#include "appliance/virtio_devices.hpp"
 #include "appliance/vm_image_files.hpp"
 #include "vmm/kick.hpp"
 #include "vmm/linux_vm.hpp"
@@ -31,9 +31,6 @@ ExitReason exit_reason(vmm::LinuxVmExit::Reason reason) {
 // The spec's devices LinuxVm cannot give the VM yet: refused, since a VM started without its
 // root drive fails far later and less clearly (a kernel panic on the console).
 std::expected<void, std::string> check_supported(const VmSpec& spec) {
-  if (!spec.network_interfaces.empty()) {
-    return std::unexpected("network-interfaces: not supported yet (no virtio-net)");
-  }
   if (spec.vsock) return std::unexpected("vsock: not supported yet (no virtio-vsock)");
   return {};
 }
@@ -141,11 +138,9 @@ std::expected<std::unique_ptr<LinuxRunningVm>, std::string> LinuxVmRunner::start
   if (spec.boot_source.boot_args) config.cmdline = *spec.boot_source.boot_args;
   config.console = [out = handle->console_.get()](uint8_t byte) { out->put(byte); };
   config.stop_timeout = options_.stop_timeout;
-  if (!spec.drives.empty()) {
-    auto drives = VirtioDrives::open(spec.drives, spec.virtio_transport);
-    if (!drives) return std::unexpected(drives.error());
-    config.extra_devices = std::move(*drives);
-  }
+  auto devices = VirtioDevices::open(spec, launch.id);
+  if (!devices) return std::unexpected(devices.error());
+  config.extra_devices = std::move(*devices);
   // create() copies the images into the VM's RAM: `kernel` and `initrd` go when this returns.
   auto vm = vmm::LinuxVm::create(backend_, std::move(config));
   if (!vm) return std::unexpected(vmm::describe(vm.error()));

@@ -1,9 +1,9 @@
 // A VM's definition as users write and the appliance keeps it: Firecracker's `/vm/config` shape
 // (swagger `FullVmConfiguration`: boot-source, machine-config, drives, network-interfaces,
-// vsock) plus Rootstock's own keys (name, autostart, console, on-reset, virtio-transport). The JSON
-// stays at this edge: parse_vm_spec() turns text into these typed structs or refuses it with the
-// key's path, to_json() writes them back with Firecracker's key names; nothing below appliance/
-// sees JSON.
+// vsock, entropy) plus Rootstock's own keys (name, autostart, console, on-reset, virtio-transport).
+// The JSON stays at this edge: parse_vm_spec() turns text into these typed structs or refuses it
+// with the key's path, to_json() writes them back with Firecracker's key names; nothing below
+// appliance/ sees JSON.
 #pragma once
 
 #include <stdint.h>
@@ -73,6 +73,12 @@ struct Vsock {
   bool operator==(const Vsock&) const = default;
 };
 
+/// swagger `EntropyDevice`: a virtio-rng device fed from the root's getrandom (its
+/// `rate_limiter` is refused).
+struct Entropy {
+  bool operator==(const Entropy&) const = default;
+};
+
 /// Rootstock's `console`: where a VM's console output goes.
 struct ConsoleSpec {
   static constexpr uint32_t kMaxRingKib = 64 * 1024;
@@ -104,6 +110,7 @@ struct VmSpec {
   std::vector<Drive> drives;
   std::vector<NetworkInterface> network_interfaces;
   std::optional<Vsock> vsock;
+  std::optional<Entropy> entropy;
   bool operator==(const VmSpec&) const = default;
 };
 

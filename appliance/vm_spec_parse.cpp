@@ -136,6 +136,13 @@ NetworkInterface network_interface(ParseErrors& e, const Json& v, const std::str
   return n;
 }
 
+Entropy entropy(ParseErrors& e, const Json& v) {
+  JsonFields f(e, v, "entropy");
+  f.unsupported("rate_limiter");
+  f.finish();
+  return Entropy{};
+}
+
 Vsock vsock(ParseErrors& e, const Json& v) {
   JsonFields f(e, v, "vsock");
   Vsock s;
@@ -229,8 +236,9 @@ VmSpec spec(ParseErrors& e, const Json& doc) {
   s.drives = array_of<Drive>(e, f, "drives", drive);
   s.network_interfaces = array_of<NetworkInterface>(e, f, "network-interfaces", network_interface);
   if (const Json* v = f.take("vsock", Need::kOptional)) s.vsock = vsock(e, *v);
-  for (const char* key : {"balloon", "cpu-config", "entropy", "logger", "memory-hotplug", "metrics",
-                          "mmds-config", "pmem"}) {
+  if (const Json* v = f.take("entropy", Need::kOptional)) s.entropy = entropy(e, *v);
+  for (const char* key :
+       {"balloon", "cpu-config", "logger", "memory-hotplug", "metrics", "mmds-config", "pmem"}) {
     f.unsupported(key);
   }
   f.finish();

@@ -73,6 +73,7 @@ std::string to_json(const VmSpec& spec) {
   for (const Drive& d : spec.drives) drives.push_back(drive(d));
   Out& nics = o["network-interfaces"] = Out::array();
   for (const NetworkInterface& n : spec.network_interfaces) nics.push_back(network_interface(n));
+  if (spec.entropy) o["entropy"] = Out::object();
   if (spec.vsock) {
     Out& v = o["vsock"];
     v["guest_cid"] = spec.vsock->guest_cid;

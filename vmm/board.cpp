@@ -61,9 +61,9 @@ Result<void> Board::set_power_button(std::function<void()> press) {
   return {};
 }
 
-Result<void> Board::set_console_input(std::function<void(std::string_view)> feed) {
-  if (console_input_) return fail("board: a device takes the console input already");
-  console_input_ = std::move(feed);
+Result<void> Board::add_console_input(std::function<void(std::string_view)> feed) {
+  if (!feed) return fail("board: an empty console input");
+  console_inputs_.push_back(std::move(feed));
   return {};
 }
 
@@ -84,9 +84,8 @@ bool Board::press_power_button() {
 }
 
 bool Board::console_input(std::string_view bytes) {
-  if (!console_input_) return false;
-  console_input_(bytes);
-  return true;
+  for (const auto& feed : console_inputs_) feed(bytes);
+  return !console_inputs_.empty();
 }
 
 }  // namespace rootstock::vmm

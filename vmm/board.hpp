@@ -7,7 +7,7 @@
 // lock (locked_device.hpp). Nothing here knows hv: the lines deliver to the InterruptSink the
 // owner wires in (LinuxVm: PARTITION_INTERRUPT).
 //
-// Assembly (add_*, *_line, set_power_button, set_console_input) happens on one thread before
+// Assembly (add_*, *_line, set_power_button, add_console_input) happens on one thread before
 // any vCPU runs; everything else may be called from any thread.
 #pragma once
 
@@ -104,8 +104,9 @@ class Board {
   [[nodiscard]] Result<InterruptLine*> gsi_line(uint32_t gsi, Trigger trigger);
   /// What press_power_button() does; one device may offer it.
   [[nodiscard]] Result<void> set_power_button(std::function<void()> press);
-  /// What console_input() does; one device may take it.
-  [[nodiscard]] Result<void> set_console_input(std::function<void(std::string_view)> feed);
+  /// A console device that takes typed input: console_input() feeds every one, so the child
+  /// reads it on whichever console it uses (the UART's ttyS0, virtio's hvc0).
+  [[nodiscard]] Result<void> add_console_input(std::function<void(std::string_view)> feed);
 
   // ---- For devices ----
 
@@ -139,7 +140,7 @@ class Board {
   std::vector<std::unique_ptr<BoardDevice>> devices_;  // after lines_: they hold lines
   std::unique_ptr<pci::PciBus> pci_;                   // on io_ and mmio_ once enabled
   std::function<void()> power_button_;
-  std::function<void(std::string_view)> console_input_;
+  std::vector<std::function<void(std::string_view)>> console_inputs_;
   std::mutex console_mutex_;
   ConsoleFn console_output_;  // under console_mutex_
 };

@@ -63,6 +63,15 @@ virtio_bus() {
   esac
 }
 
+# The transport of network interface $1.
+virtio_bus_of_net() {
+  case $(readlink -f /sys/class/net/$1/device) in
+    */pci0000:*) echo "bus=pci" ;;
+    */virtio-mmio*) echo "bus=mmio" ;;
+    *) echo "bus=unknown" ;;
+  esac
+}
+
 case $cmd in
   '') ;;
   # The root times the gap between the two lines against its own clock.
@@ -95,6 +104,15 @@ case $cmd in
   # page cache dropped and the line read back from the device, or the write refused.
   disk-check)
     set +f # file patterns again (off while the command line was read)
+    # The console this init writes to (the last console= word: hvc0, virtio-console) and the
+    # entropy device (virtio-rng, the kernel's current hw_random).
+    case " $(cat /sys/class/tty/console/active) " in
+      *" hvc0 "*) echo "rootstock-child: console on hvc0" ;;
+    esac
+    if [ -e /dev/hwrng ]; then
+      n=$(dd if=/dev/hwrng bs=32 count=1 2>/dev/null | wc -c)
+      echo "rootstock-child: rng $(cat /sys/class/misc/hw_random/rng_current) read=$n"
+    fi
     for d in /sys/block/vd*; do
       [ -e "$d" ] || { echo "rootstock-child: no virtio disks (command line: $cmdline)"; break; }
       n=${d##*/}
@@ -108,6 +126,11 @@ case $cmd in
         echo "rootstock-child: write refused $n"
       fi
     done
+    ;;
+  # A network interface configured by the kernel's DHCP client (ip=dhcp) over virtio-net.
+  net-check)
+    addr=$(ip -o -4 addr show dev eth0 | grep -o 'inet [0-9./]*')
+    echo "rootstock-child: net eth0 ${addr:-no address} $(virtio_bus_of_net eth0)"
     ;;
   *) echo "rootstock-child: unknown rootstock.child_cmd=$cmd" ;;
 esac

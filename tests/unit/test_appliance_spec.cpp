@@ -22,6 +22,7 @@ VmSpec full_spec() {
   s.console = ConsoleSpec{false, 256, "/data/logs/web.log"};
   s.on_reset = OnReset::kRestart;
   s.virtio_transport = VirtioTransport::kMmio;
+  s.entropy = Entropy{};
   s.boot_source = BootSource{"/data/images/vmlinux", "/data/images/initrd.cpio",
                              "console=ttyS0 reboot=k panic=1"};
   s.machine_config = MachineConfig{4, 1024, true, true};
@@ -74,7 +75,8 @@ TEST_CASE("appliance spec: every field is read", "[appliance]") {
     "network-interfaces": [{"iface_id": "eth0", "host_dev_name": "tap0",
                             "guest_mac": "02:FC:00:00:00:05", "mtu": 9000},
                            {"iface_id": "eth1", "host_dev_name": "tap1"}],
-    "vsock": {"guest_cid": 52, "uds_path": "/run/web.vsock", "vsock_id": "vsock0"}
+    "vsock": {"guest_cid": 52, "uds_path": "/run/web.vsock", "vsock_id": "vsock0"},
+    "entropy": {}
   })");
   CHECK(s == full_spec());
 }

@@ -70,6 +70,8 @@ TEST_CASE("appliance spec refusals: unknown keys at every level", "[appliance]")
 TEST_CASE("appliance spec refusals: Firecracker keys Rootstock does not implement", "[appliance]") {
   check_refusals({
       {with(R"("balloon": {"amount_mib": 1})").c_str(), "balloon: is not supported by Rootstock"},
+      {with(R"("entropy": {"rate_limiter": {}})").c_str(),
+       "entropy.rate_limiter: is not supported by Rootstock"},
       {with(R"("pmem": [])").c_str(), "pmem: is not supported by Rootstock"},
       {with(R"("machine-config": {"vcpu_count": 1, "mem_size_mib": 8, "cpu_template": "T2"})")
            .c_str(),

@@ -329,7 +329,7 @@ Result<void> plug_com1(Board& board) {
   if (!line) return std::unexpected(line.error());
   auto& com1 = board.add_device<ConsoleUart>("com1 16550", board, **line);
   if (auto r = board.add_ports(com1, kCom1, Uart16550::kPortCount); !r) return r;
-  return board.set_console_input(
+  return board.add_console_input(
       [&com1](std::string_view bytes) { com1.with([bytes](ConsoleUart& u) { u.type(bytes); }); });
 }
 
