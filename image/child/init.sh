@@ -25,11 +25,13 @@ while read -r key value _; do
 done </proc/meminfo
 
 cmd=
+peer=
 read -r cmdline </proc/cmdline
 set -f # the command line's words are not file patterns
 for word in $cmdline; do
   case $word in
     rootstock.child_cmd=*) cmd=${word#*=} ;;
+    rootstock.peer=*) peer=${word#*=} ;;
   esac
 done
 # The ACPI power button (the appliance presses it to stop a VM in order): busybox's acpid maps
@@ -131,6 +133,15 @@ case $cmd in
   net-check)
     addr=$(ip -o -4 addr show dev eth0 | grep -o 'inet [0-9./]*')
     echo "rootstock-child: net eth0 ${addr:-no address} $(virtio_bus_of_net eth0)"
+    ;;
+  # Two children on the VMs' bridge: this one pings its peer (rootstock.peer=ADDRESS) until it
+  # answers, for at most a minute (the peer may still be booting).
+  net-peer)
+    reached=no
+    for i in $(seq 60); do
+      if ping -c 1 -W 1 "$peer" >/dev/null 2>&1; then reached=yes; break; fi
+    done
+    echo "rootstock-child: peer $peer reached=$reached"
     ;;
   *) echo "rootstock-child: unknown rootstock.child_cmd=$cmd" ;;
 esac
