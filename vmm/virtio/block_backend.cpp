@@ -12,16 +12,11 @@
 #include <algorithm>
 #include <array>
 
+#include "vmm/ioctl_request.hpp"
 #include "vmm/virtio/block_request.hpp"
 
 namespace rootstock::vmm::virtio {
 namespace {
-
-// ioctl(2)'s request parameter: unsigned long in glibc (the host tests), int in musl (the
-// appliance); BLKGETSIZE64 is passed as that type in either.
-template <typename R, typename Fd, typename Request>
-Request ioctl_request_type(R (*)(Fd, Request, ...));
-using IoctlRequest = decltype(ioctl_request_type(&::ioctl));
 
 /// The file's or the block device's size in bytes, or the failing call's name.
 std::expected<uint64_t, const char*> medium_bytes(int fd) {
@@ -33,7 +28,7 @@ std::expected<uint64_t, const char*> medium_bytes(int fd) {
     return std::unexpected("use (neither a file nor a block device)");
   }
   uint64_t bytes = 0;
-  if (::ioctl(fd, static_cast<IoctlRequest>(BLKGETSIZE64), &bytes) != 0) {
+  if (::ioctl(fd, ioctl_request(BLKGETSIZE64), &bytes) != 0) {
     return std::unexpected("read the size (BLKGETSIZE64) of");
   }
   return bytes;

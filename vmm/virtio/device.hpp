@@ -14,8 +14,11 @@
 
 #include <stdint.h>
 
+#include <algorithm>
+#include <cstring>
 #include <span>
 #include <string_view>
+#include <type_traits>
 
 #include "vmm/virtio/guest_ram.hpp"
 #include "vmm/virtio/split_virtqueue.hpp"
@@ -37,6 +40,17 @@ enum class DeviceType : uint32_t {
 /// Transport-independent feature bits (virtio 1.2, 6 "Reserved Feature Bits") the transports
 /// offer on every device besides the queue's own (feature_bits.hpp).
 inline constexpr uint64_t kFeatureVersion1 = uint64_t{1} << 32;  ///< VIRTIO_F_VERSION_1
+
+/// `config`'s bytes from `offset` into `out`, zeros past its end (Device::read_config's rule),
+/// for a device whose configuration space is one plain structure.
+template <typename Config>
+void read_config_bytes(const Config& config, uint32_t offset, std::span<uint8_t> out) {
+  static_assert(std::is_trivially_copyable_v<Config>);
+  std::fill(out.begin(), out.end(), uint8_t{0});
+  if (offset >= sizeof(config)) return;
+  const size_t n = std::min<size_t>(out.size(), sizeof(config) - offset);
+  std::memcpy(out.data(), reinterpret_cast<const uint8_t*>(&config) + offset, n);
+}
 
 /// How a device reaches the driver: its interrupts and the memory its buffers are in.
 class DeviceLink {

@@ -13,12 +13,6 @@ namespace {
 constexpr uint64_t kConfigStart = static_cast<uint64_t>(Reg::kConfig);
 constexpr uint32_t kAllOnes = 0xffffffff;
 
-/// `half` (0: bits 31:0, 1: bits 63:32) of a 64-bit register pair replaced by `value`.
-uint64_t with_half(uint64_t word, unsigned half, uint32_t value) {
-  const unsigned shift = half * 32;
-  return (word & ~(uint64_t{kAllOnes} << shift)) | uint64_t{value} << shift;
-}
-
 }  // namespace
 
 MmioTransport::MmioTransport(uint64_t base, std::unique_ptr<Device> device, GuestRam& ram,
@@ -36,13 +30,8 @@ uint64_t MmioTransport::read(uint64_t gpa, uint8_t size) {
   const uint64_t offset = gpa - base_;
   if (offset >= kConfigStart) {
     // 4.2.2.2: the configuration space at any width; bytes past the window read 0.
-    uint8_t bytes[8] = {};
-    const size_t length = std::min<uint64_t>({size, sizeof(bytes), kWindowSize - offset});
-    core_.device().read_config(static_cast<uint32_t>(offset - kConfigStart),
-                               std::span<uint8_t>(bytes, length));
-    uint64_t value = 0;
-    for (size_t i = 0; i < length; ++i) value |= uint64_t{bytes[i]} << (8 * i);
-    return value;
+    return core_.read_config(static_cast<uint32_t>(offset - kConfigStart), size,
+                             kWindowSize - offset);
   }
   if (size != 4 || offset % 4 != 0) return 0;  // 4.2.2.2: registers are 32-bit, aligned
   return read_register(static_cast<Reg>(offset));
@@ -52,11 +41,8 @@ Next MmioTransport::write(uint64_t gpa, uint8_t size, uint64_t value) {
   if (gpa < base_ || gpa - base_ >= kWindowSize) return Next::kContinue;
   const uint64_t offset = gpa - base_;
   if (offset >= kConfigStart) {
-    uint8_t bytes[8] = {};
-    const size_t length = std::min<uint64_t>({size, sizeof(bytes), kWindowSize - offset});
-    for (size_t i = 0; i < length; ++i) bytes[i] = static_cast<uint8_t>(value >> (8 * i));
-    core_.device().write_config(static_cast<uint32_t>(offset - kConfigStart),
-                                std::span<const uint8_t>(bytes, length));
+    core_.write_config(static_cast<uint32_t>(offset - kConfigStart), size, kWindowSize - offset,
+                       value);
     return Next::kContinue;
   }
   if (size == 4 && offset % 4 == 0) {
@@ -140,19 +126,19 @@ void MmioTransport::write_register(Reg reg, uint32_t value) {
     case Reg::kQueueDescLow:
     case Reg::kQueueDescHigh:
       if (QueueConfig* q = core_.configurable_queue(queue_sel_)) {
-        q->desc = with_half(q->desc, reg == Reg::kQueueDescHigh ? 1 : 0, value);
+        q->desc = replace_half(q->desc, reg == Reg::kQueueDescHigh ? 1 : 0, value);
       }
       return;
     case Reg::kQueueDriverLow:
     case Reg::kQueueDriverHigh:
       if (QueueConfig* q = core_.configurable_queue(queue_sel_)) {
-        q->driver = with_half(q->driver, reg == Reg::kQueueDriverHigh ? 1 : 0, value);
+        q->driver = replace_half(q->driver, reg == Reg::kQueueDriverHigh ? 1 : 0, value);
       }
       return;
     case Reg::kQueueDeviceLow:
     case Reg::kQueueDeviceHigh:
       if (QueueConfig* q = core_.configurable_queue(queue_sel_)) {
-        q->device = with_half(q->device, reg == Reg::kQueueDeviceHigh ? 1 : 0, value);
+        q->device = replace_half(q->device, reg == Reg::kQueueDeviceHigh ? 1 : 0, value);
       }
       return;
     default:

@@ -52,10 +52,7 @@ uint16_t NetDevice::max_queue_size(uint16_t queue) const {
 }
 
 void NetDevice::read_config(uint32_t offset, std::span<uint8_t> out) const {
-  std::fill(out.begin(), out.end(), uint8_t{0});
-  if (offset >= sizeof(config_)) return;
-  const size_t n = std::min<size_t>(out.size(), sizeof(config_) - offset);
-  memcpy(out.data(), reinterpret_cast<const uint8_t*>(&config_) + offset, n);
+  read_config_bytes(config_, offset, out);
 }
 
 void NetDevice::write_config(uint32_t, std::span<const uint8_t>) {}

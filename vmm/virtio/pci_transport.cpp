@@ -42,12 +42,6 @@ uint16_t vector_count(const Device& device) {
   return static_cast<uint16_t>(std::min<uint32_t>(uint32_t{device.queue_count()} + 1, kMaxVectors));
 }
 
-/// `half` (0: bits 31:0, 1: bits 63:32) of `word` replaced by `value`.
-uint64_t with_half(uint64_t word, unsigned half, uint32_t value) {
-  const unsigned shift = half * 32;
-  return (word & ~(uint64_t{kAllOnes32} << shift)) | uint64_t{value} << shift;
-}
-
 /// Whether an access of `size` at `offset` is exactly the field at `field` of `width` bytes.
 constexpr bool is(uint32_t offset, uint8_t size, Common field, uint8_t width) {
   return offset == static_cast<uint32_t>(field) && size == width;
@@ -140,26 +134,28 @@ void PciTransport::config_write(uint16_t offset, uint8_t size, uint32_t value) {
   header_.write(offset, size, value);
 }
 
-uint32_t PciTransport::cfg_window_read(uint8_t size) {
-  // 4.1.4.9.1: the device reads cap.length bytes at cap.offset of BAR cap.bar; 1, 2 or 4
-  // bytes, aligned, and the access must be as wide.
+std::optional<PciTransport::CfgWindow> PciTransport::cfg_window(uint8_t size) const {
+  // 4.1.4.9.1: the device accesses cap.length bytes at cap.offset of BAR cap.bar; 1, 2 or 4
+  // bytes, aligned, and the access to pci_cfg_data must be as wide.
   const auto bar = header_.read(pci_cfg_cap_ + cap::kBar, 1);
   const uint32_t offset = header_.read(pci_cfg_cap_ + cap::kOffset, 4);
   const uint32_t length = header_.read(pci_cfg_cap_ + cap::kLength, 4);
   if (length != size || (length != 1 && length != 2 && length != 4) || offset % length != 0) {
-    return 0;
+    return std::nullopt;
   }
-  return static_cast<uint32_t>(bar_read(bar, offset, static_cast<uint8_t>(length)));
+  return CfgWindow{bar, offset, static_cast<uint8_t>(length)};
+}
+
+uint32_t PciTransport::cfg_window_read(uint8_t size) {
+  const auto window = cfg_window(size);
+  if (!window) return 0;
+  return static_cast<uint32_t>(bar_read(window->bar, window->offset, window->length));
 }
 
 void PciTransport::cfg_window_write(uint8_t size, uint32_t value) {
-  const auto bar = header_.read(pci_cfg_cap_ + cap::kBar, 1);
-  const uint32_t offset = header_.read(pci_cfg_cap_ + cap::kOffset, 4);
-  const uint32_t length = header_.read(pci_cfg_cap_ + cap::kLength, 4);
-  if (length != size || (length != 1 && length != 2 && length != 4) || offset % length != 0) {
-    return;
+  if (const auto window = cfg_window(size)) {
+    bar_write(window->bar, window->offset, window->length, value);
   }
-  bar_write(bar, offset, static_cast<uint8_t>(length), value);
 }
 
 // ---- BAR 0 ----
@@ -170,14 +166,8 @@ uint64_t PciTransport::bar_read(unsigned bar, uint64_t offset, uint8_t size) {
   if (offset == kIsrOffset) return read_isr();
   if (offset >= kDeviceOffset && offset < kDeviceOffset + kRegionSize) {
     // 4.1.4.6: the device-specific configuration at any width; bytes past it read 0.
-    uint8_t bytes[8] = {};
-    const size_t length =
-        std::min<uint64_t>({size, sizeof(bytes), kDeviceOffset + kRegionSize - offset});
-    core_.device().read_config(static_cast<uint32_t>(offset - kDeviceOffset),
-                               std::span<uint8_t>(bytes, length));
-    uint64_t value = 0;
-    for (size_t i = 0; i < length; ++i) value |= uint64_t{bytes[i]} << (8 * i);
-    return value;
+    return core_.read_config(static_cast<uint32_t>(offset - kDeviceOffset), size,
+                             kDeviceOffset + kRegionSize - offset);
   }
   if (offset >= kMsixTableOffset && offset < kMsixTableOffset + kRegionSize) {
     return msix_.read_table(offset - kMsixTableOffset, size);
@@ -193,12 +183,8 @@ void PciTransport::bar_write(unsigned bar, uint64_t offset, uint8_t size, uint64
   if (offset < kIsrOffset) {
     write_common(static_cast<uint32_t>(offset), size, value);
   } else if (offset >= kDeviceOffset && offset < kDeviceOffset + kRegionSize) {
-    uint8_t bytes[8] = {};
-    const size_t length =
-        std::min<uint64_t>({size, sizeof(bytes), kDeviceOffset + kRegionSize - offset});
-    for (size_t i = 0; i < length; ++i) bytes[i] = static_cast<uint8_t>(value >> (8 * i));
-    core_.device().write_config(static_cast<uint32_t>(offset - kDeviceOffset),
-                                std::span<const uint8_t>(bytes, length));
+    core_.write_config(static_cast<uint32_t>(offset - kDeviceOffset), size,
+                       kDeviceOffset + kRegionSize - offset, value);
   } else if (offset >= kNotifyOffset && offset < kNotifyOffset + kRegionSize) {
     // 4.1.4.4: the address says which queue (queue_notify_off = the queue's index); without
     // VIRTIO_F_NOTIFICATION_DATA the value written is the index and nothing more.
@@ -289,7 +275,7 @@ void PciTransport::write_common(uint32_t offset, uint8_t size, uint64_t value) {
       if (offset == at && size == 8) {
         word = value;
       } else if ((offset == at || offset == at + 4) && size == 4) {
-        word = with_half(word, offset == at ? 0 : 1, v32);
+        word = replace_half(word, offset == at ? 0 : 1, v32);
       }
     };
     store(Common::kQueueDesc, q->desc);

@@ -35,6 +35,7 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "vmm/interrupt_line.hpp"
@@ -164,6 +165,14 @@ class PciTransport final : public pci::PciFunction, public DeviceLink {
   [[nodiscard]] uint64_t read_common(uint32_t offset, uint8_t size);
   void write_common(uint32_t offset, uint8_t size, uint64_t value);
   [[nodiscard]] uint8_t read_isr();
+  /// What the PCI configuration access capability's fields select (4.1.4.9).
+  struct CfgWindow {
+    uint32_t bar = 0;
+    uint32_t offset = 0;
+    uint8_t length = 0;
+  };
+  /// The window for an access of `size` to pci_cfg_data, or none if the fields are unusable.
+  [[nodiscard]] std::optional<CfgWindow> cfg_window(uint8_t size) const;
   /// The access through the PCI configuration access capability's window (4.1.4.9).
   [[nodiscard]] uint32_t cfg_window_read(uint8_t size);
   void cfg_window_write(uint8_t size, uint32_t value);

@@ -9,7 +9,6 @@ namespace rootstock::vmm::virtio {
 
 namespace {
 
-constexpr uint32_t kAllOnes = 0xffffffff;
 constexpr uint32_t kFeatureWords = 2;  // feature bits past 63 do not exist
 
 }  // namespace
@@ -41,8 +40,23 @@ uint32_t TransportCore::driver_features(uint32_t select) const {
 void TransportCore::set_driver_features(uint32_t select, uint32_t value) {
   // 3.1.1 step 5: the features are settled once FEATURES_OK is set.
   if ((status_ & status_bit(Status::kFeaturesOk)) != 0 || select >= kFeatureWords) return;
-  const unsigned shift = select * 32;
-  driver_features_ = (driver_features_ & ~(uint64_t{kAllOnes} << shift)) | uint64_t{value} << shift;
+  driver_features_ = replace_half(driver_features_, select, value);
+}
+
+uint64_t TransportCore::read_config(uint32_t offset, uint8_t size, uint64_t room) const {
+  uint8_t bytes[8] = {};
+  const size_t length = std::min<uint64_t>({size, sizeof(bytes), room});
+  device_->read_config(offset, std::span<uint8_t>(bytes, length));
+  uint64_t value = 0;
+  for (size_t i = 0; i < length; ++i) value |= uint64_t{bytes[i]} << (8 * i);
+  return value;
+}
+
+void TransportCore::write_config(uint32_t offset, uint8_t size, uint64_t room, uint64_t value) {
+  uint8_t bytes[8] = {};
+  const size_t length = std::min<uint64_t>({size, sizeof(bytes), room});
+  for (size_t i = 0; i < length; ++i) bytes[i] = static_cast<uint8_t>(value >> (8 * i));
+  device_->write_config(offset, std::span<const uint8_t>(bytes, length));
 }
 
 TransportCore::StatusChange TransportCore::write_status(uint32_t value, DeviceLink& link) {

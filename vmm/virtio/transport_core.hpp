@@ -45,6 +45,13 @@ inline constexpr uint64_t kTransportFeatures =
     (uint64_t{1} << 24) - 1 | feature_mask(FeatureBit::kIndirectDesc) |
     feature_mask(FeatureBit::kEventIdx) | kFeatureVersion1;
 
+/// `word` with its `half` (0: bits 31:0, 1: bits 63:32) replaced by `value`: how both
+/// transports' drivers write 64-bit fields, as two 32-bit halves.
+[[nodiscard]] constexpr uint64_t replace_half(uint64_t word, unsigned half, uint32_t value) {
+  const unsigned shift = half * 32;
+  return (word & ~(uint64_t{0xffffffff} << shift)) | uint64_t{value} << shift;
+}
+
 /// What the driver configured for one queue (4.1.5.1.3, 4.2.3.2), kept until reset.
 struct QueueConfig {
   uint32_t size = 0;
@@ -71,6 +78,14 @@ class TransportCore {
   [[nodiscard]] Device& device() { return *device_; }
   [[nodiscard]] const Device& device() const { return *device_; }
   [[nodiscard]] GuestRam& ram() { return *ram_; }
+
+  // ---- The device-specific configuration space (2.5), at any access width ----
+
+  /// A load of `size` (1 to 8) bytes at `offset`, of which only the first `room` lie in the
+  /// transport's window: the bytes past it read 0, as do those past the device's space.
+  [[nodiscard]] uint64_t read_config(uint32_t offset, uint8_t size, uint64_t room) const;
+  /// A store, as read_config: the bytes past the window are dropped.
+  void write_config(uint32_t offset, uint8_t size, uint64_t room, uint64_t value);
 
   // ---- Features (2.2) ----
 
