@@ -14,9 +14,9 @@
 //   then 16 bytes of heads, then the data area's contents up to the input's end
 //
 // Checked: guest RAM refuses nothing (the device never asks outside it); nothing is written but
-// the used ring and, receiving, the data area; every transmitted packet sent to the port is
-// within the length bounds with a header 5.1.6.2.1 allows and only NEEDS_CSUM set; a delivered
-// packet's used lengths add up to its length.
+// the used ring and, receiving, the data area or a writable buffer an indirect table names; every
+// transmitted packet sent to the port is within the length bounds with a header 5.1.6.2.1 allows
+// and only NEEDS_CSUM set; a delivered packet's used lengths add up to its length.
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -25,6 +25,7 @@
 #include <algorithm>
 #include <array>
 #include <memory>
+#include <vector>
 
 #include "tests/unit/vmm/fake_guest_ram.hpp"
 #include "vmm/virtio/feature_bits.hpp"
@@ -112,12 +113,43 @@ class Link final : public DeviceLink {
   FakeGuestRam& ram_;
 };
 
-void check_writes(const FakeGuestRam& ram, bool data_too) {
+/// A range the driver made device-writable.
+struct Range {
+  uint64_t first = 0;
+  uint64_t length = 0;
+  [[nodiscard]] bool holds(uint64_t gpa, uint64_t n) const {
+    return gpa >= first && gpa - first <= length && n <= length - (gpa - first);
+  }
+};
+
+/// The writable buffers of the indirect tables the fuzzed queue's descriptors name (2.7.5.3):
+/// their addresses come from the data area's raw bytes, so they may point anywhere in RAM, and
+/// the device may write there as the driver asked. Read before the device runs.
+std::vector<Range> indirect_writable(const FakeGuestRam& ram) {
+  std::vector<Range> ranges;
+  const uint64_t ram_end = kRamBase + kRamBytes;
+  for (uint32_t i = 0; i < kQueueSize; ++i) {
+    const auto d = ram.peek<VirtqDesc>(kQueue + rl::desc_offset(i));
+    if ((d.flags & static_cast<uint16_t>(DescFlag::kIndirect)) == 0) continue;
+    if (d.addr < kRamBase || d.addr > ram_end || d.len > ram_end - d.addr) continue;
+    for (uint64_t at = d.addr; at + sizeof(VirtqDesc) <= d.addr + d.len; at += sizeof(VirtqDesc)) {
+      const auto entry = ram.peek<VirtqDesc>(at);
+      if ((entry.flags & static_cast<uint16_t>(DescFlag::kWrite)) != 0) {
+        ranges.push_back({entry.addr, entry.len});
+      }
+    }
+  }
+  return ranges;
+}
+
+void check_writes(const FakeGuestRam& ram, bool data_too, const std::vector<Range>& also = {}) {
   const uint64_t used = layout_at(kQueue).used;
   for (const auto& w : ram.writes()) {
     const bool in_used = w.gpa >= used && w.gpa + w.length <= used + rl::used_ring_size(kQueueSize);
     const bool in_data = w.gpa >= kData && w.gpa + w.length <= kData + kDataBytes;
-    check(in_used || (data_too && in_data));
+    const bool in_indirect = std::any_of(also.begin(), also.end(),
+                                         [&](const Range& r) { return r.holds(w.gpa, w.length); });
+    check(in_used || (data_too && (in_data || in_indirect)));
   }
 }
 
@@ -155,10 +187,13 @@ void receive(FakeGuestRam& ram, uint64_t features, size_t length, const uint8_t*
   memcpy(p.data(), bytes, std::min(p.size(), sizeof(NetHeader)));
   RxPlacer placer;
   placer.start((features & net_feature_mask(NetFeatureBit::kMrgRxbuf)) != 0);
+  const std::vector<Range> indirect = (features & feature_mask(FeatureBit::kIndirectDesc)) != 0
+                                          ? indirect_writable(ram)
+                                          : std::vector<Range>{};
   ram.record_writes(true);
   auto placed = placer.place(*queue, ram, p);
   check(ram.refused() == 0);
-  check_writes(ram, true);
+  check_writes(ram, true, indirect);
   if (!placed || placed->outcome != RxOutcome::kDelivered) return;
   check(placed->buffers >= 1 && placed->buffers <= kQueueSize);
   uint64_t total = 0;
