@@ -16,8 +16,8 @@ constexpr size_t kBounceBytes = 64 * 1024;
 
 }  // namespace
 
-BlockDevice::BlockDevice(std::unique_ptr<BlockMedium> medium, std::string drive_id)
-    : medium_(std::move(medium)), bounce_(kBounceBytes) {
+BlockDevice::BlockDevice(std::unique_ptr<BlockMedium> medium, std::string drive_id, BlockIo io)
+    : medium_(std::move(medium)), io_(io), bounce_(kBounceBytes) {
   memcpy(id_.data(), drive_id.data(), std::min(drive_id.size(), id_.size()));
   config_.capacity = medium_->size() / kBlockSectorSize;
   config_.seg_max = kQueueSize - 2;  // the header and the status take a descriptor each
@@ -31,6 +31,10 @@ BlockDevice::BlockDevice(std::unique_ptr<BlockMedium> medium, std::string drive_
   config_.write_zeroes_may_unmap = 1;
   limits_ = {config_.capacity, config_.max_discard_sectors, config_.max_discard_seg,
              config_.max_write_zeroes_sectors, config_.max_write_zeroes_seg};
+}
+
+BlockDevice::~BlockDevice() {
+  worker_.stop();
 }
 
 uint64_t BlockDevice::features() const {
@@ -54,22 +58,61 @@ void BlockDevice::read_config(uint32_t offset, std::span<uint8_t> out) const {
 void BlockDevice::write_config(uint32_t, std::span<const uint8_t>) {}
 
 bool BlockDevice::activate(uint64_t features, std::span<SplitVirtqueue*> queues, DeviceLink& link) {
+  worker_.stop();  // activated twice without a reset: the old worker goes first
   if (queues.empty() || queues[0] == nullptr) return false;
-  negotiated_ = features;
-  queue_ = queues[0];
-  link_ = &link;
+  {
+    std::lock_guard lock(mutex_);
+    negotiated_ = features;
+    queue_ = queues[0];
+    link_ = &link;
+  }
+  if (io_ == BlockIo::kInline) return true;
+  auto started = worker_.start([this] {
+    std::lock_guard lock(mutex_);
+    serve_queue_locked();
+  });
+  if (!started) {
+    std::lock_guard lock(mutex_);
+    last_error_ = describe(started.error());
+    queue_ = nullptr;
+    link_ = nullptr;
+    return false;
+  }
   return true;
 }
 
 void BlockDevice::reset() {
+  worker_.stop();
+  std::lock_guard lock(mutex_);
   negotiated_ = 0;
   queue_ = nullptr;
   link_ = nullptr;
 }
 
-// The loop of docs/virtio.md "How a device uses the queue".
+int BlockDevice::kick_fd(uint16_t queue) const {
+  return queue == 0 && worker_.running() ? worker_.kick_fd() : -1;
+}
+
 void BlockDevice::notify(uint16_t queue) {
-  if (queue != 0 || queue_ == nullptr) return;
+  if (queue != 0) return;
+  if (io_ == BlockIo::kWorker) return worker_.kick();
+  std::lock_guard lock(mutex_);
+  serve_queue_locked();
+}
+
+BlockCounters BlockDevice::counters() const {
+  std::lock_guard lock(mutex_);
+  return counters_;
+}
+
+std::string BlockDevice::last_error() const {
+  std::lock_guard lock(mutex_);
+  return last_error_;
+}
+
+// The loop of docs/virtio.md "How a device uses the queue".
+void BlockDevice::serve_queue_locked() {
+  if (queue_ == nullptr) return;
   for (;;) {
     if (!queue_->disable_notifications()) return link_->needs_reset();
     for (;;) {

@@ -2,9 +2,16 @@
 // (block_backend.hpp), with one request queue. Each request is parsed once
 // (block_request.hpp), served against the medium, and answered with its status byte.
 //
-// Requests run synchronously in notify(), on the calling vCPU thread, under the transport's
-// lock. A worker thread comes with the fast paths (ioeventfd kicks, docs/virtio.md), so that a
-// slow disk does not stall a vCPU's exits; until then a read blocks the vCPU that kicked.
+// Where requests run (BlockIo): by default on a worker thread of the disk's own
+// (queue_worker.hpp), which a kick wakes — notify() from the vCPU thread that exited, or hvroot
+// signalling the kick fd for a doorbell without any exit to the VMM — so that a slow disk
+// never holds a vCPU. BlockIo::kInline serves them in notify() on the calling thread instead:
+// the fuzzers' deterministic mode and the "before" of bench/virtio-blk-io.
+//
+// Locking: activate(), notify() and reset() come under the transport's board lock; the
+// device's mutex guards the queue, the link, the counters and the last error, and the worker
+// holds it while it serves the queue. reset() stops the worker (a request in flight finishes
+// first) before it lets go of the queue.
 #pragma once
 
 #include <stddef.h>
@@ -12,12 +19,14 @@
 
 #include <array>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "vmm/virtio/block_backend.hpp"
 #include "vmm/virtio/block_request.hpp"
 #include "vmm/virtio/device.hpp"
+#include "vmm/virtio/queue_worker.hpp"
 
 namespace rootstock::vmm::virtio {
 
@@ -101,6 +110,12 @@ struct BlockCounters {
   uint64_t bytes_written = 0;
 };
 
+/// Which thread serves the requests.
+enum class BlockIo : uint8_t {
+  kWorker,  ///< the disk's own worker thread
+  kInline,  ///< the thread that called notify()
+};
+
 /// A virtio-blk device.
 class BlockDevice final : public Device {
  public:
@@ -113,8 +128,13 @@ class BlockDevice final : public Device {
   static constexpr uint32_t kDiscardAlignmentSectors = 8;
 
   /// A disk on `medium` (read-only when the medium is), answering GET_ID with `drive_id`: its
-  /// first 20 bytes, NUL-padded.
-  BlockDevice(std::unique_ptr<BlockMedium> medium, std::string drive_id);
+  /// first 20 bytes, NUL-padded; requests served as `io` says.
+  BlockDevice(std::unique_ptr<BlockMedium> medium, std::string drive_id,
+              BlockIo io = BlockIo::kWorker);
+  /// Stops the worker.
+  ~BlockDevice() override;
+  BlockDevice(const BlockDevice&) = delete;
+  BlockDevice& operator=(const BlockDevice&) = delete;
 
   [[nodiscard]] DeviceType type() const override { return DeviceType::kBlock; }
   [[nodiscard]] uint64_t features() const override;
@@ -128,15 +148,20 @@ class BlockDevice final : public Device {
                               DeviceLink& link) override;
   void notify(uint16_t queue) override;
   void reset() override;
+  /// The worker's kick fd while it runs; -1 for BlockIo::kInline.
+  [[nodiscard]] int kick_fd(uint16_t queue) const override;
 
   /// The configuration space as the driver reads it.
   [[nodiscard]] const BlockConfig& config() const { return config_; }
-  [[nodiscard]] const BlockCounters& counters() const { return counters_; }
+  /// A snapshot of the counters.
+  [[nodiscard]] BlockCounters counters() const;
   /// Why the last request that failed did (a refusal, a queue fault or the medium's words);
   /// empty while none has. The VMM has no log yet: its owner reads this.
-  [[nodiscard]] const std::string& last_error() const { return last_error_; }
+  [[nodiscard]] std::string last_error() const;
 
  private:
+  /// Serves every request in the queue (docs/virtio.md "How a device uses the queue").
+  void serve_queue_locked();
   /// Serves the request in `chain` and writes its status; returns the used length (the bytes
   /// written into the chain, status included).
   uint32_t serve(const DescriptorChain& chain);
@@ -152,6 +177,10 @@ class BlockDevice final : public Device {
   std::array<uint8_t, kBlockIdBytes> id_{};
   BlockConfig config_{};
   BlockRequestLimits limits_{};
+  const BlockIo io_;
+  QueueWorker worker_;  ///< runs between activate() and reset() with BlockIo::kWorker
+
+  mutable std::mutex mutex_;  ///< guards everything below
   uint64_t negotiated_ = 0;
   SplitVirtqueue* queue_ = nullptr;
   DeviceLink* link_ = nullptr;

@@ -7,9 +7,9 @@
 // reaches the driver only through DeviceLink.
 //
 // Threading: the transport calls a device under the transport's own lock (one lock per device
-// on a board, locked_device.hpp), from vCPU threads. A device that finishes requests elsewhere
-// (an I/O worker) takes its own lock around the queue and calls DeviceLink from there; DeviceLink
-// is thread-safe.
+// on a board, locked_device.hpp), from vCPU threads. A device that serves its queues elsewhere
+// (a thread of its own: a disk's worker, a NIC's receive thread) takes its own lock around the
+// queues and calls DeviceLink from there; DeviceLink is thread-safe.
 #pragma once
 
 #include <stdint.h>
@@ -96,6 +96,14 @@ class Device {
   /// The driver reset the device (status 0): the device forgets its queues and link, finishes
   /// or drops what it has in flight, and never touches guest memory for them again.
   virtual void reset() = 0;
+  /// An eventfd whose signal is the same as notify(queue) — the device's own thread waits on
+  /// it — or -1 when the device serves `queue` only inside notify(). Valid from activate() to
+  /// reset(). A transport registers it as the queue's doorbell (docs/hvroot.md "Doorbells"),
+  /// so that a kick signals the thread with no exit to the VMM.
+  [[nodiscard]] virtual int kick_fd(uint16_t queue) const {
+    (void)queue;
+    return -1;
+  }
 };
 
 }  // namespace rootstock::vmm::virtio

@@ -71,9 +71,10 @@ bool NetDevice::activate(uint64_t features, std::span<SplitVirtqueue*> queues, D
   if (!net_features_consistent(features)) {
     return refuse("the driver accepted a segmentation offload without its checksum offload");
   }
-  if (!wake_fd_) {
-    wake_fd_ = UniqueFd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
-    if (!wake_fd_) return refuse(std::string("cannot create an eventfd: ") + strerror(errno));
+  for (UniqueFd* fd : {&wake_fd_, &tx_fd_}) {
+    if (*fd) continue;
+    *fd = UniqueFd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+    if (!*fd) return refuse(std::string("cannot create an eventfd: ") + strerror(errno));
   }
   // The receive thread is not running: the port is this thread's alone.
   if (auto ok = port_->set_offloads(NetOffloads::from_guest_features(features)); !ok) {
@@ -110,11 +111,16 @@ void NetDevice::reset() {
 }
 
 void NetDevice::notify(uint16_t queue) {
-  if (!active_) return;
-  if (queue == kReceiveQueue) return wake();
-  if (queue != kTransmitQueue) return;
-  std::lock_guard lock(mutex_);
-  if (!broken_) transmit_locked();
+  if (!active_ || (queue != kReceiveQueue && queue != kTransmitQueue)) return;
+  const uint64_t one = 1;
+  // A full counter (EAGAIN) is already a kick.
+  (void)!::write(kick_fd(queue), &one, sizeof(one));
+}
+
+int NetDevice::kick_fd(uint16_t queue) const {
+  if (!active_) return -1;
+  if (queue == kReceiveQueue) return wake_fd_.get();
+  return queue == kTransmitQueue ? tx_fd_.get() : -1;
 }
 
 NetCounters NetDevice::counters() const {
@@ -177,8 +183,9 @@ void NetDevice::receive_loop() {
   bool waiting = false;    // for receive buffers: the port is not polled
   bool port_gone = false;  // the port failed or hung up: only a stop can come
   for (;;) {
-    pollfd fds[] = {{wake_fd_.get(), POLLIN, 0}, {port_->poll_fd(), POLLIN, 0}};
-    const nfds_t count = waiting || port_gone ? 1 : 2;
+    pollfd fds[] = {
+        {wake_fd_.get(), POLLIN, 0}, {tx_fd_.get(), POLLIN, 0}, {port_->poll_fd(), POLLIN, 0}};
+    const nfds_t count = waiting || port_gone ? 2 : 3;
     if (::poll(fds, count, -1) < 0) {
       if (errno == EINTR) continue;
       std::lock_guard lock(mutex_);
@@ -191,9 +198,15 @@ void NetDevice::receive_loop() {
       (void)!::read(wake_fd_.get(), &wakes, sizeof(wakes));
       waiting = false;
     }
-    const bool hung_up = count == 2 && (fds[1].revents & kHangUp) != 0;
+    const bool transmit = (fds[1].revents & POLLIN) != 0;
+    if (transmit) {
+      uint64_t kicks = 0;
+      (void)!::read(tx_fd_.get(), &kicks, sizeof(kicks));
+    }
+    const bool hung_up = count == 3 && (fds[2].revents & kHangUp) != 0;
     std::lock_guard lock(mutex_);
     if (stopping_) return;
+    if (transmit && !broken_) transmit_locked();
     switch (receive_locked()) {
       case RxStop::kNoBuffers:
       case RxStop::kBroken:

@@ -5,17 +5,18 @@
 // Linux posts take large packets), and, when the port carries the header's offloads, _CSUM,
 // _GUEST_CSUM and TSO4/6 both ways; with VERSION_1, INDIRECT_DESC and EVENT_IDX.
 //
-// Transmit runs in notify(1), on the vCPU thread that kicked: each chain is copied once,
-// bounded (net_tx.hpp), sent to the port, and returned with nothing written. Receive runs on a
-// thread of the device's own, started by activate() and stopped and joined by reset() and the
-// destructor: it polls the port's fd and an eventfd (stop, and "the driver added receive
-// buffers" from notify(0)), and places each packet into the driver's buffers (net_rx.hpp).
-// When the driver has no buffers it stops reading the port, leaving packets queued there (the
-// host drops what overflows), until the next notify(0).
+// Both queues are served by a thread of the device's own, started by activate() and stopped
+// and joined by reset() and the destructor. It polls the port's fd and two eventfds, the
+// queues' kick fds (kick_fd(): notify() writes them, and so does hvroot for a doorbell, with no
+// exit to the VMM): the receive kick ("the driver added receive buffers", also the stop) and
+// the transmit kick. Transmit copies each chain once, bounded (net_tx.hpp), sends it to the
+// port, and returns it with nothing written. Receive places each packet into the driver's
+// buffers (net_rx.hpp); when the driver has no buffers it stops reading the port, leaving
+// packets queued there (the host drops what overflows), until the next receive kick.
 //
 // Locking: activate(), notify() and reset() come from vCPU threads under the transport's board
-// lock; the device's own mutex guards the queues, the link, the port and the counters, and is
-// taken by transmit and by the receive thread around each batch. DeviceLink is called under it
+// lock; the device's own mutex guards the queues, the link, the port and the counters, and the
+// thread takes it around each batch. DeviceLink is called under it
 // (board lock → device mutex → transport's interrupt mutex). reset() joins the receive thread
 // before it lets go of the queues, so nothing touches guest memory for them afterwards.
 #pragma once
@@ -77,6 +78,8 @@ class NetDevice final : public Device {
                               DeviceLink& link) override;
   void notify(uint16_t queue) override;
   void reset() override;
+  /// The queues' kick fds while the thread runs.
+  [[nodiscard]] int kick_fd(uint16_t queue) const override;
 
   /// The configuration space as the driver reads it.
   [[nodiscard]] const NetConfig& config() const { return config_; }
@@ -89,7 +92,7 @@ class NetDevice final : public Device {
   /// What one receive batch ended on.
   enum class RxStop : uint8_t { kPortEmpty, kNoBuffers, kBatchDone, kPortFailed, kBroken };
 
-  /// The receive thread's body.
+  /// The device thread's body.
   void receive_loop();
   /// Moves up to a batch of packets from the port into the receive queue.
   RxStop receive_locked();
@@ -106,12 +109,13 @@ class NetDevice final : public Device {
   void break_locked(std::string reason);
   /// Stops the receive thread and waits for it.
   void stop_receiving();
-  /// Wakes the receive thread.
+  /// Wakes the thread for a receive kick (or the stop).
   void wake();
 
   std::unique_ptr<PacketPort> port_;
   NetConfig config_{};
-  UniqueFd wake_fd_;  ///< an eventfd, made at the first activate()
+  UniqueFd wake_fd_;  ///< the receive kick and the stop: an eventfd, made at the first activate()
+  UniqueFd tx_fd_;    ///< the transmit kick, the same
   std::thread receiver_;
   bool active_ = false;  ///< between activate() and reset(); under the board lock
 

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <atomic>
 #include <catch2/catch_test_macros.hpp>
 #include <optional>
 #include <span>
@@ -112,8 +113,9 @@ class BlockBench final : public vmm::virtio::DeviceLink {
   TestDriver& driver() { return driver_; }
   vmm::virtio::SplitVirtqueue& queue() { return *queue_; }
 
-  int interrupts = 0;
-  int resets = 0;
+  /// Atomic: with BlockIo::kWorker the device's thread raises them.
+  std::atomic<int> interrupts = 0;
+  std::atomic<int> resets = 0;
 
  private:
   struct Placed {

@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "tests/unit/eventually.hpp"
 #include "tests/unit/vmm/virtio_device_bench.hpp"
 #include "vmm/unique_fd.hpp"
 #include "vmm/virtio/net_device.hpp"
@@ -112,17 +113,6 @@ inline std::vector<uint8_t> net_packet(size_t frame_bytes, uint8_t seed = 0,
   return packet;
 }
 
-/// Waits up to `timeout` for `done()`.
-template <typename Done>
-bool eventually(Done done, std::chrono::milliseconds timeout = 5000ms) {
-  const auto end = std::chrono::steady_clock::now() + timeout;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > end) return false;
-    std::this_thread::sleep_for(1ms);
-  }
-  return true;
-}
-
 /// Offers a receive chain of one writable buffer per size on `bench`'s queue 0.
 inline uint16_t offer_rx(DeviceBench& bench, std::initializer_list<uint32_t> sizes) {
   std::vector<ChainPart> parts;
@@ -169,9 +159,12 @@ struct Nic {
   }
 
   /// Offers a transmit chain of `parts` and kicks.
+  /// Sends a transmit chain, kicks, and waits until the device's thread has returned it.
   uint16_t transmit(const std::vector<ChainPart>& parts) {
+    const uint16_t used = bench->driver(1).used_idx();
     const uint16_t head = bench->send(1, parts);
     device->notify(vmm::virtio::NetDevice::kTransmitQueue);
+    REQUIRE(wait_used(*bench, 1, static_cast<uint16_t>(used + 1)));
     return head;
   }
 
