@@ -462,6 +462,72 @@ def dhcp_message():
     seed("refused-xid", dhcp_reply([(53, b"\x02")] + QEMU), flags=0)
 
 
+# ---- vsock_device: flags, the receive buffers, then the child's packets (split, length, bytes) ----
+VS_REQUEST, VS_RESPONSE, VS_RST, VS_SHUTDOWN, VS_RW, VS_CREDIT_UPDATE, VS_CREDIT_REQUEST = range(1, 8)
+VS_INDIRECT, VS_EVENT_IDX, VS_HOST_CONNECTS, VS_HOST_WRITES, VS_HOST_CLOSES = 1, 2, 4, 8, 16
+VS_FIRST_HOST_PORT = 1 << 30
+
+
+def vsock_header(op, src_port, dst_port, length=0, src_cid=3, dst_cid=2, kind=1, flags=0,
+                 buf_alloc=65536, fwd_cnt=0):
+    return (u64(src_cid) + u64(dst_cid) + u32(src_port) + u32(dst_port) + u32(length) + u16(kind) +
+            u16(op) + u32(flags) + u32(buf_alloc) + u32(fwd_cnt))
+
+
+def vsock_packet(header, payload=b"", split=0):
+    return u8(split) + u16(len(header) + len(payload)) + header + payload
+
+
+def vsock_input(flags, rx_count, rx_class, packets):
+    return u8(flags) + u8(rx_count | rx_class << 4) + b"".join(packets)
+
+
+def vsock_device():
+    seeds = {
+        # The child connects to the host's port 1234, sends, the host answers and closes.
+        "child-connects": vsock_input(VS_HOST_WRITES | VS_HOST_CLOSES | VS_EVENT_IDX, 8, 4, [
+            vsock_packet(vsock_header(VS_REQUEST, 5000, 1234)),
+            vsock_packet(vsock_header(VS_RW, 5000, 1234, 4), b"ping", split=44)]),
+        # The host sends CONNECT 52; the child accepts, both write.
+        "host-connects": vsock_input(VS_HOST_CONNECTS | VS_HOST_WRITES, 8, 2, [
+            vsock_packet(vsock_header(VS_RESPONSE, 52, VS_FIRST_HOST_PORT)),
+            vsock_packet(vsock_header(VS_RW, 52, VS_FIRST_HOST_PORT, 5), b"hello")]),
+        # A connect nobody takes, and packets for no connection: RSTs.
+        "refused": vsock_input(0, 4, 0, [
+            vsock_packet(vsock_header(VS_REQUEST, 5000, 999)),
+            vsock_packet(vsock_header(VS_RW, 5001, 999, 1), b"x"),
+            vsock_packet(vsock_header(VS_RST, 5002, 999))]),
+        # Hostile: a spoofed source, another destination, SEQPACKET, a len past the chain, an
+        # unknown op, a writable buffer, a short header.
+        "hostile": vsock_input(VS_INDIRECT, 8, 1, [
+            vsock_packet(vsock_header(VS_REQUEST, 1, 1234, src_cid=7)),
+            vsock_packet(vsock_header(VS_REQUEST, 1, 1234, dst_cid=5)),
+            vsock_packet(vsock_header(VS_REQUEST, 2, 1234, kind=2)),
+            vsock_packet(vsock_header(VS_RW, 3, 1234, 1000), b"short"),
+            vsock_packet(vsock_header(99, 4, 1234)),
+            vsock_packet(vsock_header(VS_REQUEST, 5, 1234), split=0xff),
+            vsock_packet(vsock_header(VS_REQUEST, 6, 1234)[:30])]),
+        # Connected, then shut down both ways: the host owes the RST.
+        "shutdown": vsock_input(VS_HOST_WRITES, 6, 3, [
+            vsock_packet(vsock_header(VS_REQUEST, 7000, 1234)),
+            vsock_packet(vsock_header(VS_SHUTDOWN, 7000, 1234, flags=2)),
+            vsock_packet(vsock_header(VS_SHUTDOWN, 7000, 1234, flags=1)),
+            vsock_packet(vsock_header(VS_RW, 7000, 1234, 2), b"no")]),
+        # Two bytes of credit: the host's data waits for a credit update.
+        "credit": vsock_input(VS_HOST_WRITES, 8, 0, [
+            vsock_packet(vsock_header(VS_REQUEST, 8000, 1234, buf_alloc=2)),
+            vsock_packet(vsock_header(VS_CREDIT_REQUEST, 8000, 1234, buf_alloc=2)),
+            vsock_packet(vsock_header(VS_CREDIT_UPDATE, 8000, 1234, buf_alloc=64, fwd_cnt=2))]),
+        # No receive buffers, and buffers too short for a header.
+        "no-buffers": vsock_input(VS_HOST_CONNECTS, 0, 0, [
+            vsock_packet(vsock_header(VS_REQUEST, 9000, 1234))]),
+        "short-buffers": vsock_input(VS_HOST_CONNECTS, 4, 15, [
+            vsock_packet(vsock_header(VS_REQUEST, 9001, 1234))]),
+    }
+    for name, data in seeds.items():
+        write("vsock_device", name, data)
+
+
 # ---- virtqueue: config byte, the three parts as int32 offsets from the RAM's base, the steps'
 # length, the steps (fuzz_virtqueue.cpp), then the RAM's first bytes ----
 VQ_NEXT, VQ_WRITE, VQ_INDIRECT = 1, 2, 4
@@ -627,7 +693,8 @@ def main():
         if d.name != "gpt" or program:
             shutil.rmtree(d)
     for make in (x86_decoder, vmm_exit, vmm_loader, acpi, boot_info, hypercalls, apic,
-                 port_devices, virtqueue, block_request, appliance_config, dhcp_message):
+                 port_devices, virtqueue, block_request, appliance_config, dhcp_message,
+                 vsock_device):
         make()
     if program:
         gpt(program)
