@@ -28,13 +28,6 @@ ExitReason exit_reason(vmm::LinuxVmExit::Reason reason) {
   return ExitReason::kFailed;
 }
 
-// The spec's devices LinuxVm cannot give the VM yet: refused, since a VM started without its
-// root drive fails far later and less clearly (a kernel panic on the console).
-std::expected<void, std::string> check_supported(const VmSpec& spec) {
-  if (spec.vsock) return std::unexpected("vsock: not supported yet (no virtio-vsock)");
-  return {};
-}
-
 }  // namespace
 
 LinuxRunningVm::LinuxRunningVm(std::unique_ptr<VmConsoleOutput> console,
@@ -108,7 +101,6 @@ std::expected<std::unique_ptr<RunningVm>, std::string> LinuxVmRunner::start(VmLa
 std::expected<std::unique_ptr<LinuxRunningVm>, std::string> LinuxVmRunner::start_linux(
     VmLaunch launch) {
   const VmSpec& spec = *launch.spec;
-  if (auto r = check_supported(spec); !r) return std::unexpected(r.error());
   auto kernel =
       read_image_file(spec.boot_source.kernel_image_path, "kernel", options_.max_kernel_bytes);
   if (!kernel) return std::unexpected(kernel.error());

@@ -11,6 +11,7 @@
 #include "vmm/virtio/pci_plug.hpp"
 #include "vmm/virtio/tap_port.hpp"
 #include "vmm/virtio/tap_setup.hpp"
+#include "vmm/virtio/vsock_device.hpp"
 
 namespace rootstock::appliance {
 
@@ -54,14 +55,14 @@ std::expected<std::shared_ptr<VirtioDevices>, std::string> VirtioDevices::open(
     const VmSpec& spec, std::string_view vm_id) {
   // virtio-mmio has its five slots; the PCI bus has 31 (one is the host bridge's). The
   // console takes one.
-  const size_t wanted =
-      spec.drives.size() + spec.network_interfaces.size() + (spec.entropy ? 1 : 0) + 1;
+  const size_t wanted = spec.drives.size() + spec.network_interfaces.size() +
+                        (spec.entropy ? 1 : 0) + (spec.vsock ? 1 : 0) + 1;
   const size_t slots = spec.virtio_transport == VirtioTransport::kMmio
                            ? vmm::virtio::kMmioSlots
                            : vmm::pci::kDevicesPerBus - 1;
   if (wanted > slots) {
     return std::unexpected(std::to_string(wanted) + " virtio devices (drives, interfaces, " +
-                           "entropy and the console); at most " + std::to_string(slots) +
+                           "entropy, vsock and the console); at most " + std::to_string(slots) +
                            " work over virtio-" + appliance::describe(spec.virtio_transport));
   }
   std::vector<const Drive*> ordered;
@@ -84,6 +85,12 @@ std::expected<std::shared_ptr<VirtioDevices>, std::string> VirtioDevices::open(
   if (spec.entropy) {
     set->devices_.push_back(
         std::make_unique<vmm::virtio::EntropyDevice>(vmm::virtio::system_entropy()));
+  }
+  if (spec.vsock) {
+    // Its socket at uds_path is made now and goes with the device, when the VM ends.
+    auto vsock = vmm::virtio::VsockDevice::open(spec.vsock->guest_cid, spec.vsock->uds_path);
+    if (!vsock) return std::unexpected(vmm::describe(vsock.error()));
+    set->devices_.push_back(std::move(*vsock));
   }
   set->count_ = set->devices_.size() + 1;  // the console, made by plug()
   if (!ordered.empty() && ordered.front()->is_root_device) {

@@ -1,7 +1,8 @@
 // A VM spec's virtio devices, the child's machine beyond its PC: each drive (Firecracker's
 // `drives`) a virtio-blk device, each network interface (`network-interfaces`) a virtio-net
 // device on a tap of the root attached to the VMs' bridge (appliance_config.hpp kVmBridge),
-// `entropy` a virtio-rng device fed by the root's getrandom, and always a virtio-console
+// `entropy` a virtio-rng device fed by the root's getrandom, `vsock` a virtio-vsock device
+// with Firecracker's host side (its Unix socket at `uds_path`), and always a virtio-console
 // (the child's hvc0, with the same output and input as its UART, without an exit per
 // character). Each is on its own transport, as the spec's `virtio-transport` says: a virtio-pci
 // function (pci_plug.hpp; the default), which the child's kernel finds on the PCI bus its DSDT
@@ -10,7 +11,8 @@
 // Order, which is the order the child's kernel finds them in: the root drive first, so it is
 // /dev/vda and the command line gets root=/dev/vda (rw, or ro for a read-only drive) as
 // Firecracker gives it; the other drives in the spec's order (vdb, vdc, …); the network
-// interfaces in the spec's order (eth0, eth1, …); the entropy device; the console.
+// interfaces in the spec's order (eth0, eth1, …); the entropy device; the vsock device; the
+// console.
 #pragma once
 
 #include <expected>
@@ -36,9 +38,10 @@ namespace rootstock::appliance {
 class VirtioDevices final : public vmm::ExtraDevices {
  public:
   /// Opens what the devices stand on now — every drive's file, every interface's tap (made,
-  /// attached to the VMs' bridge and brought up) — so that a missing file or a tap the root
-  /// cannot make refuses the start with the drive's or interface's id; more devices than the
-  /// transport has slots for are refused too.
+  /// attached to the VMs' bridge and brought up), the vsock's listening socket — so that a
+  /// missing file, a tap the root cannot make or a uds_path in use refuses the start with the
+  /// drive's or interface's id or the path; more devices than the transport has slots for are
+  /// refused too.
   [[nodiscard]] static std::expected<std::shared_ptr<VirtioDevices>, std::string> open(
       const VmSpec& spec, std::string_view vm_id);
 

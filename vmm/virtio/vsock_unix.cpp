@@ -57,8 +57,9 @@ Result<VsockListener> VsockListener::open(std::string path) {
     if (!S_ISSOCK(st.st_mode)) {
       return fail("vsock uds_path " + path + ": exists and is not a socket; not replaced");
     }
-    if (connect_unix(path))
-      return fail("vsock uds_path " + path + ": another process listens on it");
+    if (connect_unix(path)) {
+      return fail("vsock uds_path " + path + ": in use, another VM or program listens on it");
+    }
     if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
       return fail_errno("vsock uds_path " + path + ": cannot remove the stale socket", errno);
     }

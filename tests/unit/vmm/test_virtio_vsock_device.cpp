@@ -87,7 +87,7 @@ TEST_CASE("virtio vsock device: the socket file is replaced when stale and remov
     // A second device on the same path finds it in use.
     auto second = VsockDevice::open(4, path);
     REQUIRE_FALSE(second);
-    CHECK(second.error().what.find("another process listens") != std::string::npos);
+    CHECK(second.error().what.find("in use, another VM or program listens") != std::string::npos);
   }
   CHECK_FALSE(exists(path));
   // A file that is not a socket is never replaced.
