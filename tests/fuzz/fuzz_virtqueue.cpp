@@ -26,6 +26,7 @@
 #include <optional>
 #include <vector>
 
+#include "tests/fuzz/fuzz_input.hpp"
 #include "tests/unit/vmm/fake_guest_ram.hpp"
 #include "vmm/virtio/chain_io.hpp"
 #include "vmm/virtio/descriptor_chain.hpp"
@@ -33,13 +34,11 @@
 #include "vmm/virtio/split_virtqueue.hpp"
 
 using namespace rootstock::vmm::virtio;
+using rootstock::fuzz::check;
+using rootstock::fuzz::Input;
 using rootstock::test::FakeGuestRam;
 
 namespace {
-
-void check(bool ok) {
-  if (!ok) __builtin_trap();
-}
 
 constexpr uint64_t kRamBase = 0x10000000;
 constexpr size_t kMinRam = 16 * 1024;
@@ -49,22 +48,6 @@ constexpr size_t kMaxBufferCopy = 4096;  // bytes of a chain the device reads or
 // Descriptors walked per input before the run stops: a 32768-entry queue full of maximal chains
 // would otherwise be 2^30 descriptor reads, a timeout rather than a finding.
 constexpr uint64_t kWalkBudget = uint64_t{1} << 18;
-
-/// The input, consumed from the front; bytes past its end read as 0.
-struct Input {
-  const uint8_t* at;
-  const uint8_t* end;
-
-  template <typename T>
-  T take() {
-    T value{};
-    const size_t n = std::min<size_t>(sizeof(T), static_cast<size_t>(end - at));
-    memcpy(&value, at, n);
-    at += n;
-    return value;
-  }
-  [[nodiscard]] bool done() const { return at == end; }
-};
 
 enum Step : uint8_t {
   kPop,          // take a chain; read its readable bytes, write its writable ones

@@ -687,13 +687,91 @@ def block_request():
         write("block_request", name, blk_input(parts))
 
 
+# ---- entropy_device, console_device: config byte, the steps' length, the steps (a driver's,
+# hostile_driver.hpp, or the device's own), then the data area's bytes ----
+DRV_NEXT, DRV_WRITE, DRV_INDIRECT = 1, 2, 4
+# Places of a buffer (hostile_driver.hpp): the data area + offset, + 2 offset, the indirect area,
+# queue 0's area, queue 1's area, RAM's end - offset, below RAM, the top of the address space.
+AT_DATA, AT_DATA2, AT_INDIRECT, AT_QUEUE0, AT_QUEUE1, AT_RAM_END, AT_BELOW, AT_TOP = range(8)
+USED_AT = 0xa00  # the used ring in a queue's area; the available ring at 0x800
+
+
+def drv_desc(index, place, offset, length, flags=0, nxt=0, queue=0, indirect=False):
+    return (u8(0) + u8(queue | indirect << 1) + u8(index) + u8(place) + u16(offset) + u16(length) +
+            u8(flags) + u8(nxt))
+
+
+def drv_offer(head, queue=0): return u8(1) + u8(queue) + u8(head)
+def drv_avail_idx(n, queue=0): return u8(2) + u8(queue) + u16(n)
+def drv_poke(area, offset, value): return u8(3) + u8(area) + u16(offset) + u16(value)
+
+
+def device_input(config, steps, data=b""):
+    return u8(config) + u16(len(steps)) + steps + data
+
+
+def dev_config(log2_size, indirect=False, event_idx=False):
+    return indirect | event_idx << 1 | log2_size << 2
+
+
+RNG_KICK, RNG_RESET, RNG_SOURCE = 4, 5, 6
+
+
+def entropy_device():
+    kick = u8(RNG_KICK) + u8(0)
+    seeds = {
+        # Linux's one request: 64 writable bytes.
+        "one-request": (dev_config(3), drv_desc(0, AT_DATA, 0, 64, DRV_WRITE) + drv_offer(0) + kick),
+        # Three writable buffers; the middle one a byte.
+        "split-buffers": (dev_config(3), drv_desc(0, AT_DATA, 0, 16, DRV_WRITE | DRV_NEXT, 1) +
+                          drv_desc(1, AT_DATA, 0x100, 1, DRV_WRITE | DRV_NEXT, 2) +
+                          drv_desc(2, AT_DATA, 0x200, 4000, DRV_WRITE) + drv_offer(0) + kick),
+        # A table of three in the indirect area.
+        "indirect": (dev_config(2, indirect=True),
+                     drv_desc(1, AT_INDIRECT, 0, 48, DRV_INDIRECT) +
+                     drv_desc(0, AT_DATA, 0x40, 32, DRV_WRITE | DRV_NEXT, 1, indirect=True) +
+                     drv_desc(1, AT_DATA, 0x80, 32, DRV_WRITE | DRV_NEXT, 2, indirect=True) +
+                     drv_desc(2, AT_DATA, 0xc0, 8, DRV_WRITE, indirect=True) +
+                     drv_offer(1) + kick),
+        # EVENT_IDX: four requests, used_event moved, two more.
+        "event-idx": (dev_config(2, event_idx=True),
+                      b"".join(drv_desc(i, AT_DATA, 0x100 * i, 32, DRV_WRITE) for i in range(4)) +
+                      drv_offer(0) + drv_offer(1) + drv_offer(2) + drv_offer(3) + kick +
+                      drv_poke(0, 0x800 + 4 + 2 * 4, 5) + drv_offer(2) + drv_offer(0) + kick),
+        # Refused: a readable buffer first, then a good request.
+        "readable-refused": (dev_config(3), drv_desc(0, AT_DATA, 0, 16, DRV_NEXT, 1) +
+                             drv_desc(1, AT_DATA, 0x100, 16, DRV_WRITE) +
+                             drv_desc(2, AT_DATA, 0x200, 16, DRV_WRITE) +
+                             drv_offer(0) + drv_offer(2) + kick),
+        # More than kMaxBytesPerRequest in two buffers; a buffer past RAM's end.
+        "large-and-outside": (dev_config(3), drv_desc(0, AT_DATA2, 0, 0x9000, DRV_WRITE | DRV_NEXT, 1) +
+                              drv_desc(1, AT_DATA2, 0x4800, 0x9000, DRV_WRITE) +
+                              drv_desc(2, AT_RAM_END, 8, 16, DRV_WRITE) +
+                              drv_offer(0) + drv_offer(2) + kick),
+        # The source fails for one request, then works again.
+        "source-fails": (dev_config(1), drv_desc(0, AT_DATA, 0, 32, DRV_WRITE) + u8(RNG_SOURCE) +
+                         drv_offer(0) + kick + u8(RNG_SOURCE) + drv_offer(0) + kick),
+        # A reset: the new queue takes the ring from its start again.
+        "reset": (dev_config(2), drv_desc(0, AT_DATA, 0, 32, DRV_WRITE) + drv_offer(0) +
+                  drv_offer(0) + kick + u8(RNG_RESET) + kick),
+        # avail->idx jumps: DEVICE_NEEDS_RESET; nothing until the reset.
+        "avail-jump": (dev_config(2), drv_desc(0, AT_DATA, 0, 32, DRV_WRITE) + drv_offer(0) +
+                       drv_avail_idx(200) + kick + drv_offer(0) + kick + u8(RNG_RESET) + kick),
+        # A buffer over the used ring: the device writes over its own ring as asked.
+        "buffer-over-used-ring": (dev_config(2), drv_desc(0, AT_QUEUE0, USED_AT, 16, DRV_WRITE) +
+                                  drv_offer(0) + drv_offer(0) + kick),
+    }
+    for name, (config, steps) in seeds.items():
+        write("entropy_device", name, device_input(config, steps, bytes(range(256)) * 4))
+
+
 def main():
     program = Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else None
     for d in CORPUS.iterdir():
         if d.name != "gpt" or program:
             shutil.rmtree(d)
-    for make in (x86_decoder, vmm_exit, vmm_loader, acpi, boot_info, hypercalls, apic,
-                 port_devices, virtqueue, block_request, appliance_config, dhcp_message,
+    for make in (x86_decoder, vmm_exit, vmm_loader, acpi, boot_info, hypercalls, apic, port_devices,
+                 virtqueue, block_request, entropy_device, appliance_config, dhcp_message,
                  vsock_device):
         make()
     if program:
