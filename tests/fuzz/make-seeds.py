@@ -765,14 +765,76 @@ def entropy_device():
         write("entropy_device", name, device_input(config, steps, bytes(range(256)) * 4))
 
 
+CON_KICK, CON_FEED, CON_FEED_BULK, CON_RESET = 4, 5, 6, 7
+
+
+def console_device():
+    rx, tx = 0, 1
+    kick_rx, kick_tx = u8(CON_KICK) + u8(rx), u8(CON_KICK) + u8(tx)
+    def feed(n): return u8(CON_FEED) + u8(n - 1)
+    def feed_bulk(n): return u8(CON_FEED_BULK) + u16(n // 2)
+    # Receive buffers as Linux's hvc driver adds them (one writable buffer each), heads 0-3.
+    rx_buffers = b"".join(drv_desc(i, AT_DATA, 0x1000 + 0x100 * i, 0x100, DRV_WRITE, queue=rx)
+                          for i in range(4))
+    offer_rx = b"".join(drv_offer(i, rx) for i in range(4))
+    text = b"root@child:~# echo hello\nhello\n"
+    seeds = {
+        # Typing reaches the buffers; the child writes a prompt out.
+        "hvc0-echo": (dev_config(3), rx_buffers + offer_rx + kick_rx + feed(10) +
+                      drv_desc(0, AT_DATA, 0, len(text), queue=tx) + drv_offer(0, tx) + kick_tx +
+                      feed(3)),
+        # Input before any buffer waits, then goes when the driver adds them and kicks.
+        "input-before-buffers": (dev_config(3), feed(50) + rx_buffers + offer_rx + kick_rx),
+        # Past the backlog: the oldest bytes go; one large buffer takes the rest.
+        "backlog-overflow": (dev_config(2), feed_bulk(40000) + feed_bulk(40000) +
+                             drv_desc(0, AT_DATA2, 0, 0xfffe, DRV_WRITE, queue=rx) +
+                             drv_offer(0, rx) + drv_offer(0, rx) + kick_rx + kick_rx),
+        # Input waiting at a reset is kept for the next activation.
+        "reset-keeps-input": (dev_config(3), feed(100) + u8(CON_RESET) + rx_buffers + offer_rx +
+                              kick_rx),
+        # Output past kMaxOutputPerChain in two buffers: cut there.
+        "transmit-large": (dev_config(3), drv_desc(0, AT_DATA2, 0, 0x9000, DRV_NEXT, 1, queue=tx) +
+                           drv_desc(1, AT_DATA2, 0x4800, 0x9000, queue=tx) + drv_offer(0, tx) +
+                           kick_tx),
+        # Refused: a writable buffer to transmit, a readable one to receive into.
+        "wrong-directions": (dev_config(3), drv_desc(0, AT_DATA, 0, 8, DRV_NEXT, 1, queue=tx) +
+                             drv_desc(1, AT_DATA, 0x100, 8, DRV_WRITE, queue=tx) +
+                             drv_desc(0, AT_DATA, 0x200, 8, queue=rx) +
+                             drv_desc(1, AT_DATA, 0x300, 8, DRV_WRITE, queue=rx) +
+                             drv_offer(0, tx) + drv_offer(0, rx) + drv_offer(1, rx) + kick_tx +
+                             feed(12)),
+        # Indirect tables on both queues; received bytes spread over three buffers.
+        "indirect": (dev_config(2, indirect=True),
+                     drv_desc(0, AT_INDIRECT, 0, 48, DRV_INDIRECT, queue=rx) +
+                     drv_desc(0, AT_DATA, 0x400, 3, DRV_WRITE | DRV_NEXT, 1, indirect=True) +
+                     drv_desc(1, AT_DATA, 0x500, 5, DRV_WRITE | DRV_NEXT, 2, indirect=True) +
+                     drv_desc(2, AT_DATA, 0x600, 64, DRV_WRITE, indirect=True) +
+                     drv_desc(0, AT_INDIRECT, 0x100, 32, DRV_INDIRECT, queue=tx) +
+                     drv_desc(16, AT_DATA, 0, 6, DRV_NEXT, 1, indirect=True) +
+                     drv_desc(17, AT_DATA, 6, 7, indirect=True) +
+                     drv_offer(0, rx) + drv_offer(0, tx) + feed(20) + kick_tx),
+        # EVENT_IDX on both queues; buffers added while input waits.
+        "event-idx": (dev_config(3, event_idx=True), feed(200) + rx_buffers + drv_offer(0, rx) +
+                      kick_rx + drv_offer(1, rx) + drv_offer(2, rx) + kick_rx + feed(40) +
+                      drv_offer(3, rx) + feed(1)),
+        # A head past the table: DEVICE_NEEDS_RESET; input waits until the reset, after which
+        # the driver puts a good head in the ring's first entry.
+        "bad-head": (dev_config(1), drv_offer(7, rx) + feed(5) + feed(5) +
+                     drv_desc(0, AT_DATA, 0, 64, DRV_WRITE, queue=rx) + drv_poke(0, 0x804, 0) +
+                     u8(CON_RESET)),
+    }
+    for name, (config, steps) in seeds.items():
+        write("console_device", name, device_input(config, steps, text + bytes(range(256)) * 4))
+
+
 def main():
     program = Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else None
     for d in CORPUS.iterdir():
         if d.name != "gpt" or program:
             shutil.rmtree(d)
     for make in (x86_decoder, vmm_exit, vmm_loader, acpi, boot_info, hypercalls, apic, port_devices,
-                 virtqueue, block_request, entropy_device, appliance_config, dhcp_message,
-                 vsock_device):
+                 virtqueue, block_request, entropy_device, console_device, appliance_config,
+                 dhcp_message, vsock_device):
         make()
     if program:
         gpt(program)
