@@ -827,14 +827,108 @@ def console_device():
         write("console_device", name, device_input(config, steps, text + bytes(range(256)) * 4))
 
 
+# ---- virtio_pci_transport: the device, the steps' length, the steps (fuzz_virtio_pci_transport
+# .cpp), then the RAM from guest-physical 0 ----
+PCI_PORT, PCI_CONFIG, PCI_BAR, PCI_WINDOW, PCI_CFG_WINDOW, PCI_RAM, PCI_FEED, PCI_START = range(8)
+DEV_ENTROPY, DEV_CONSOLE, DEV_PLAIN, DEV_PLAIN_REFUSING = range(4)
+VERSION_1 = 1 << 32
+
+
+def acc(store, size): return int(store) | {1: 0, 2: 1, 4: 2, 8: 3}[size] << 1
+def pci_cfg(store, size, reg, value=0, function=1):
+    return u8(PCI_CONFIG) + u8(acc(store, size)) + u8(reg) + u8(function) + u32(value)
+def pci_bar(store, size, offset, value=0):
+    return u8(PCI_BAR) + u8(acc(store, size)) + u16(offset) + u64(value)
+def pci_window(store, size, offset, value=0):
+    return u8(PCI_WINDOW) + u8(acc(store, size)) + u32(offset) + u64(value)
+def pci_cfg_window(store, size, bar, offset, length, value=0):
+    return (u8(PCI_CFG_WINDOW) + u8(acc(store, size)) + u8(bar) + u32(offset) + u8(length) +
+            u32(value))
+def pci_start(features=0): return u8(PCI_START) + u64(features)
+
+
+def transport_ram(chains):
+    """RAM with queue q's rings at q * 4 KiB (16 entries: table, avail + 0x400, used + 0x800) and
+    `chains`: (queue, [(buffer offset from 0x3000, length, writable)]) offered in order."""
+    ram = bytearray(0x3000)
+    heads = {}
+    for queue, buffers in chains:
+        base = 0x1000 * queue
+        n = heads.get(queue, 0)
+        for i, (offset, length, writable) in enumerate(buffers):
+            flags = (DRV_WRITE if writable else 0) | (DRV_NEXT if i + 1 < len(buffers) else 0)
+            put(ram, base + 16 * (n + i), u64(0x3000 + offset) + u32(length) + u16(flags) +
+                u16(n + i + 1))
+        slot = sum(1 for q, _ in chains[:chains.index((queue, buffers))] if q == queue)
+        put(ram, base + 0x400 + 4 + 2 * slot, u16(n))
+        put(ram, base + 0x402, u16(slot + 1))
+        heads[queue] = n + len(buffers)
+    return ram + b"hello, console\n" + bytes(range(256))
+
+
+LINUX_PROBE = (pci_cfg(False, 4, 0x00) + pci_cfg(False, 2, 0x06) + pci_cfg(False, 4, 0x08) +
+               pci_cfg(False, 1, 0x0e) + pci_cfg(False, 4, 0x10) +
+               pci_cfg(True, 4, 0x10, 0xffffffff) + pci_cfg(False, 4, 0x10) +
+               pci_cfg(True, 4, 0x10, 0xc0000000) + pci_cfg(False, 1, 0x34) +
+               b"".join(pci_cfg(False, 4, r) for r in range(0x40, 0xa8, 4)))
+
+
+def virtio_pci_transport():
+    def seed(name, device, steps, ram=b""):
+        write("virtio_pci_transport", name, u8(device) + u16(len(steps)) + steps + bytes(ram))
+
+    isr, pba = 0x1000, 0x5000
+    def notify(q): return pci_bar(True, 2, 0x3000 + 4 * q, q)
+    # Linux's probe (IDs, BAR sizing, capabilities), the driver's start, a request served.
+    seed("linux-entropy", DEV_ENTROPY, LINUX_PROBE + pci_start() + notify(0) +
+         pci_bar(False, 1, isr) + pci_bar(False, 8, pba) + pci_bar(False, 1, 0x14),
+         transport_ram([(0, [(0, 64, True)])]))
+    # A console: input fed before and after the driver, output written.
+    seed("console-io", DEV_CONSOLE, u8(PCI_FEED) + u8(9) + pci_start() + notify(1) +
+         u8(PCI_FEED) + u8(3) + notify(0) + pci_bar(False, 1, isr),
+         transport_ram([(0, [(0x100, 64, True)]), (1, [(0x400, 15, False)])]))
+    # The device refuses its activation: DEVICE_NEEDS_RESET until the driver resets it.
+    seed("refused-activation", DEV_PLAIN_REFUSING, pci_start() + pci_bar(False, 1, 0x14) +
+         pci_bar(True, 1, 0x14, 0) + pci_bar(False, 1, 0x14) + pci_bar(False, 1, isr))
+    # Features the device offers but no transport carries: FEATURES_OK stays clear.
+    seed("features-not-carried", DEV_PLAIN, pci_start(VERSION_1 | 1 << 40 | 5) +
+         pci_bar(False, 1, 0x14) + pci_bar(True, 1, 0x14, 0xf) + pci_start(VERSION_1 | 5) +
+         pci_bar(True, 4, 0x2000, 0x11223344) + pci_bar(False, 8, 0x2000) +
+         pci_bar(False, 2, 0x2016))
+    # The PCI configuration access capability: a feature word, the status, the ISR; unusable
+    # fields (a length unlike the access, misaligned, another BAR).
+    cfg = 0x94  # the capability after MSI-X, common, notify, ISR and device (none here)
+    seed("cfg-window", DEV_ENTROPY, pci_cfg(True, 2, 0x04, 2) +
+         pci_cfg_window(False, 4, 0, 0x04, 4) + pci_cfg_window(True, 1, 0, 0x14, 1, 1) +
+         pci_cfg_window(False, 1, 0, 0x14, 1) + pci_cfg_window(False, 1, 0, 0x1000, 1) +
+         pci_cfg_window(False, 4, 0, 0x04, 2) + pci_cfg_window(False, 2, 0, 0x15, 2) +
+         pci_cfg_window(False, 4, 1, 0x04, 4) + pci_cfg(False, 4, cfg))
+    # MSI-X: the function masked while a request is served, its vector pending in the PBA,
+    # sent when unmasked.
+    seed("msix-pending", DEV_ENTROPY, pci_start() + pci_cfg(True, 2, 0x42, 0xc000) + notify(0) +
+         pci_bar(False, 8, pba) + pci_cfg(True, 2, 0x42, 0x8000) + pci_bar(False, 8, pba),
+         transport_ram([(0, [(0, 16, True)])]))
+    # BAR 0 moved, then left with the sizing pattern, then decoding off.
+    seed("bar-moved", DEV_PLAIN, pci_cfg(True, 2, 0x04, 2) + pci_cfg(True, 4, 0x10, 0xc1000000) +
+         pci_window(False, 4, 0x1000000) + pci_window(False, 4, 0) +
+         pci_cfg(True, 4, 0x10, 0xffffffff) + pci_window(False, 8, 0x7fff8) +
+         pci_cfg(True, 4, 0x10, 0xc0000000) + pci_cfg(True, 2, 0x04, 0) + pci_window(False, 2, 0))
+    # Functions that do not exist, CONFIG_ADDRESS by halves, CONFIG_DATA past its four bytes.
+    seed("empty-functions", DEV_CONSOLE, pci_cfg(False, 4, 0, function=2) +
+         pci_cfg(False, 4, 0, function=0x21) + pci_cfg(False, 4, 0, function=0x41) +
+         pci_cfg(False, 4, 0, function=0x81) + pci_cfg(False, 4, 0, function=0) +
+         u8(PCI_PORT) + u8(acc(True, 2)) + u8(0) + u32(0x8000) +
+         u8(PCI_PORT) + u8(acc(False, 4)) + u8(6) + u32(0))
+
+
 def main():
     program = Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else None
     for d in CORPUS.iterdir():
         if d.name != "gpt" or program:
             shutil.rmtree(d)
     for make in (x86_decoder, vmm_exit, vmm_loader, acpi, boot_info, hypercalls, apic, port_devices,
-                 virtqueue, block_request, entropy_device, console_device, appliance_config,
-                 dhcp_message, vsock_device):
+                 virtqueue, block_request, entropy_device, console_device, virtio_pci_transport,
+                 appliance_config, dhcp_message, vsock_device):
         make()
     if program:
         gpt(program)
