@@ -921,14 +921,67 @@ def virtio_pci_transport():
          u8(PCI_PORT) + u8(acc(False, 4)) + u8(6) + u32(0))
 
 
+# ---- virtio_mmio_transport: the device, the steps' length, the steps (fuzz_virtio_mmio_transport
+# .cpp), then the RAM from guest-physical 0 ----
+MM_ACCESS, MM_REGISTER, MM_RAM, MM_FEED, MM_START = range(5)
+(R_MAGIC, R_VERSION, R_DEVICE_ID, R_VENDOR, R_DEV_FEATURES, R_DEV_FEATURES_SEL, R_DRV_FEATURES,
+ R_DRV_FEATURES_SEL, R_QUEUE_SEL, R_QUEUE_NUM_MAX, R_QUEUE_NUM, R_QUEUE_READY, R_QUEUE_NOTIFY,
+ R_INTERRUPT_STATUS, R_INTERRUPT_ACK, R_STATUS, R_DESC_LOW) = range(17)
+
+
+def mm_access(store, size, offset, value=0):
+    return u8(MM_ACCESS) + u8(acc(store, size)) + u16(offset) + u64(value)
+def mm_load(reg): return u8(MM_REGISTER) + u8(0) + u8(reg) + u32(0)
+def mm_store(reg, value): return u8(MM_REGISTER) + u8(1) + u8(reg) + u32(value)
+def mm_start(features=0): return u8(MM_START) + u64(features)
+
+
+def virtio_mmio_transport():
+    def seed(name, device, steps, ram=b""):
+        write("virtio_mmio_transport", name, u8(device) + u16(len(steps)) + steps + bytes(ram))
+
+    probe = mm_load(R_MAGIC) + mm_load(R_VERSION) + mm_load(R_DEVICE_ID) + mm_load(R_VENDOR)
+    def interrupt(): return mm_load(R_INTERRUPT_STATUS) + mm_store(R_INTERRUPT_ACK, 3) + \
+        mm_load(R_INTERRUPT_STATUS)
+    # Linux's probe (virtio_mmio.c), the driver's start, a request served, the interrupt taken.
+    seed("linux-entropy", DEV_ENTROPY, probe + mm_start() + mm_store(R_QUEUE_NOTIFY, 0) +
+         interrupt(), transport_ram([(0, [(0, 64, True)])]))
+    # A console: input fed before and after the driver, output written.
+    seed("console-io", DEV_CONSOLE, u8(MM_FEED) + u8(9) + mm_start() +
+         mm_store(R_QUEUE_NOTIFY, 1) + u8(MM_FEED) + u8(3) + mm_store(R_QUEUE_NOTIFY, 0) +
+         interrupt(), transport_ram([(0, [(0x100, 64, True)]), (1, [(0x400, 15, False)])]))
+    # The device refuses its activation: DEVICE_NEEDS_RESET until the driver resets it.
+    seed("refused-activation", DEV_PLAIN_REFUSING, mm_start() + mm_load(R_STATUS) +
+         interrupt() + mm_store(R_STATUS, 0) + mm_load(R_STATUS))
+    # Features no transport carries: FEATURES_OK stays clear; the configuration space at every
+    # width, up to the window's end.
+    seed("features-not-carried", DEV_PLAIN, mm_start(VERSION_1 | 1 << 40 | 5) +
+         mm_load(R_STATUS) + mm_store(R_DEV_FEATURES_SEL, 1) + mm_load(R_DEV_FEATURES) +
+         mm_store(R_DEV_FEATURES_SEL, 2) + mm_load(R_DEV_FEATURES) + mm_start(VERSION_1 | 5) +
+         mm_access(True, 8, 0x100, 0x1122334455667788) + mm_access(False, 2, 0x116) +
+         mm_access(False, 8, 0x100) + mm_access(False, 8, 0xffc))
+    # Registers at the wrong width or misaligned, offsets Table 4.1 leaves out, the shared
+    # memory registers, past the window.
+    seed("odd-accesses", DEV_CONSOLE, mm_access(False, 1, 0) + mm_access(False, 2, 0x70) +
+         mm_access(False, 8, 0x10) + mm_access(False, 4, 0x72) + mm_access(False, 4, 0x18) +
+         mm_access(False, 4, 0xc4) + mm_access(False, 4, 0xb0) + mm_access(False, 4, 0xbc) +
+         mm_access(True, 2, 0x70, 1) + mm_access(False, 4, 0x1080) + mm_access(False, 4, 0xfc))
+    # The queue's registers after DRIVER_OK are the device's: ignored.
+    seed("queue-after-driver-ok", DEV_ENTROPY, mm_start() + mm_store(R_QUEUE_SEL, 0) +
+         mm_store(R_QUEUE_NUM, 2) + mm_store(R_QUEUE_READY, 0) + mm_store(R_DESC_LOW, 0x8000) +
+         mm_load(R_QUEUE_READY) + mm_store(R_QUEUE_NOTIFY, 0) + interrupt(),
+         transport_ram([(0, [(0, 32, True)])]))
+
+
 def main():
     program = Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else None
     for d in CORPUS.iterdir():
         if d.name != "gpt" or program:
             shutil.rmtree(d)
-    for make in (x86_decoder, vmm_exit, vmm_loader, acpi, boot_info, hypercalls, apic, port_devices,
-                 virtqueue, block_request, entropy_device, console_device, virtio_pci_transport,
-                 appliance_config, dhcp_message, vsock_device):
+    for make in (x86_decoder, vmm_exit, vmm_loader, acpi, boot_info, hypercalls, apic,
+                 port_devices, virtqueue, block_request, entropy_device, console_device,
+                 virtio_pci_transport, virtio_mmio_transport, appliance_config, dhcp_message,
+                 vsock_device):
         make()
     if program:
         gpt(program)
