@@ -7,13 +7,13 @@
 #include <chrono>
 #include <string>
 #include <string_view>
-#include <thread>
 
 #include "appliance/linux_vm_runner.hpp"
 #include "appliance/vm_manager.hpp"
 #include "selftest/linux_child.hpp"
 #include "selftest/resource_figures.hpp"
 #include "selftest/selftests.hpp"
+#include "selftest/vm_console_wait.hpp"
 
 namespace rootstock::selftest {
 namespace {
@@ -45,20 +45,6 @@ appliance::VmSpec small_vm(const DefaultChildImages& images) {
   spec.machine_config.mem_size_mib = kRamMib;
   spec.console.appliance_console = false;  // 50 boots on the console would drown the log
   return spec;
-}
-
-// Whether the VM's console shows `text` before `deadline` (or the VM ended first: false).
-bool wait_console(appliance::VmManager& manager, const std::string& id, std::string_view text,
-                  Clock::time_point deadline) {
-  auto ring = manager.console(id);
-  if (!ring) return false;
-  while (Clock::now() < deadline) {
-    if ((*ring)->read_since(0).bytes.find(text) != std::string::npos) return true;
-    auto info = manager.get(id);
-    if (!info || info->state != appliance::VmState::kRunning) return false;
-    std::this_thread::sleep_for(20ms);
-  }
-  return false;
 }
 
 // One create/start/stop/delete; an error in words, or "".

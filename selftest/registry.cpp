@@ -19,6 +19,7 @@ constexpr SelftestEntry kSelftests[] = {
     {"partitions", selftest_partitions, false},
     {"protection", selftest_protection, false},
     {"vm-isolation", selftest_vm_isolation, false},
+    {"vsock-echo", selftest_vsock_echo, false},
 };
 
 const SelftestEntry* find(const std::string& name) {

@@ -51,6 +51,11 @@ void selftest_hostile_root(SelftestContext& context, SelftestResult& result);
 /// power button.
 void selftest_linux_children(SelftestContext& context, SelftestResult& result);
 
+/// `vsock-echo`: a Linux child with a vsock device runs vsock-echo; the root connects to its
+/// uds_path with CONNECT 5000, reads OK and gets 64 KiB echoed; a CONNECT to a closed port ends
+/// without OK; the socket file goes with the VM.
+void selftest_vsock_echo(SelftestContext& context, SelftestResult& result);
+
 /// `interrupt-delivery`: a payload child's 250 LAPIC timer interrupts are each delivered once,
 /// never while its IF is clear (payload irq64).
 void selftest_interrupt_delivery(SelftestContext& context, SelftestResult& result);

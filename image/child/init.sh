@@ -143,6 +143,11 @@ case $cmd in
     done
     echo "rootstock-child: peer $peer reached=$reached"
     ;;
+  # A vsock echo server on port 5000 (virtio-vsock) for the root's vsock-echo self-test, in the
+  # background so the shell follows; it says "vsock listening port=5000 cid=N" once it listens.
+  vsock-echo)
+    vsock-echo 5000 &
+    ;;
   *) echo "rootstock-child: unknown rootstock.child_cmd=$cmd" ;;
 esac
 
