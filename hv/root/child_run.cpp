@@ -1,10 +1,12 @@
 #include "root/child_run.hpp"
 
 #include "partition/child_interrupts.hpp"
+#include "root/child_msr_policy.hpp"
 #include "root/child_run_state.hpp"
 
 #include "arch/x86/child_context.hpp"
 #include "arch/x86/msr.hpp"
+#include "arch/x86/safe_msr.hpp"
 #include "arch/x86/svm/exit_decode.hpp"
 #include "arch/x86/svm/svm_child.hpp"
 #include "arch/x86/svm/vmcb.hpp"
@@ -30,13 +32,6 @@ constexpr uint64_t kLow32 = 0xffffffffull;
 constexpr uint32_t kChildMaxHypervisorLeaf = RS_CPUID_LEAF_ABI;
 constexpr uint32_t kLeafFeatures = 0x1, kLeafTopology = 0xb, kLeafTopologyV2 = 0x1f,
                    kLeafExtendedApicId = 0x8000001e;
-// MTRRs: a child has none (IA32_MTRRCAP reads 0, so VCNT = 0 and no fixed ranges) and memory
-// types come from its PAT; MTRR_DEF_TYPE reads 0 and writes are ignored (Intel SDM vol. 3A,
-// 12.11.1-12.11.2). Linux then says "MTRRs disabled by BIOS" instead of taking a #GP.
-constexpr uint32_t kMsrMtrrCap = 0xfe, kMsrMtrrDefType = 0x2ff;
-// AMD NB_CFG (BKDG for family 17h, MSRC001_001F): Linux's amd_bus sets its extended PCI
-// configuration-space bit on every CPU. A child has no northbridge: reads 0, writes ignored.
-constexpr uint32_t kMsrAmdNbCfg = 0xc001001f;
 // IA32_TSC_AUX, IA32_SPEC_CTRL and IA32_PRED_CMD: the child's own (arch/x86/child_context.hpp).
 // RDTSCP and RDPID stay hidden from it (CPUID 80000001h EDX bit 27, 07h ECX bit 22) as before,
 // but a child that runs them anyway reads its own TSC_AUX.
@@ -51,6 +46,12 @@ constexpr uint32_t kStructEcxPku = 1u << 3, kStructEcxOspke = 1u << 4, kStructEc
 constexpr uint32_t kStructEdxCetIbt = 1u << 20;
 constexpr uint32_t kLeafStructuredExt = 0x7, kLeafExtFeatures = 0x80000001;
 constexpr uint32_t kExtEdxRdtscp = 1u << 27, kStructEcxRdpid = 1u << 22;
+// A child has no PMU (root/child_msr_policy.hpp): the performance counter extensions are hidden,
+// as KVM hides them from a guest without one (AMD APM vol. 3, E.4.2: Fn8000_0001 ECX bits 23
+// PerfCtrExtCore, 24 PerfCtrExtNB, 28 PerfCtrExtLLC; E.4.23: Fn8000_0022 PerfMonV2 and its
+// counter counts).
+constexpr uint32_t kExtEcxPerfCtrExt = (1u << 23) | (1u << 24) | (1u << 28);
+constexpr uint32_t kLeafExtPerfMon = 0x80000022;
 // CPUID 01h and 06h bits of the child's interrupt controller (SDM vol. 2A, CPUID).
 constexpr uint32_t kFeatEcxX2apic = 1u << 21, kFeatEcxTscDeadline = 1u << 24,
                    kFeatEdxApic = 1u << 9;
@@ -194,6 +195,10 @@ void handle_cpuid(Run& r) {
         break;
       case kLeafExtFeatures:
         c.edx &= ~kExtEdxRdtscp;
+        c.ecx &= ~kExtEcxPerfCtrExt;
+        break;
+      case kLeafExtPerfMon:
+        c = {0, 0, 0, 0};
         break;
       case kLeafExtendedApicId:
         c.eax = apic_id;
@@ -275,8 +280,8 @@ bool handle_context_msr(Run& r, uint32_t msr, bool write) {
   return true;
 }
 
-// RDMSR/WRMSR of the registers the VMCB holds; any other MSR raises #GP in the child (it has no
-// other MSRs in 1.0).
+// RDMSR/WRMSR: the LAPIC's, the child's context, the stateless answers of
+// root/child_msr_policy.hpp, then the registers the VMCB holds; any other MSR raises #GP.
 void handle_msr(Run& r, VpArch& arch, bool write) {
   svm::VmcbSave& s = r.vmcb.save;
   GuestRegisters& g = r.ticket.vp->regs;
@@ -293,13 +298,26 @@ void handle_msr(Run& r, VpArch& arch, bool write) {
     skip_instruction(r, kLenMsr);
     return;
   }
-  if (msr == kMsrMtrrCap || msr == kMsrMtrrDefType || msr == kMsrAmdNbCfg) {
-    if (!write) {
-      s.rax = 0;
-      g.rdx = 0;
-    }
-    skip_instruction(r, kLenMsr);
-    return;
+  child_msr::HostFacts host;
+  if (child_msr::needs_host_facts(msr) && !x86::safe_rdmsr(child_msr::kAmdDeCfg, host.de_cfg)) {
+    host.de_cfg = 0;
+  }
+  const child_msr::Answer answer =
+      child_msr::judge(msr, write, (g.rdx << 32) | (s.rax & kLow32), host);
+  switch (answer.action) {
+    case child_msr::Action::kNotHere:
+      break;
+    case child_msr::Action::kFault:
+      inject_gp(r);
+      return;
+    case child_msr::Action::kRead:
+      s.rax = answer.value & kLow32;
+      g.rdx = answer.value >> 32;
+      skip_instruction(r, kLenMsr);
+      return;
+    case child_msr::Action::kDrop:
+      skip_instruction(r, kLenMsr);
+      return;
   }
   const uint32_t name = msr_register(msr);
   bool ok = name != 0;
