@@ -18,6 +18,8 @@ set(CHILD_INITRAMFS ${ROOTSTOCK_OUT}/child/initramfs.cpio)
 set(CHILD_ROOTFS ${ROOTSTOCK_OUT}/child/rootfs.ext4)
 add_subdirectory(image/child)
 add_subdirectory(image/initramfs)
+# A child on a stock Debian kernel, for the boot test root-stock-kernel (not in the image).
+add_subdirectory(image/stock-kernel)
 add_subdirectory(tests/harness)
 enable_testing()
 add_subdirectory(tests/static)

@@ -63,6 +63,15 @@ add_custom_target(kernel ALL
   USES_TERMINAL
   COMMENT "Linux kernel (cached under ${ROOTSTOCK_CACHE})")
 
+# A stock Debian kernel (not built by us) for the child boot test root-stock-kernel
+# (tools/fetch-stock-kernel.sh): its package is fetched once per version into the cache, and
+# build/stock-kernel/ gets the kernel, the modules a child needs and their mkcpio lines.
+add_custom_target(stock_kernel ALL
+  COMMAND ${CMAKE_COMMAND} -E env ROOTSTOCK_CACHE=${ROOTSTOCK_CACHE}
+          ${CMAKE_SOURCE_DIR}/tools/fetch-stock-kernel.sh ${CMAKE_BINARY_DIR}/stock-kernel
+  USES_TERMINAL
+  COMMENT "stock Debian kernel for a child (cached under ${ROOTSTOCK_CACHE})")
+
 rootstock_part(hv hv)
 rootstock_part(user musl -DROOTSTOCK_SYSROOT=${ROOTSTOCK_SYSROOT})
 rootstock_part(efi efi)
@@ -81,7 +90,7 @@ ExternalProject_Add_Step(host disk_image
 ExternalProject_Add_StepTargets(host disk_image)
 # rootstock.elf embeds the kernel and the root's initramfs; the initramfs holds hvroot.ko, built
 # against the kernel tree.
-ExternalProject_Add_StepDependencies(user build kernel)
+ExternalProject_Add_StepDependencies(user build kernel stock_kernel)
 ExternalProject_Add_StepDependencies(hv build kernel user)
 # rootstock.efi carries hv.elf, the kernel and the initramfs.
 ExternalProject_Add_StepDependencies(efi build hv)

@@ -16,6 +16,19 @@ mounted /dev || mount -t devtmpfs devtmpfs /dev
 # the disk holds the node; either way PID 1's output goes to the console from here on.
 [ -t 1 ] || exec </dev/console >/dev/console 2>&1
 
+# A distribution kernel (the stock-kernel child, image/examples/stock-kernel) has its virtio
+# drivers as modules: its initramfs lists them, dependencies first, in modules.load, and they are
+# loaded before anything looks for a device. The project's own kernel has them built in and its
+# initramfs no such list.
+modules=/lib/modules/$(uname -r)
+if [ -f "$modules/modules.load" ]; then
+  while read -r ko; do
+    insmod "$modules/$ko" || echo "rootstock-child: insmod $ko failed"
+  done <"$modules/modules.load"
+  # hvc0 (virtio_console) exists only now: /dev/console, opened again, is the last console=.
+  exec </dev/console >/dev/console 2>&1
+fi
+
 mem_kib=
 while read -r key value _; do
   if [ "$key" = MemTotal: ]; then
@@ -55,11 +68,12 @@ acpid -d -c /etc/acpi &
 echo "rootstock-child: init reached cpus=$(nproc) mem_kib=$mem_kib kernel=$(uname -r)"
 
 # How virtio disk $1 (vda, …) reaches this kernel: "bus=pci msix=N" (the PCI transport and
-# the MSI-X vectors its driver took) or "bus=mmio".
+# the MSI-X vectors its driver took: /proc/interrupts names their chip PCI-MSIX-<device> from
+# Linux 6.2 on, PCI-MSI before; virtio-pci takes no plain MSI) or "bus=mmio".
 virtio_bus() {
   dev=$(readlink -f /sys/block/$1/device)
   case $dev in
-    */pci0000:*) echo "bus=pci msix=$(grep -c "PCI-MSIX.*${dev##*/}-" /proc/interrupts)" ;;
+    */pci0000:*) echo "bus=pci msix=$(grep -c "PCI-MSI.*${dev##*/}-" /proc/interrupts)" ;;
     */virtio-mmio*) echo "bus=mmio" ;;
     *) echo "bus=unknown" ;;
   esac
