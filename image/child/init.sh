@@ -157,6 +157,66 @@ case $cmd in
     done
     echo "rootstock-child: peer $peer reached=$reached"
     ;;
+  # A hostile virtio driver (virtio-hostile, image/child/virtio_hostile.cpp) takes the disk whose
+  # serial is "victim" from Linux and hands it malformed virtqueues, a line per case, once a line
+  # is typed (so that whoever watches can have other VMs busy first). Then the child's other
+  # devices must still answer: hvc0, the disk whose serial is "reference" (its known text, read
+  # past the page cache), virtio-rng; and the victim, given back to Linux's driver, reads as
+  # before.
+  virtio-hostile)
+    set +f
+    victim=
+    reference=
+    for d in /sys/block/vd*; do
+      case $(cat $d/serial 2>/dev/null) in
+        victim) victim=${d##*/} ;;
+        reference) reference=${d##*/} ;;
+      esac
+    done
+    if [ -z "$victim" ] || [ -z "$reference" ]; then
+      echo "rootstock-child: hostile: no disks with serials victim and reference"
+    else
+      dev=$(readlink -f /sys/block/$victim/device)
+      pci=${dev%/*}
+      bdf=${pci##*/}
+      echo "rootstock-child: hostile ready"
+      read -r _
+      virtio-hostile "$bdf"
+      case " $(cat /sys/class/tty/console/active) " in
+        *" hvc0 "*) echo "rootstock-child: after hostile: console on hvc0" ;;
+      esac
+      echo 3 >/proc/sys/vm/drop_caches
+      sum=$(dd if=/dev/$reference bs=4096 count=16 2>/dev/null | sha256sum)
+      echo "rootstock-child: after hostile: disk serial=reference sha256=${sum%% *}"
+      n=$(dd if=/dev/hwrng bs=32 count=1 2>/dev/null | wc -c)
+      echo "rootstock-child: after hostile: rng $(cat /sys/class/misc/hw_random/rng_current) read=$n"
+      echo "$bdf" >/sys/bus/pci/drivers/virtio-pci/bind
+      back=
+      for d in /sys/block/vd*; do
+        [ "$(cat $d/serial 2>/dev/null)" = victim ] && back=${d##*/}
+      done
+      sum=$(dd if=/dev/${back:-none} bs=4096 count=16 2>/dev/null | sha256sum)
+      echo "rootstock-child: after hostile: disk serial=victim back=${back:-no} sha256=${sum%% *}"
+    fi
+    ;;
+  # Disk I/O in rounds, one after the other until the VM stops (the sibling of virtio-hostile):
+  # a line written 4 KiB into the first virtio disk with a flush, the page cache dropped, the
+  # line read back; a console line per round.
+  disk-loop)
+    i=0
+    while [ $i -lt 100000 ]; do
+      i=$((i + 1))
+      line="rootstock-child disk-loop round $i"
+      echo "$line" | dd of=/dev/vda bs=512 seek=8 conv=fsync 2>/dev/null
+      echo 3 >/proc/sys/vm/drop_caches
+      got=$(dd if=/dev/vda bs=512 skip=8 count=1 2>/dev/null | head -n 1)
+      if [ "$got" = "$line" ]; then
+        echo "rootstock-child: disk-loop ok round=$i"
+      else
+        echo "rootstock-child: disk-loop failed round=$i read: $got"
+      fi
+    done
+    ;;
   # A vsock echo server on port 5000 (virtio-vsock) for the root's vsock-echo self-test, in the
   # background so the shell follows; it says "vsock listening port=5000 cid=N" once it listens.
   vsock-echo)
