@@ -9,6 +9,8 @@ set(HV_PARTITION_HOST_SOURCES
   ${PROJECT_SOURCE_DIR}/hv/partition/deposit_pool.cpp
   ${PROJECT_SOURCE_DIR}/hv/partition/child_interrupts.cpp
   ${PROJECT_SOURCE_DIR}/hv/partition/partition_interrupts.cpp
+  ${PROJECT_SOURCE_DIR}/hv/partition/doorbells.cpp
+  ${PROJECT_SOURCE_DIR}/hv/partition/partition_doorbells.cpp
   ${PROJECT_SOURCE_DIR}/hv/partition/partition_vp_registers.cpp
   ${PROJECT_SOURCE_DIR}/hv/partition/partition_memory.cpp
   ${PROJECT_SOURCE_DIR}/hv/partition/partition_vps.cpp

@@ -28,6 +28,8 @@ vmm::Result<ChildRun> build_child(SelftestContext& context, vmm::Backend& backen
   vm_config.kernel = config.kernel;
   vm_config.initramfs = config.initramfs;
   vm_config.cmdline = config.cmdline;
+  vm_config.extra_devices = config.extra_devices;
+  vm_config.doorbells = config.doorbells;
   ConsoleLines* console = child.console.get();  // stays where it is when `child` moves
   vm_config.console = [console](uint8_t b) {
     if (console != nullptr) console->put(b);

@@ -27,6 +27,8 @@ struct ChildRunConfig {
   uint32_t vcpus = 1;
   std::string cmdline;
   std::string console_prefix;  ///< of its console lines ("child0: "); empty: the console is dropped
+  std::shared_ptr<vmm::ExtraDevices> extra_devices;  ///< its virtio devices; null: none
+  bool doorbells = true;                             ///< vmm::LinuxVmConfig::doorbells
 };
 
 /// One child. Built, then start(); finish() ends it.

@@ -18,6 +18,7 @@ constexpr SelftestEntry kSelftests[] = {
     {"linux-children", selftest_linux_children, false},
     {"partitions", selftest_partitions, false},
     {"protection", selftest_protection, false},
+    {"virtio-exits", selftest_virtio_exits, false},
     {"vm-isolation", selftest_vm_isolation, false},
     {"vsock-echo", selftest_vsock_echo, false},
 };

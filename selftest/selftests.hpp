@@ -50,6 +50,9 @@ void selftest_hostile_root(SelftestContext& context, SelftestResult& result);
 /// CPUs, times `sleep 2`, takes typed input, pauses and resumes, and powers off on the ACPI
 /// power button.
 void selftest_linux_children(SelftestContext& context, SelftestResult& result);
+/// The exits a virtio-blk read and a virtio-net packet cost, with and without doorbells
+/// (virtio_exits.cpp).
+void selftest_virtio_exits(SelftestContext& context, SelftestResult& result);
 
 /// `vsock-echo`: a Linux child with a vsock device runs vsock-echo; the root connects to its
 /// uds_path with CONNECT 5000, reads OK and gets 64 KiB echoed; a CONNECT to a closed port ends

@@ -67,6 +67,9 @@ class PartitionBackend {
   /// HVROOT_INTERRUPT (PARTITION_INTERRUPT): `flags` RS_INTERRUPT_* with `argument` the GSI,
   /// or the MSI address (bits 31:0) and data (63:32).
   [[nodiscard]] virtual Result<void> interrupt(uint32_t flags, uint64_t argument) = 0;
+  /// HVROOT_DOORBELL (PARTITION_DOORBELL with an eventfd): adds or removes one doorbell;
+  /// `arg.hv_status` gets hv's refusal.
+  [[nodiscard]] virtual Result<void> doorbell(hvroot_doorbell& arg) = 0;
 };
 
 /// The driver itself (/dev/hvroot).

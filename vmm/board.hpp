@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "vmm/acpi/acpi_builder.hpp"
+#include "vmm/doorbell_sink.hpp"
 #include "vmm/error.hpp"
 #include "vmm/interrupt_line.hpp"
 #include "vmm/io_bus.hpp"
@@ -55,6 +56,7 @@ class Board {
     MonotonicClockFn now_ns;
     WallClockFn wall_seconds;
     EndFn end;
+    DoorbellSink* doorbells = nullptr;  ///< where transports' doorbells go, if anywhere
   };
 
   explicit Board(Wiring wiring);
@@ -124,6 +126,9 @@ class Board {
   [[nodiscard]] MmioBus& mmio() { return mmio_; }
   /// Where message signalled interrupts go (msix.hpp).
   [[nodiscard]] InterruptSink& interrupts() { return *wiring_.interrupts; }
+  /// Where transports register their doorbells; null when the owner offers none (then every
+  /// kick is an exit to the VMM).
+  [[nodiscard]] DoorbellSink* doorbells() { return wiring_.doorbells; }
   /// Where console_output() goes; nullptr drops it. Once this returns, the previous function is
   /// not called again (so it may point into a caller that goes next).
   void set_console_output(ConsoleFn output);

@@ -23,6 +23,8 @@ const char* exit_name(uint32_t reason) {
       return "unsupported";
     case RS_EXIT_INVALID_STATE:
       return "invalid-state";
+    case RS_EXIT_DOORBELL:
+      return "doorbell";
     default:
       return "unknown";
   }
@@ -121,11 +123,20 @@ Result<Exit> decode_exit(const rs_run_page& page) {
                                                        : ExitKind::kInvalidState;
       e.hardware = page.exit.hardware;
       return e;
+    case RS_EXIT_DOORBELL: {
+      const rs_exit_doorbell& raw = page.exit.doorbell;
+      if (raw.length != 1 && raw.length != 2 && raw.length != 4 && raw.length != 8) {
+        return fail("doorbell exit with length " + std::to_string(raw.length));
+      }
+      e.kind = ExitKind::kDoorbell;
+      e.doorbell = {raw.gpa, raw.length, raw.value & (~0ull >> (64 - 8 * raw.length))};
+      return e;
+    }
     case RS_EXIT_NONE:
       return fail("HVROOT_RUN_VP returned without an exit (exit_reason none)");
     default:
       return fail("exit reason " + std::to_string(page.exit_reason) +
-                  " is not defined by hypercall ABI 1.0");
+                  " is not defined by hypercall ABI 1.2");
   }
 }
 

@@ -23,6 +23,7 @@ enum class ExitKind : uint8_t {
   kHypercall,     ///< RS_EXIT_HYPERCALL: the child executed VMMCALL/VMCALL
   kUnsupported,   ///< RS_EXIT_UNSUPPORTED: an instruction or event hv leaves to the root
   kInvalidState,  ///< RS_EXIT_INVALID_STATE: the CPU refused to enter with the VP's state
+  kDoorbell,      ///< RS_EXIT_DOORBELL: a write hv completed for a doorbell hvroot no longer has
 };
 
 /// RS_EXIT_IO.
@@ -44,6 +45,14 @@ struct MemoryExit {
   std::array<uint8_t, x86::kMaxInstructionLength> bytes{};
 };
 
+/// RS_EXIT_DOORBELL (docs/hypercalls.md §11): the write is done, RIP is past it; only the device
+/// behind the address is still to hear of it.
+struct DoorbellExit {
+  uint64_t gpa = 0;
+  uint8_t length = 0;  ///< 1, 2, 4 or 8
+  uint64_t value = 0;  ///< the low `length` bytes written
+};
+
 /// One exit.
 struct Exit {
   ExitKind kind = ExitKind::kHalt;
@@ -51,6 +60,7 @@ struct Exit {
   uint64_t rip = 0;             ///< the child's RIP as hv reported it
   IoExit io;                    ///< kIo
   MemoryExit memory;            ///< kMemory
+  DoorbellExit doorbell;        ///< kDoorbell
   rs_exit_hardware hardware{};  ///< kUnsupported, kInvalidState
 };
 

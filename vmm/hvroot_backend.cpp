@@ -144,6 +144,12 @@ class HvrootPartition final : public PartitionBackend {
                       arg.hv_status);
   }
 
+  Result<void> doorbell(hvroot_doorbell& arg) override {
+    if (do_ioctl(fd_.get(), HVROOT_DOORBELL, &arg) == 0) return {};
+    return fail_errno("HVROOT_DOORBELL gpa=" + hex(arg.gpa) + " flags=" + hex(arg.flags), errno,
+                      arg.hv_status);
+  }
+
  private:
   UniqueFd fd_;
 };

@@ -55,6 +55,17 @@ class HvInterrupts final : public InterruptSink {
   Partition* partition_;
 };
 
+// Doorbells through the partition fd (HVROOT_DOORBELL).
+class HvDoorbells final : public DoorbellSink {
+ public:
+  explicit HvDoorbells(Partition& partition) : partition_(&partition) {}
+  Result<void> add(const DoorbellSpec& d) override { return partition_->add_doorbell(d); }
+  Result<void> remove(const DoorbellSpec& d) override { return partition_->remove_doorbell(d); }
+
+ private:
+  Partition* partition_;
+};
+
 std::atomic<size_t> g_stranded{0};
 
 // Counts a Machine in stranded_vms() from its LinuxVm's end to its own. The Machine's first
@@ -129,6 +140,7 @@ struct LinuxVm::Machine {
   GuestMemory ram;
   std::optional<Partition> partition;
   std::optional<HvInterrupts> interrupts;
+  std::optional<HvDoorbells> doorbells;
   std::optional<Board> board;  // after the partition and its sink: its lines deliver there
   std::vector<Vp> vps;         // reserved up front: the threads hold references, no reallocation
 
@@ -201,12 +213,14 @@ Result<void> LinuxVm::Machine::build(Backend& backend) {
   if (auto r = partition->map(ram, kRwx); !r) return r;
   // The devices the tables promise, on the platform they describe.
   interrupts.emplace(*partition);
+  if (config.doorbells) doorbells.emplace(*partition);
   board.emplace(Board::Wiring{acpi_config, &*interrupts, now_ns, wall_seconds,
                               [this](BoardEnd e, std::string detail) {
                                 end({e == BoardEnd::kPowerOff ? LinuxVmExit::Reason::kPowerOff
                                                               : LinuxVmExit::Reason::kReset,
                                      0, std::move(detail)});
-                              }});
+                              },
+                              doorbells ? &*doorbells : nullptr});
   board->set_console_output(std::move(config.console));
   if (auto r = plug_pc_devices(*board); !r) return r;
   if (config.extra_devices) {
@@ -371,7 +385,7 @@ std::string LinuxVm::exit_stats() {
   static constexpr const char* kNames[RS_STAT_COUNT] = {
       "cpuid",  "msr",       "lapic-msr",   "xapic-mmio", "ioapic-mmio", "hlt",
       "window", "interrupt", "nmi",         "xsetbv",     "io",          "memory",
-      "other",  "injected",  "timer-rearm", "reserved"};
+      "other",  "injected",  "timer-rearm", "doorbell"};
   uint64_t sums[RS_STAT_COUNT] = {};
   for (auto& vp : m_->vps) {
     for (uint32_t i = 0; i < RS_STAT_COUNT; ++i) sums[i] += vp.run_page().exit_stats[i];
@@ -383,6 +397,19 @@ std::string LinuxVm::exit_stats() {
     out += std::string(kNames[i]) + "=" + std::to_string(sums[i]);
   }
   return out;
+}
+
+ExitCounts LinuxVm::exit_counts() {
+  ExitCounts counts;
+  for (auto& vp : m_->vps) {
+    const rs_run_page& page = vp.run_page();
+    for (uint32_t i = 0; i < RS_STAT_COUNT; ++i) {
+      if (i == RS_STAT_INJECTED || i == RS_STAT_TIMER_REARM) continue;  // not exits
+      counts.guest_exits += page.exit_stats[i];
+    }
+    counts.doorbells += page.exit_stats[RS_STAT_DOORBELL];
+  }
+  return counts;
 }
 
 uint64_t LinuxVm::vp_exits() {

@@ -36,8 +36,17 @@ struct LinuxVmConfig {
   std::shared_ptr<ExtraDevices> extra_devices;
   /// Each byte the child writes to its console (COM1); called on a vCPU thread.
   std::function<void(uint8_t)> console;
+  /// Virtio kicks through hvroot's doorbells (docs/hvroot.md "Doorbells"), without an exit to
+  /// the VMM; false makes every kick one (the "before" of the exits-per-request figures).
+  bool doorbells = true;
   /// How long run() and pause() kick a vCPU that stays in VP_RUN before they give up on it.
   std::chrono::steady_clock::duration stop_timeout = std::chrono::seconds(10);
+};
+
+/// rs_run_page.exit_stats of every vCPU, totalled.
+struct ExitCounts {
+  uint64_t guest_exits = 0;  ///< every exit kind (not RS_STAT_INJECTED or _TIMER_REARM)
+  uint64_t doorbells = 0;    ///< RS_STAT_DOORBELL
 };
 
 /// How a child VM ended.
@@ -109,6 +118,8 @@ class LinuxVm {
   /// hv's counts of every vCPU's guest exits by kind (rs_run_page.exit_stats), summed, as
   /// "cpuid=N msr=N …" with the kinds that occurred.
   [[nodiscard]] std::string exit_stats();
+  /// The same counts, totalled: every guest exit hv saw, and the doorbells among them.
+  [[nodiscard]] ExitCounts exit_counts();
   [[nodiscard]] uint64_t unclaimed_io() const;
   /// Accesses to guest-physical addresses with neither RAM nor a device behind them (they read
   /// all ones; writes are dropped).

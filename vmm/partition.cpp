@@ -54,6 +54,17 @@ Result<void> Partition::unmap(const GuestMemory& memory) {
   return {};
 }
 
+Result<void> Partition::change_doorbell(const DoorbellSpec& doorbell, bool remove) {
+  hvroot_doorbell arg{};
+  arg.gpa = doorbell.gpa;
+  arg.value = doorbell.value.value_or(0);
+  arg.fd = doorbell.eventfd;
+  arg.flags = doorbell.length & HVROOT_DOORBELL_LENGTH_MASK;
+  if (doorbell.value) arg.flags |= HVROOT_DOORBELL_MATCH_VALUE;
+  if (remove) arg.flags |= HVROOT_DOORBELL_REMOVE;
+  return backend_->doorbell(arg);
+}
+
 Result<Vp> Partition::create_vp(uint32_t index) {
   auto vp = backend_->create_vp(index);
   if (!vp) return std::unexpected(vp.error());

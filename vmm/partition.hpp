@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "vmm/backend.hpp"
+#include "vmm/doorbell_sink.hpp"
 #include "vmm/error.hpp"
 #include "vmm/guest_memory.hpp"
 #include "vmm/vp.hpp"
@@ -55,9 +56,18 @@ class Partition {
   [[nodiscard]] Result<void> send_msi(uint32_t address, uint32_t data) {
     return backend_->interrupt(RS_INTERRUPT_MSI, uint64_t{address} | uint64_t{data} << 32);
   }
+  /// HVROOT_DOORBELL: adds `doorbell` (its writes signal its eventfd inside VP_RUN), or
+  /// removes the one with the same gpa, length and value.
+  [[nodiscard]] Result<void> add_doorbell(const DoorbellSpec& doorbell) {
+    return change_doorbell(doorbell, false);
+  }
+  [[nodiscard]] Result<void> remove_doorbell(const DoorbellSpec& doorbell) {
+    return change_doorbell(doorbell, true);
+  }
 
  private:
   explicit Partition(std::unique_ptr<PartitionBackend> backend) : backend_(std::move(backend)) {}
+  [[nodiscard]] Result<void> change_doorbell(const DoorbellSpec& doorbell, bool remove);
 
   std::unique_ptr<PartitionBackend> backend_;
   std::vector<Range> ranges_;

@@ -72,6 +72,10 @@ Result<std::optional<VpExit>> Vp::dispatch(const Exit& exit, PortIoHandler& port
       next = *r;
       break;
     }
+    case ExitKind::kDoorbell:
+      // Completed by hv: the device behind the address hears of the write, nothing more.
+      next = mmio.write(exit.doorbell.gpa, exit.doorbell.length, exit.doorbell.value);
+      break;
     case ExitKind::kHalt:
       return VpExit{VpExit::Kind::kHalt, exit};
     case ExitKind::kShutdown:

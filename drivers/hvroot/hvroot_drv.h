@@ -69,6 +69,13 @@ struct hvroot_partition {
 	/* The partition's VPs by index, for waking them; under vps_lock (taken in any context). */
 	spinlock_t vps_lock;
 	struct hvroot_vp *vps[HVROOT_MAX_VPS];
+	/*
+	 * Doorbells (hvroot_doorbell.c): struct hvroot_doorbell_entry by cookie. Added and removed
+	 * under @lock (with hv's table), looked up by VP_RUN under @doorbells_lock.
+	 */
+	spinlock_t doorbells_lock;
+	struct list_head doorbells;
+	u32 next_cookie;
 };
 
 /* A virtual processor: the private data of one VP fd. */
@@ -123,6 +130,11 @@ void hvroot_regions_leak(struct hvroot_partition *part);
 /* hvroot_vp.c */
 long hvroot_create_vp(struct file *part_file, struct hvroot_create_vp __user *uarg);
 void hvroot_wake_vps(struct hvroot_partition *part, u64 mask);
+
+/* hvroot_doorbell.c */
+long hvroot_doorbell(struct hvroot_partition *part, struct hvroot_doorbell __user *uarg);
+bool hvroot_doorbell_ring(struct hvroot_partition *part, u32 cookie);
+void hvroot_doorbells_release(struct hvroot_partition *part);
 
 /* hvroot_interrupt.c */
 long hvroot_interrupt(struct hvroot_partition *part, struct hvroot_interrupt __user *uarg);

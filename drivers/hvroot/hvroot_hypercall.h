@@ -206,4 +206,12 @@ static inline u64 hvroot_hc_partition_interrupt(u64 id, u64 flags, u64 argument,
 	return result;
 }
 
+/* PARTITION_DOORBELL (ABI 1.2): @flags with the cookie in bits 63:32, as in hypercall_abi.h. */
+static inline u64 hvroot_hc_partition_doorbell(u64 id, u64 gpa, u64 flags, u64 value)
+{
+	struct hvroot_hc_regs regs = { .rbx = id, .rcx = gpa, .rdx = flags, .rsi = value };
+
+	return hvroot_hc_fast(RS_HC_PARTITION_DOORBELL, &regs);
+}
+
 #endif /* HVROOT_HYPERCALL_H */

@@ -48,6 +48,7 @@ static int hvroot_partition_release(struct inode *inode, struct file *file)
 		hvroot_regions_release(part);
 		hvroot_hv_pages_free(part);
 	}
+	hvroot_doorbells_release(part);
 	mutex_destroy(&part->lock);
 	kfree(part);
 	return 0;
@@ -88,6 +89,8 @@ static long hvroot_partition_ioctl(struct file *file, unsigned int cmd, unsigned
 		return hvroot_partition_query(part, uarg);
 	case HVROOT_INTERRUPT:
 		return hvroot_interrupt(part, uarg);
+	case HVROOT_DOORBELL:
+		return hvroot_doorbell(part, uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -127,6 +130,8 @@ long hvroot_create_partition(struct hvroot_create_partition __user *uarg)
 	INIT_LIST_HEAD(&part->regions);
 	INIT_LIST_HEAD(&part->hv_pages);
 	spin_lock_init(&part->vps_lock);
+	spin_lock_init(&part->doorbells_lock);
+	INIT_LIST_HEAD(&part->doorbells);
 
 	fd = get_unused_fd_flags(O_CLOEXEC);
 	if (fd < 0) {

@@ -146,12 +146,23 @@ static int hvroot_vp_halt(struct hvroot_vp *vp, struct rs_run_page *page)
 	return 0;
 }
 
+/* RS_EXIT_DOORBELL whose doorbell is still there: signalled, the VMM need not see it. */
+static bool hvroot_vp_doorbell(struct hvroot_vp *vp, struct rs_run_page *page)
+{
+	if (READ_ONCE(page->exit_reason) != RS_EXIT_DOORBELL ||
+	    !hvroot_doorbell_ring(vp->part, READ_ONCE(page->exit.doorbell.cookie)))
+		return false;
+	WRITE_ONCE(page->exit_reason, RS_EXIT_NONE);
+	return true;
+}
+
 /*
  * HVROOT_RUN_VP. VP_RUN returns INTERRUPTED when a physical interrupt arrived (or hv wants
  * the timer re-armed, or VPs woken); the root has taken the interrupt by the time the call
  * returns (interrupts are enabled around VMMCALL). Then a pending signal ends the ioctl, and
  * otherwise the scheduler gets its chance before the VP runs on, so a vCPU thread is
- * scheduled like any other thread.
+ * scheduled like any other thread. A doorbell's exit (hv completed the write) is handled the
+ * same way once its eventfd is signalled.
  */
 static long hvroot_vp_run(struct hvroot_vp *vp, unsigned long flags)
 {
@@ -176,6 +187,8 @@ static long hvroot_vp_run(struct hvroot_vp *vp, unsigned long flags)
 				return ret;
 			continue;
 		}
+		if (status == RS_STATUS_SUCCESS && hvroot_vp_doorbell(vp, page))
+			status = RS_STATUS_INTERRUPTED;
 		if (status != RS_STATUS_INTERRUPTED)
 			return hvroot_status_errno(status, "VP_RUN");
 		if (signal_pending(current))

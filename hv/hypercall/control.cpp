@@ -3,7 +3,7 @@
 namespace hv::hypercall {
 namespace {
 
-// Every call of ABI 1.1 and its form, as docs/hypercalls.md §5 lists them.
+// Every call of ABI 1.2 and its form, as docs/hypercalls.md §5 lists them.
 constexpr CallForm kCalls[] = {
     {RS_HC_GET_VERSION, true, 0, 0, false, false},
     {RS_HC_CHECK_INVARIANTS, false, 0, kArgRcx, false, true},
@@ -22,6 +22,7 @@ constexpr CallForm kCalls[] = {
     {RS_HC_VP_SET_REGISTERS, false, RS_HC_REGISTERS_MAX_REPS, kArgRbx, true, false},
     {RS_HC_VP_INJECT, true, 0, kArgRbx | kArgRcx | kArgRdx, false, false},
     {RS_HC_PARTITION_INTERRUPT, true, 0, kArgRbx | kArgRcx | kArgRdx, false, false},
+    {RS_HC_PARTITION_DOORBELL, true, 0, kArgRbx | kArgRcx | kArgRdx | kArgRsi, false, false},
 };
 
 constexpr uint64_t kPageMask = RS_HC_PAGE_SIZE - 1;

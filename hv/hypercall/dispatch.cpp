@@ -132,6 +132,8 @@ CallResult call(HypercallEnv& env, const Control& c, HypercallRegisters& r) {
       if (res.status == RS_STATUS_SUCCESS) r.rbx = wake;
       return res;
     }
+    case RS_HC_PARTITION_DOORBELL:
+      return p.doorbell(r.rbx, r.rcx, r.rdx, r.rsi);
     default:
       return {RS_STATUS_INVALID_CALL_CODE};  // validate_call() knows every code listed above
   }

@@ -12,6 +12,7 @@
 #include "mm/page_table.hpp"
 #include "mm/paging_policy.hpp"
 #include "partition/deposit_pool.hpp"
+#include "partition/doorbells.hpp"
 #include "vcpu/exit.hpp"
 #include "vioapic/vioapic.hpp"
 #include "vlapic/vlapic.hpp"
@@ -96,6 +97,8 @@ struct Partition {
   /// partitions' lock, never the other way round; nothing waits for another CPU under it.
   Spinlock irq_lock;
   VirtualIoApic ioapic;
+  /// PARTITION_DOORBELL's table, under irq_lock (a VP's write looks it up from its exit).
+  DoorbellTable doorbells;
   uint64_t reached = 0;  ///< VPs the I/O APIC's deliveries reached during the current call
 };
 

@@ -72,6 +72,8 @@ class Partitions {
   /// PARTITION_INTERRUPT: a GSI edge or level, or an MSI, into the child's interrupt
   /// controller; `wake` gets the VPs it reached that are not in VP_RUN's guest loop.
   CallResult interrupt(uint64_t id, uint64_t flags, uint64_t argument, uint64_t& wake);
+  /// PARTITION_DOORBELL: adds or removes one of the partition's doorbells.
+  CallResult doorbell(uint64_t id, uint64_t gpa, uint64_t flags, uint64_t value);
 
   /// The child LAPIC's timer ratio: host TSC ticks per APIC bus tick for VPs created from now.
   void set_tsc_per_bus_tick(uint32_t ratio) { tsc_per_bus_tick_ = ratio; }

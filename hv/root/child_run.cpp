@@ -505,6 +505,7 @@ uint16_t run_child_vp(void* context, const RunTicket& ticket, LastExit& exit) {
           if (r.wake != 0) break;
           continue;
         }
+        if (ring_doorbell(r, e.npf)) break;
         ++r.stats[RS_STAT_MEMORY];
         const uint8_t fetched = report_memory(r, e.npf);
         // A data access whose instruction hv cannot fetch (another VP changed the child's page

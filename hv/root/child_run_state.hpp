@@ -89,5 +89,8 @@ void handle_lapic_msr(Run& r, uint32_t msr, bool write);
 /// A nested page fault on the child's xAPIC page or I/O APIC window: emulated, true; any other
 /// GPA: false (the root's).
 bool handle_interrupt_mmio(Run& r, uint64_t gpa);
+/// A nested page fault that is a plain store to one of the partition's doorbells: completed,
+/// the run page holds RS_EXIT_DOORBELL, true (child_doorbell_exits.cpp); false otherwise.
+bool ring_doorbell(Run& r, const NestedFault& fault);
 
 }  // namespace hv::root

@@ -222,6 +222,22 @@ case $cmd in
   vsock-echo)
     vsock-echo 5000 &
     ;;
+  # The virtio-exits self-test's workloads: before each, a line and a wait for a typed line
+  # (the root reads its exit counters then), after it a line (it reads them again). 1024 direct
+  # 4 KiB reads of the first virtio disk; 200 pings of rootstock.peer= (once it answers).
+  exit-figures)
+    echo "rootstock-child: blk-reads ready"
+    read -r _
+    records=$(dd if=/dev/vda of=/dev/null bs=4096 count=1024 iflag=direct 2>&1 | grep 'records in')
+    echo "rootstock-child: blk-reads done read=${records%%+*}" \
+      "clocksource=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
+    for i in $(seq 60); do ping -c 1 -W 1 "$peer" >/dev/null 2>&1 && break; done
+    echo "rootstock-child: net-pings ready"
+    read -r _
+    summary=$(ping -q -c 200 -i 0.02 "$peer" 2>&1 | grep transmitted)
+    set -- $summary
+    echo "rootstock-child: net-pings done sent=${1:-0} received=${4:-0}"
+    ;;
   *) echo "rootstock-child: unknown rootstock.child_cmd=$cmd" ;;
 esac
 

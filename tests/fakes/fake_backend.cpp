@@ -216,6 +216,12 @@ class FakePartitionBackend final : public PartitionBackend {
     return {};
   }
 
+  Result<void> doorbell(hvroot_doorbell& arg) override {
+    if (auto r = enter(*state_, "doorbell " + hex(arg.gpa) + " " + hex(arg.flags)); !r) return r;
+    p_->doorbells.push_back(arg);
+    return {};
+  }
+
  private:
   std::shared_ptr<FakeState> state_;
   std::shared_ptr<FakePartition> p_;
@@ -250,6 +256,16 @@ FakeExit FakeExit::memory(uint64_t gpa, uint8_t access, std::span<const uint8_t>
   const size_t n = std::min(bytes.size(), sizeof(e.data.memory.instruction_bytes));
   e.data.memory.instruction_byte_count = static_cast<uint8_t>(n);
   if (n != 0) std::memcpy(e.data.memory.instruction_bytes, bytes.data(), n);
+  return e;
+}
+
+FakeExit FakeExit::doorbell(uint64_t gpa, uint8_t length, uint64_t value, uint32_t cookie) {
+  FakeExit e;
+  e.reason = RS_EXIT_DOORBELL;
+  e.data.doorbell.gpa = gpa;
+  e.data.doorbell.length = length;
+  e.data.doorbell.value = value;
+  e.data.doorbell.cookie = cookie;
   return e;
 }
 

@@ -42,6 +42,8 @@ struct FakeExit {
   /// A memory exit at `gpa` for `access`, with the instruction bytes hv fetched.
   static FakeExit memory(uint64_t gpa, uint8_t access, std::span<const uint8_t> bytes,
                          uint8_t cpu_mode = RS_CPU_MODE_LONG64);
+  /// RS_EXIT_DOORBELL: a write of `value` (`length` bytes) hv completed at `gpa`.
+  static FakeExit doorbell(uint64_t gpa, uint8_t length, uint64_t value, uint32_t cookie = 1);
   static FakeExit halt();
   static FakeExit shutdown();
   /// Any exit_reason value, with no data (RS_EXIT_HYPERCALL, or values the ABI lacks).
@@ -89,6 +91,8 @@ struct FakePartition {
   std::vector<std::shared_ptr<FakeVp>> vps;
   /// HVROOT_INTERRUPT calls: flags and argument.
   std::vector<std::pair<uint32_t, uint64_t>> interrupts;
+  /// HVROOT_DOORBELL calls, adds and removes.
+  std::vector<hvroot_doorbell> doorbells;
 };
 
 /// Everything the fake knows; shared by the backend and the objects it hands out, so that a

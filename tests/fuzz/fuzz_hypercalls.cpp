@@ -43,12 +43,12 @@ constexpr uint64_t kHvBase = 3ull << 19;  // [1.5, 2) MiB is hv's, the rest the 
 constexpr uint64_t kPoolBase = 1ull << 20;
 
 constexpr uint16_t kCodes[] = {
-    RS_HC_GET_VERSION,         RS_HC_CHECK_INVARIANTS, RS_HC_PARTITION_CREATE,
-    RS_HC_PARTITION_DESTROY,   RS_HC_PARTITION_QUERY,  RS_HC_MAP_GPA_RANGE,
-    RS_HC_UNMAP_GPA_RANGE,     RS_HC_DEPOSIT_MEMORY,   RS_HC_WITHDRAW_MEMORY,
-    RS_HC_VP_CREATE,           RS_HC_VP_DESTROY,       RS_HC_VP_RUN,
-    RS_HC_VP_GET_REGISTERS,    RS_HC_VP_SET_REGISTERS, RS_HC_VP_INJECT,
-    RS_HC_PARTITION_INTERRUPT,
+    RS_HC_GET_VERSION,         RS_HC_CHECK_INVARIANTS,   RS_HC_PARTITION_CREATE,
+    RS_HC_PARTITION_DESTROY,   RS_HC_PARTITION_QUERY,    RS_HC_MAP_GPA_RANGE,
+    RS_HC_UNMAP_GPA_RANGE,     RS_HC_DEPOSIT_MEMORY,     RS_HC_WITHDRAW_MEMORY,
+    RS_HC_VP_CREATE,           RS_HC_VP_DESTROY,         RS_HC_VP_RUN,
+    RS_HC_VP_GET_REGISTERS,    RS_HC_VP_SET_REGISTERS,   RS_HC_VP_INJECT,
+    RS_HC_PARTITION_INTERRUPT, RS_HC_PARTITION_DOORBELL,
 };
 // The calls whose form is fast (docs/hypercalls.md §5), to get the fast bit right by default.
 bool fast_form(uint16_t code) {
@@ -63,6 +63,7 @@ bool fast_form(uint16_t code) {
     case RS_HC_VP_RUN:
     case RS_HC_VP_INJECT:
     case RS_HC_PARTITION_INTERRUPT:
+    case RS_HC_PARTITION_DOORBELL:
       return true;
     default:
       return false;

@@ -126,6 +126,7 @@ VpExit::Kind report_kind(ExitKind kind) {
       return VpExit::Kind::kInvalidState;
     case ExitKind::kIo:
     case ExitKind::kMemory:
+    case ExitKind::kDoorbell:
       break;
   }
   return VpExit::Kind::kStopped;
@@ -164,6 +165,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       check(exit->memory.byte_count <= x86::kMaxInstructionLength);
       check_mmio(exit->memory, page, device);
       break;
+    case ExitKind::kDoorbell: {
+      // Completed by hv: a size the ABI has, the value cut to it.
+      const DoorbellExit& d = exit->doorbell;
+      check(d.length == 1 || d.length == 2 || d.length == 4 || d.length == 8);
+      check(d.length == 8 || d.value >> (8 * d.length) == 0);
+      break;
+    }
     default:
       break;
   }

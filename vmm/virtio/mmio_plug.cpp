@@ -33,8 +33,8 @@ Result<LockedDevice<MmioTransport>*> plug_virtio_mmio(Board& board, const MmioSl
                 "kMmioOverrides)");
   }
   const std::string name = "virtio-mmio " + std::string(describe(device->type()));
-  auto& transport =
-      board.add_device<MmioTransport>(name, slot.base, std::move(device), ram, **line);
+  auto& transport = board.add_device<MmioTransport>(name, slot.base, std::move(device), ram, **line,
+                                                    board.doorbells());
   if (auto r = board.add_mmio(transport, slot.base, mmio::kWindowSize); !r) {
     return std::unexpected(r.error());
   }

@@ -16,13 +16,31 @@ constexpr uint32_t kAllOnes = 0xffffffff;
 }  // namespace
 
 MmioTransport::MmioTransport(uint64_t base, std::unique_ptr<Device> device, GuestRam& ram,
-                             InterruptLine& line)
+                             InterruptLine& line, DoorbellSink* doorbells)
     : base_(base),
       line_(&line),
-      core_(std::move(device), ram, TransportCore::InitialQueueSize::kZero) {}
+      core_(std::move(device), ram, TransportCore::InitialQueueSize::kZero),
+      doorbells_(doorbells) {}
 
 MmioTransport::~MmioTransport() {
   if (core_.active()) core_.reset();
+  sync_doorbells();  // inactive now: every doorbell goes
+}
+
+void MmioTransport::sync_doorbells() {
+  if (!doorbells_.enabled()) return;
+  std::vector<DoorbellSpec> wanted;
+  if (core_.active()) {
+    for (uint16_t q = 0; q < core_.queue_count(); ++q) {
+      const QueueConfig* config = core_.queue(q);
+      const int fd = core_.device().kick_fd(q);
+      if (config == nullptr || !config->enabled || fd < 0) continue;
+      // 4.2.2: one register for every queue, the value names it.
+      wanted.push_back({base_ + static_cast<uint32_t>(mmio::Reg::kQueueNotify), sizeof(uint32_t),
+                        uint64_t{q}, fd});
+    }
+  }
+  doorbells_.sync(wanted);
 }
 
 uint64_t MmioTransport::read(uint64_t gpa, uint8_t size) {
@@ -155,6 +173,7 @@ void MmioTransport::write_status(uint32_t value) {
     // configuration change notification since DRIVER_OK is set.
     needs_reset();
   }
+  sync_doorbells();
 }
 
 void MmioTransport::reset() {

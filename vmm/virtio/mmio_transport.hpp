@@ -36,6 +36,7 @@
 #include "vmm/devices.hpp"
 #include "vmm/interrupt_line.hpp"
 #include "vmm/virtio/device.hpp"
+#include "vmm/virtio/doorbell_set.hpp"
 #include "vmm/virtio/feature_bits.hpp"
 #include "vmm/virtio/guest_ram.hpp"
 #include "vmm/virtio/split_ring.hpp"
@@ -103,9 +104,12 @@ enum class Interrupt : uint32_t {
 /// One virtio device behind a virtio-mmio register window at `base`.
 class MmioTransport final : public MmioHandler, public DeviceLink {
  public:
-  /// `device` at guest-physical [base, base + kWindowSize), its buffers in `ram` and its
-  /// interrupt on `line` (level-triggered), both of which outlive the transport.
-  MmioTransport(uint64_t base, std::unique_ptr<Device> device, GuestRam& ram, InterruptLine& line);
+  /// `device` at guest-physical [base, base + kWindowSize), its buffers in `ram`, its
+  /// interrupt on `line` (level-triggered) and its doorbells to `doorbells` (none if null), all
+  /// of which outlive the transport. While the device is active, each enabled queue with a kick
+  /// fd has a doorbell: QueueNotify written (4 bytes) with that queue's index.
+  MmioTransport(uint64_t base, std::unique_ptr<Device> device, GuestRam& ram, InterruptLine& line,
+                DoorbellSink* doorbells = nullptr);
   /// Resets an active device first, while the interrupt state its threads may still report
   /// to is alive (core_, declared first, goes last).
   ~MmioTransport() override;
@@ -126,6 +130,8 @@ class MmioTransport final : public MmioHandler, public DeviceLink {
   [[nodiscard]] Device& device() { return core_.device(); }
   /// The device status as the driver reads it.
   [[nodiscard]] uint8_t status() const;
+  /// The doorbells registered now.
+  [[nodiscard]] const std::vector<DoorbellSpec>& doorbells() const { return doorbells_.live(); }
 
  private:
   [[nodiscard]] uint32_t read_register(mmio::Reg reg);
@@ -136,6 +142,8 @@ class MmioTransport final : public MmioHandler, public DeviceLink {
   void reset();
   /// Sets interrupt bits and raises the line; under interrupt_mutex_.
   void raise_locked(mmio::Interrupt bit);
+  /// The doorbells the device status calls for, registered; the others removed.
+  void sync_doorbells();
 
   const uint64_t base_;
   InterruptLine* const line_;
@@ -145,6 +153,7 @@ class MmioTransport final : public MmioHandler, public DeviceLink {
   uint32_t device_features_sel_ = 0;
   uint32_t driver_features_sel_ = 0;
   uint32_t queue_sel_ = 0;
+  DoorbellSet doorbells_;
 
   mutable std::mutex interrupt_mutex_;
   uint32_t interrupt_status_ = 0;   // under interrupt_mutex_

@@ -22,8 +22,8 @@ Result<LockedDevice<PciTransport>*> plug_virtio_pci(Board& board, std::unique_pt
   const std::string name = "virtio-pci " + std::string(describe(device->type()));
   auto bar = bus->allocate_bar(vpci::kBarSize, name);
   if (!bar) return std::unexpected(bar.error());
-  auto& transport =
-      board.add_device<PciTransport>(name, std::move(device), ram, board.interrupts(), *bar);
+  auto& transport = board.add_device<PciTransport>(name, std::move(device), ram, board.interrupts(),
+                                                   *bar, board.doorbells());
   if (auto added = board.add_pci(transport); !added) return std::unexpected(added.error());
   return &transport;
 }

@@ -50,10 +50,11 @@ constexpr bool is(uint32_t offset, uint8_t size, Common field, uint8_t width) {
 }  // namespace
 
 PciTransport::PciTransport(std::unique_ptr<Device> device, GuestRam& ram, InterruptSink& interrupts,
-                           uint32_t bar_base)
+                           uint32_t bar_base, DoorbellSink* doorbells)
     : core_(std::move(device), ram, TransportCore::InitialQueueSize::kMaximum),
       header_(identity(core_.device().type())),
       msix_(vector_count(core_.device()), interrupts),
+      doorbells_(doorbells),
       queue_vectors_(core_.queue_count(), kNoVector) {
   (void)header_.set_memory_bar(kBar, kBarSize, bar_base);
   add_capabilities();
@@ -61,6 +62,23 @@ PciTransport::PciTransport(std::unique_ptr<Device> device, GuestRam& ram, Interr
 
 PciTransport::~PciTransport() {
   if (core_.active()) core_.reset();
+  sync_doorbells();  // inactive now: every doorbell goes
+}
+
+void PciTransport::sync_doorbells() {
+  if (!doorbells_.enabled()) return;
+  std::vector<DoorbellSpec> wanted;
+  const pci::BarWindow bar = header_.bar_windows()[kBar];
+  if (core_.active() && bar.size != 0) {
+    for (uint16_t q = 0; q < core_.queue_count(); ++q) {
+      const QueueConfig* config = core_.queue(q);
+      const int fd = core_.device().kick_fd(q);
+      if (config == nullptr || !config->enabled || fd < 0) continue;
+      wanted.push_back({bar.base + kNotifyOffset + uint64_t{q} * kNotifyOffMultiplier,
+                        sizeof(uint16_t), std::nullopt, fd});
+    }
+  }
+  doorbells_.sync(wanted);
 }
 
 void PciTransport::add_capabilities() {
@@ -132,6 +150,7 @@ void PciTransport::config_write(uint16_t offset, uint8_t size, uint32_t value) {
   }
   if (touched) msix_.write_message_control(static_cast<uint16_t>(control));
   header_.write(offset, size, value);
+  sync_doorbells();  // the BAR or Memory Space may have moved
 }
 
 std::optional<PciTransport::CfgWindow> PciTransport::cfg_window(uint8_t size) const {
@@ -257,6 +276,7 @@ void PciTransport::write_common(uint32_t offset, uint8_t size, uint64_t value) {
     } else if (change == TransportCore::StatusChange::kRefused) {
       needs_reset();  // 2.1.2
     }
+    sync_doorbells();
   } else if (is(offset, size, Common::kQueueSelect, 2)) {
     queue_select_ = v16;  // any value: a queue past the end reads size 0
   } else if (is(offset, size, Common::kQueueSize, 2)) {

@@ -20,6 +20,12 @@
 // VIRTIO_MSI_NO_VECTOR or an unmapped vector sends nothing. Without MSI-X the function would
 // use INTx, which it does not have (Interrupt Pin 0): the ISR bits are set and nothing is sent.
 //
+// Doorbells (docs/virtio.md "Threads and kicks"): while the device is active and BAR 0 decodes,
+// each enabled queue whose device has a kick fd gets its notify address registered as a doorbell
+// (2-byte writes, any value: Linux's vp_notify() writes the queue index with iowrite16), so the
+// child's kick signals the device's thread without an exit to the VMM. They follow the device
+// status and the BAR and Command registers, and go before the transport does.
+//
 // Every value the child writes is hostile (DESIGN.md §4): the common configuration maps onto
 // TransportCore's checked rules, queue addresses reach guest memory only through
 // SplitVirtqueue::create, MSI-X messages through the sink's checks (msix.hpp).
@@ -43,6 +49,7 @@
 #include "vmm/pci/msix.hpp"
 #include "vmm/pci/pci_function.hpp"
 #include "vmm/virtio/device.hpp"
+#include "vmm/virtio/doorbell_set.hpp"
 #include "vmm/virtio/guest_ram.hpp"
 #include "vmm/virtio/transport_core.hpp"
 
@@ -131,9 +138,10 @@ inline constexpr uint8_t kIsrConfig = 1u << 1;
 class PciTransport final : public pci::PciFunction, public DeviceLink {
  public:
   /// `device` with BAR 0 at `bar_base` (a multiple of vpci::kBarSize, from the bus's window),
-  /// its buffers in `ram` and its MSI-X messages to `interrupts`, both of which outlive it.
+  /// its buffers in `ram`, its MSI-X messages to `interrupts` and its doorbells to `doorbells`
+  /// (none if null), all of which outlive it.
   PciTransport(std::unique_ptr<Device> device, GuestRam& ram, InterruptSink& interrupts,
-               uint32_t bar_base);
+               uint32_t bar_base, DoorbellSink* doorbells = nullptr);
   /// Resets an active device first: until its reset() returns, its threads may still call
   /// used_buffers() and config_changed(), which reach msix_ and the interrupt state, members
   /// destroyed before core_ (whose own destructor would reset it too late).
@@ -159,6 +167,8 @@ class PciTransport final : public pci::PciFunction, public DeviceLink {
   [[nodiscard]] uint8_t status() const;
   /// MSI-X messages that could not be delivered.
   [[nodiscard]] uint64_t failed_interrupts() const { return msix_.failed(); }
+  /// The doorbells registered now.
+  [[nodiscard]] const std::vector<DoorbellSpec>& doorbells() const { return doorbells_.live(); }
 
  private:
   void add_capabilities();
@@ -180,6 +190,8 @@ class PciTransport final : public pci::PciFunction, public DeviceLink {
   void reset();
   /// Under interrupt_mutex_: vector `vector`'s message, or nothing for none.
   void signal_locked(uint16_t vector);
+  /// The doorbells the device status and BAR 0 call for, registered; the others removed.
+  void sync_doorbells();
 
   TransportCore core_;  // under the board lock
   pci::ConfigHeader header_;
@@ -191,6 +203,7 @@ class PciTransport final : public pci::PciFunction, public DeviceLink {
   uint32_t device_feature_select_ = 0;
   uint32_t driver_feature_select_ = 0;
   uint16_t queue_select_ = 0;
+  DoorbellSet doorbells_;
 
   mutable std::mutex interrupt_mutex_;
   uint16_t config_vector_ = vpci::kNoVector;  // under interrupt_mutex_

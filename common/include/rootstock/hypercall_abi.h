@@ -33,7 +33,7 @@
 
 /* ABI version: major in bits 31:16, minor in bits 15:0. 0 means "no hypercall ABI". */
 #define RS_ABI_VERSION_MAJOR 1u
-#define RS_ABI_VERSION_MINOR 1u
+#define RS_ABI_VERSION_MINOR 2u
 #define RS_ABI_VERSION ((RS_ABI_VERSION_MAJOR << 16) | RS_ABI_VERSION_MINOR)
 #define RS_ABI_VERSION_MAJOR_SHIFT 16
 #define RS_ABI_VERSION_MINOR_MASK 0xffffu
@@ -120,7 +120,8 @@ RS_ABI_ASSERT((RS_HC_CONTROL_RESERVED_MASK &
 #define RS_HC_VP_INJECT 0x0035u         /* fast */
 /* ABI 1.1: the child interrupt controller (hypercalls.md "Child interrupts"). */
 #define RS_HC_PARTITION_INTERRUPT 0x0040u /* fast */
-/* 0x0040-0x004f are kept for the child interrupt controller (raise GSI/MSI) in a 1.x minor. */
+/* ABI 1.2: doorbells (hypercalls.md "Doorbells"). 0x0042-0x004f are kept for later minors. */
+#define RS_HC_PARTITION_DOORBELL 0x0041u /* fast */
 
 /* Per-call rep limits: what fits in one 4 KiB input or output page. */
 #define RS_HC_MAP_GPA_MAX_REPS 508u
@@ -447,6 +448,14 @@ RS_ABI_ASSERT_OFFSET(struct rs_hc_invariants_output, reserved1, 112);
 #define RS_MSI_DATA_TRIGGER_LEVEL (1ull << 15)
 #define RS_MSI_DATA_RESERVED_MASK 0xffff3800ull
 
+/* ---- PARTITION_DOORBELL (RCX: GPA; RDX: flags and cookie; RSI: the value to match) ---- */
+
+#define RS_DOORBELL_LENGTH_MASK 0xfull      /* 1, 2, 4 or 8: the size of the write */
+#define RS_DOORBELL_MATCH_VALUE (1ull << 8) /* only a write of exactly RSI rings it */
+#define RS_DOORBELL_REMOVE (1ull << 9)      /* remove the doorbell named instead of adding */
+#define RS_DOORBELL_COOKIE_SHIFT 32         /* bits 63:32: the cookie its exits report */
+#define RS_DOORBELL_MAX 64u                 /* doorbells per partition */
+
 /* Segment attributes: descriptor bits 40-47 in bits 0-7, descriptor bits 52-55 in bits 8-11. */
 #define RS_SEGMENT_ATTR_TYPE_MASK 0x000fu
 #define RS_SEGMENT_ATTR_S 0x0010u
@@ -486,6 +495,7 @@ RS_ABI_ASSERT_OFFSET(struct rs_hc_invariants_output, reserved1, 112);
 #define RS_EXIT_HYPERCALL 5u
 #define RS_EXIT_UNSUPPORTED 6u
 #define RS_EXIT_INVALID_STATE 7u
+#define RS_EXIT_DOORBELL 8u /* 1.2: a write rang a doorbell (only after PARTITION_DOORBELL) */
 
 /* rs_run_page.cpu_mode: the default operand size the exiting instruction was fetched with. */
 #define RS_CPU_MODE_REAL 1u   /* real or virtual-8086 mode: 16-bit */
@@ -524,6 +534,7 @@ RS_ABI_ASSERT_OFFSET(struct rs_hc_invariants_output, reserved1, 112);
 #define RS_STAT_OTHER 12u       /* shutdown, hypercall, unsupported, invalid state */
 #define RS_STAT_INJECTED 13u    /* interrupts hv injected (not an exit kind) */
 #define RS_STAT_TIMER_REARM 14u /* returns so that the root re-arms the VP's timer */
+#define RS_STAT_DOORBELL 15u    /* 1.2: doorbell writes hv completed (RS_EXIT_DOORBELL) */
 #define RS_STAT_COUNT 16u
 
 /* rs_exit_io.direction */
@@ -578,6 +589,20 @@ RS_ABI_ASSERT_OFFSET(struct rs_exit_memory, instruction_byte_count, 10);
 RS_ABI_ASSERT_OFFSET(struct rs_exit_memory, reserved0, 11);
 RS_ABI_ASSERT_OFFSET(struct rs_exit_memory, instruction_bytes, 16);
 
+/* RS_EXIT_DOORBELL (1.2): a write that rang a doorbell, already completed by hv. */
+struct rs_exit_doorbell {
+  uint64_t gpa;   /* the doorbell's GPA */
+  uint64_t value; /* the value written (its low `length` bytes) */
+  uint32_t cookie;
+  uint8_t length; /* 1, 2, 4 or 8 */
+  uint8_t reserved0[3];
+};
+RS_ABI_ASSERT_SIZE(struct rs_exit_doorbell, 24);
+RS_ABI_ASSERT_OFFSET(struct rs_exit_doorbell, gpa, 0);
+RS_ABI_ASSERT_OFFSET(struct rs_exit_doorbell, value, 8);
+RS_ABI_ASSERT_OFFSET(struct rs_exit_doorbell, cookie, 16);
+RS_ABI_ASSERT_OFFSET(struct rs_exit_doorbell, length, 20);
+
 /* RS_EXIT_UNSUPPORTED and RS_EXIT_INVALID_STATE: the raw hardware exit, for logs. */
 struct rs_exit_hardware {
   uint32_t arch; /* RS_ARCH_* */
@@ -604,6 +629,7 @@ union rs_exit_data {
   struct rs_exit_io io;
   struct rs_exit_memory memory;
   struct rs_exit_hardware hardware;
+  struct rs_exit_doorbell doorbell; /* 1.2 */
   uint8_t raw[256];
 };
 RS_ABI_ASSERT_SIZE(union rs_exit_data, 256);

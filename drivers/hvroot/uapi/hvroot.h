@@ -119,6 +119,30 @@ struct hvroot_interrupt {
 };
 #define HVROOT_INTERRUPT _IOWR(HVROOT_IOCTL_TYPE, 0x14, struct hvroot_interrupt)
 
+/*
+ * HVROOT_DOORBELL: PARTITION_DOORBELL (ABI 1.2) with an eventfd — ioeventfd for hv. A plain
+ * store of `length` bytes at `gpa` (of exactly `value` with HVROOT_DOORBELL_MATCH_VALUE) by any
+ * of the partition's VPs then signals the eventfd `fd` inside HVROOT_RUN_VP, which goes on
+ * running the VP: the VMM never sees that write. HVROOT_DOORBELL_REMOVE removes the doorbell
+ * with the same gpa, length, match flag and value (`fd` is ignored). -EOPNOTSUPP when hv is
+ * older than ABI 1.2; hv's refusals as for every call (EEXIST: the same doorbell is there;
+ * ENOSPC: the partition has RS_DOORBELL_MAX).
+ */
+#define HVROOT_DOORBELL_LENGTH_MASK 0xfu        /* 1, 2, 4 or 8 */
+#define HVROOT_DOORBELL_MATCH_VALUE (1u << 8)
+#define HVROOT_DOORBELL_REMOVE (1u << 9)
+#define HVROOT_DOORBELL_FLAGS_VALID \
+	(HVROOT_DOORBELL_LENGTH_MASK | HVROOT_DOORBELL_MATCH_VALUE | HVROOT_DOORBELL_REMOVE)
+struct hvroot_doorbell {
+	__u64 gpa;
+	__u64 value;     /* with HVROOT_DOORBELL_MATCH_VALUE; else 0 */
+	__s32 fd;        /* an eventfd */
+	__u32 flags;     /* HVROOT_DOORBELL_* */
+	__u32 hv_status; /* out */
+	__u32 reserved;
+};
+#define HVROOT_DOORBELL _IOWR(HVROOT_IOCTL_TYPE, 0x15, struct hvroot_doorbell)
+
 /* ---- a VP fd ---- */
 
 /*

@@ -18,7 +18,7 @@ TEST_CASE("registry: every documented name, sorted and once", "[selftest][regist
   CHECK(names == std::vector<std::string>{"appliance-cycles", "hostile-child", "hostile-root",
                                           "hypercall-abuse", "init", "interrupt-delivery",
                                           "linux-children", "partitions", "protection",
-                                          "vm-isolation", "vsock-echo"});
+                                          "virtio-exits", "vm-isolation", "vsock-echo"});
   CHECK(std::is_sorted(names.begin(), names.end()));
   CHECK(std::adjacent_find(names.begin(), names.end()) == names.end());
   for (const SelftestEntry& e : selftests()) CHECK(e.run != nullptr);

@@ -37,6 +37,8 @@ struct FakeDevice final : Device {
   int resets = 0;
   std::vector<uint16_t> notified;
   bool used_on_reset = false;
+  /// What kick_fd() answers per queue while active (-1: served in notify() only).
+  std::array<int, 2> kick_fds = {-1, -1};
 
   DeviceType type() const override { return DeviceType::kBlock; }
   uint64_t features() const override { return offered; }
@@ -70,6 +72,9 @@ struct FakeDevice final : Device {
       auto wants = queues[0]->return_chain(chain, 0);
       if (wants && *wants) link->used_buffers(0);
     }
+  }
+  int kick_fd(uint16_t queue) const override {
+    return queue < kick_fds.size() && link != nullptr ? kick_fds[queue] : -1;
   }
   void reset() override {
     ++resets;

@@ -134,3 +134,25 @@ TEST_CASE("partition: register lists longer than one call are split at 128") {
   REQUIRE(vp->inject(0x30));
   CHECK(fake.vp(0, 0).injected == std::vector<uint64_t>{0x30});
 }
+
+TEST_CASE("partition: doorbells reach the driver as HVROOT_DOORBELL's flags") {
+  FakeBackend fake;
+  auto p = Partition::create(fake);
+  REQUIRE(p);
+  REQUIRE(p->add_doorbell({0xc0003000, 2, std::nullopt, 7}));
+  REQUIRE(p->add_doorbell({0xd0000050, 4, uint64_t{1}, 8}));
+  REQUIRE(p->remove_doorbell({0xc0003000, 2, std::nullopt, 7}));
+  const auto& calls = fake.partition(0).doorbells;
+  REQUIRE(calls.size() == 3);
+  CHECK(calls[0].gpa == 0xc0003000);
+  CHECK(calls[0].flags == 2);
+  CHECK(calls[0].fd == 7);
+  CHECK(calls[0].value == 0);
+  CHECK(calls[1].flags == (4 | HVROOT_DOORBELL_MATCH_VALUE));
+  CHECK(calls[1].value == 1);
+  CHECK(calls[2].flags == (2 | HVROOT_DOORBELL_REMOVE));
+  fake.fail_next("doorbell", EEXIST, RS_STATUS_EXISTS);
+  auto refused = p->add_doorbell({0xc0003000, 2, std::nullopt, 7});
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().hv_status == RS_STATUS_EXISTS);
+}

@@ -276,6 +276,22 @@ TEST_CASE("run loop: exits it does not handle come back to the caller") {
   CHECK(std::string(describe(VpExit::Kind::kShutdown)) == "shutdown");
 }
 
+TEST_CASE("run loop: a doorbell exit hv completed reaches the device, with no completion") {
+  Fixture f;
+  f.script({with_regs(FakeExit::doorbell(0xc0003004, 2, 1), regs_with(0x80, {})),
+            FakeExit::doorbell(0xc0003000, 9, 0), FakeExit::halt()});
+  auto exit = f.run();
+  // The first reaches the bus as a 2-byte store; the second's length is outside the ABI.
+  REQUIRE(f.dev.writes.size() == 1);
+  CHECK(f.dev.writes[0].where == 0xc0003004);
+  CHECK(f.dev.writes[0].size == 2);
+  CHECK(f.dev.writes[0].value == 1);
+  CHECK(f.fvp.entries.at(1).completion == RS_RUN_COMPLETE_NONE);
+  CHECK(f.fvp.entries.at(1).root_flags == 0);
+  REQUIRE_FALSE(exit);
+  CHECK(exit.error().what.find("doorbell exit with length 9") != std::string::npos);
+}
+
 TEST_CASE("run loop: an exit reason the ABI does not define is an error") {
   Fixture f;
   f.script({FakeExit::reason_only(42)});

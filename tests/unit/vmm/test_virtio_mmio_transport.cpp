@@ -12,6 +12,7 @@
 
 #include "tests/unit/vmm/fake_guest_ram.hpp"
 #include "tests/unit/vmm/fake_virtio_device.hpp"
+#include "tests/unit/vmm/recording_doorbells.hpp"
 #include "tests/unit/vmm/virtio_test_driver.hpp"
 #include "vmm/virtio/mmio_plug.hpp"
 #include "vmm/virtio/mmio_transport.hpp"
@@ -47,10 +48,10 @@ struct Bench {
   FakeDevice* device;
   std::unique_ptr<MmioTransport> transport;
 
-  Bench() {
+  explicit Bench(DoorbellSink* doorbells = nullptr) {
     auto d = std::make_unique<FakeDevice>();
     device = d.get();
-    transport = std::make_unique<MmioTransport>(kWindow, std::move(d), ram, line);
+    transport = std::make_unique<MmioTransport>(kWindow, std::move(d), ram, line, doorbells);
   }
 
   uint32_t rd(Reg reg) {
@@ -406,4 +407,25 @@ TEST_CASE("virtio-mmio plug: slots, the kernel's word, a level line on the board
   CHECK(board.mmio().read(0xd0000000, 4) == 0x74726976);
   CHECK(board.mmio().read(0xd0004000 + 8, 4) == 2);
   CHECK(board.mmio().read(0xd0005000, 4) == ~uint64_t{0});  // past the last slot: empty bus
+}
+
+TEST_CASE("virtio-mmio: doorbells on QueueNotify, one value per queue, from DRIVER_OK to reset") {
+  RecordingDoorbells sink;
+  Bench b(&sink);
+  b.device->kick_fds = {40, 41};
+  REQUIRE(b.negotiate(kAccepted));
+  b.setup_queue(0, layout_queue(kRamBase, 8));
+  CHECK(sink.live.empty());
+  b.add_status(Status::kDriverOk);
+  const uint64_t notify = kWindow + static_cast<uint32_t>(Reg::kQueueNotify);
+  // Queue 1 was never made ready: only queue 0's.
+  CHECK(sink.live == std::vector<DoorbellSpec>{{notify, 4, uint64_t{0}, 40}});
+  b.wr(Reg::kStatus, 0);
+  CHECK(sink.live.empty());
+  REQUIRE(b.negotiate(kAccepted));
+  b.setup_queue(0, layout_queue(kRamBase, 8));
+  b.add_status(Status::kDriverOk);
+  CHECK(sink.live.size() == 1);
+  b.transport.reset();  // the transport goes: so do its doorbells
+  CHECK(sink.live.empty());
 }

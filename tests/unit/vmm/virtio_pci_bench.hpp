@@ -133,10 +133,10 @@ struct Bench {
       return t->config_read(static_cast<uint16_t>(offset), size);
     };
   }
-  Bench() {
+  explicit Bench(DoorbellSink* doorbells = nullptr) {
     auto d = std::make_unique<FakeDevice>();
     device = d.get();
-    t = std::make_unique<PciTransport>(std::move(d), ram, sink, kBarBase);
+    t = std::make_unique<PciTransport>(std::move(d), ram, sink, kBarBase, doorbells);
     msix_cap = find_msix(reader());
     REQUIRE(msix_cap != 0);
   }
