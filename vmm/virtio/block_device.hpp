@@ -6,7 +6,7 @@
 // (queue_worker.hpp), which a kick wakes — notify() from the vCPU thread that exited, or hvroot
 // signalling the kick fd for a doorbell without any exit to the VMM — so that a slow disk
 // never holds a vCPU. BlockIo::kInline serves them in notify() on the calling thread instead:
-// the fuzzers' deterministic mode and the "before" of bench/virtio-blk-io.
+// the deterministic mode of the unit tests and fuzzers.
 //
 // Locking: activate(), notify() and reset() come under the transport's board lock; the
 // device's mutex guards the queue, the link, the counters and the last error, and the worker
