@@ -1,15 +1,15 @@
 // virtio-hostile BDF: a hostile virtio-blk driver in a child (rootstock.child_cmd=virtio-hostile,
 // image/child/init.sh). It takes PCI function BDF from Linux (virtio_user_pci.hpp) and, for each
 // case below, starts the device as a driver does (virtio 1.2, 3.1.1: reset, ACKNOWLEDGE, DRIVER,
-// features, FEATURES_OK, queue 0, DRIVER_OK), hands it one malformed virtqueue or a well-formed
-// request with a hostile MSI-X message for its interrupt, waits (bounded) for the used ring or
-// DEVICE_NEEDS_RESET, and prints
+// features, FEATURES_OK, queue 0, DRIVER_OK), hands it one malformed virtqueue, or a well-formed
+// request with its BAR moved away and back or a hostile MSI-X message for its interrupt, waits
+// (bounded) for the used ring or DEVICE_NEEDS_RESET, and prints
 //   rootstock-child: hostile CASE status=0xSS used=N len=L blk=0xBB result=RESULT
 // with the device status, used->idx, the used element's len, the request's status byte (0xff:
 // the device never wrote it) and RESULT: needs-reset (DEVICE_NEEDS_RESET, 2.1.2), failed (the
-// chain came back without data or with an error status), ok, no-answer or setup-failed. Then it
-// resets the device and goes on. Last a well-formed read of sector 0, which must succeed on the
-// same device, and
+// chain came back without data or with an error status), ok, no-answer, or what went wrong in
+// the case's own steps (setup-failed, served-while-moved). Then it resets the device and goes
+// on. Last a well-formed read of sector 0, which must succeed on the same device, and
 //   rootstock-child: hostile done cases=N contained=M recovered=yes|no
 // where M counts the cases that ended as the VMM's rules say (docs/virtio.md "Threat model"): a
 // broken ring or queue configuration in DEVICE_NEEDS_RESET, a malformed chain returned with
@@ -56,6 +56,11 @@ constexpr uint32_t kReservedVector = 0x02;
 /// A delivery mode that does not exist (7), an APIC ID the child does not have.
 constexpr uint32_t kBadDeliveryMode = 7;
 constexpr uint32_t kNoSuchApic = 0x55;
+/// Where BAR 0 goes for a while: in the PCI window, 1 MiB above where it is, where no function
+/// decodes (the VMM hands out the window's 32 KiB BARs from its start).
+constexpr uint32_t kBarAway = 0x100000;
+/// How long a kick that should do nothing is given to do something.
+constexpr unsigned kQuietUs = 200000;
 /// The status byte's value before the device writes it.
 constexpr uint8_t kUnwritten = 0xff;
 constexpr uint32_t kSector = 512;
@@ -84,7 +89,8 @@ struct Rig {
   VirtioUserPci* device = nullptr;
   DmaPage pages[kPageCount];
   QueueSetup queue;
-  bool setup_failed = false;  ///< a case's configure() could not do what it meant to
+  /// Set when a case's own steps went wrong; printed as its result.
+  const char* fault = nullptr;
 
   uint64_t gpa(Page page, uint32_t offset) const { return pages[page].gpa + offset; }
   vring_desc* table(Page page) const { return reinterpret_cast<vring_desc*>(pages[page].data); }
@@ -96,12 +102,12 @@ struct Rig {
     for (const DmaPage& page : pages) memset(page.data, 0, 4096);
     pages[kRequest].data[kStatusAt] = kUnwritten;
     queue = {kQueueSize, gpa(kRings, kDescAt), gpa(kRings, kAvailAt), gpa(kRings, kUsedAt)};
-    setup_failed = false;
+    fault = nullptr;
   }
 
   /// The queue's used buffer notifications as `message`, through MSI-X vector 0.
   void use_msix(const MsixMessage& message) {
-    setup_failed = !device->enable_msix(0, message);
+    if (!device->enable_msix(0, message)) fault = "setup-failed";
     queue.msix_vector = 0;
   }
 
@@ -260,6 +266,19 @@ const Case kCases[] = {
      }},
     {"queue-size-invalid", Expect::kNeedsReset,
      [](Rig& r) { r.queue.size = kQueueSizeNotPowerOfTwo; }, submit_read},
+    // PCI 3.0, 6.2.5.1: BAR 0 moved away while the device runs. A write to where the notify
+    // address was must kick nothing (no decode, no doorbell left behind); moved back, the same
+    // queue serves the request.
+    {"bar-moved-while-active", Expect::kOk, keep_queue,
+     [](Rig& r) {
+       submit_read(r);
+       const auto base = static_cast<uint32_t>(r.device->bar_gpa());
+       if (!r.device->move_bar0(base + kBarAway)) r.fault = "setup-failed";
+       r.device->notify(0);
+       usleep(kQuietUs);
+       if (r.used_idx() != 0) r.fault = "served-while-moved";
+       if (!r.device->move_bar0(base)) r.fault = "setup-failed";
+     }},
     // PCI 3.0, 6.8.2 and docs/hypercalls.md PARTITION_INTERRUPT: MSI-X messages that the VMM or
     // hv refuses or that reach no CPU. The request itself is served.
     {"msix-outside-lapic", Expect::kOk, [](Rig& r) { r.use_msix({0xdead0000, 0, kUnusedVector}); },
@@ -328,7 +347,7 @@ bool run(Rig& rig, const Case& c) {
     got = blk == VIRTIO_BLK_S_OK ? Expect::kOk : Expect::kFailed;
   }
   if (answered) result = result_name(got);
-  if (rig.setup_failed) result = "setup-failed";
+  if (rig.fault != nullptr) result = rig.fault;
   printf("rootstock-child: hostile %s status=0x%02x used=%u len=%u blk=0x%02x result=%s\n", c.name,
          status, used, len, blk, result);
   fflush(stdout);
@@ -336,7 +355,7 @@ bool run(Rig& rig, const Case& c) {
   const bool reset = device.reset();
   device.disable_msix();
   if (!reset) printf("rootstock-child: hostile %s: the device did not reset\n", c.name);
-  return fresh && answered && reset && !rig.setup_failed && got == c.expect;
+  return fresh && answered && reset && rig.fault == nullptr && got == c.expect;
 }
 
 }  // namespace

@@ -338,6 +338,14 @@ bool VirtioUserPci::enable_msix(uint16_t vector, const MsixMessage& message) {
   return write_message_control(PCI_MSIX_FLAGS_ENABLE);
 }
 
+bool VirtioUserPci::move_bar0(uint32_t base) {
+  uint32_t bar = 0;
+  if (::pread(config_fd_, &bar, sizeof(bar), PCI_BASE_ADDRESS_0) != sizeof(bar)) return false;
+  // The low bits say the BAR's kind (memory, 32-bit, prefetchable) and are read-only.
+  bar = (bar & ~PCI_BASE_ADDRESS_MEM_MASK) | (base & PCI_BASE_ADDRESS_MEM_MASK);
+  return ::pwrite(config_fd_, &bar, sizeof(bar), PCI_BASE_ADDRESS_0) == sizeof(bar);
+}
+
 void VirtioUserPci::disable_msix() {
   if (layout_.msix_vectors == 0) return;
   (void)write_message_control(0);

@@ -85,6 +85,9 @@ class VirtioUserPci {
   [[nodiscard]] bool enable_msix(uint16_t vector, const MsixMessage& message);
   /// Disables MSI-X again and masks entry 0, as the function was when this process took it.
   void disable_msix();
+  /// Moves BAR 0 to guest-physical `base` by its register (PCI 3.0, 6.2.5.1), or back to where
+  /// it was with bar_gpa(); this process's mapping stays where BAR 0 was when it opened it.
+  [[nodiscard]] bool move_bar0(uint32_t base);
   /// BAR 0's guest-physical address: an address that is the device's own registers, not RAM.
   [[nodiscard]] uint64_t bar_gpa() const { return bar_gpa_; }
 
