@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "child_process.hpp"
+#include "http_file_server.hpp"
 #include "monitor_client.hpp"
 
 namespace rootstock::harness {
@@ -133,11 +134,35 @@ SessionResult run_session(const SessionConfig& config) {
     result.log = ec ? running_path : log_path;
   };
 
+  // The harness's own lines go to the log before the console's and after it, marked.
+  const auto note = [&](std::string text) {
+    log << "[boottest] " << text << "\n" << std::flush;
+    result.notes.push_back(std::move(text));
+  };
+
   const Clock::time_point start = Clock::now();
   const Clock::time_point hard_deadline =
       start + std::chrono::duration_cast<Clock::duration>(config.hard_limit);
   std::string error;
-  std::optional<ChildProcess> child = ChildProcess::spawn(config.command, error);
+  std::vector<std::string> command = config.command;
+  // Listening before QEMU starts: its guestfwd connects once, at start-up.
+  std::unique_ptr<HttpFileServer> http;
+  if (!config.http_file.empty()) {
+    http = HttpFileServer::start(config.http_file, error);
+    if (http) {
+      if (auto refused = add_guestfwd(command, config.http_guest, http->port())) error = *refused;
+    }
+    if (!http || !error.empty()) {
+      result.reason = "--http-file: " + error;
+      keep_log();
+      return result;
+    }
+    note("http: serving " + config.http_file.string() + " (" + std::to_string(http->size()) +
+         " bytes) at http://" + config.http_guest.address + ":" +
+         std::to_string(config.http_guest.port) + http->url_path() +
+         ", forwarded to 127.0.0.1:" + std::to_string(http->port()));
+  }
+  std::optional<ChildProcess> child = ChildProcess::spawn(command, error);
   if (!child) {
     result.reason = error;
     keep_log();
@@ -195,6 +220,12 @@ SessionResult run_session(const SessionConfig& config) {
     child->kill();
   }
   child->wait();
+  if (http) {
+    const HttpServerStats stats = http->stats();
+    note("http: connections=" + std::to_string(stats.connections) + " requests=" +
+         std::to_string(stats.requests) + " files_sent=" + std::to_string(stats.files_sent) +
+         " body_bytes=" + std::to_string(stats.body_bytes));
+  }
   log.close();
 
   if (failure) {

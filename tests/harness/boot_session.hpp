@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "console_script.hpp"
+#include "qemu_user_net.hpp"
 
 namespace rootstock::harness {
 
@@ -21,6 +22,12 @@ struct SessionConfig {
   bool keep_log = false;       ///< keep the log after a passing run too
   bool echo = false;           ///< copy the console to stdout as it arrives
   std::string monitor_socket;  ///< QEMU's monitor on this Unix socket, for kMonitor steps
+  /// A file served over HTTP on 127.0.0.1 for the run (http_file_server.hpp), which the
+  /// command's user network forwards to `http_guest` (qemu_user_net.hpp); none when empty.
+  std::filesystem::path http_file;
+  /// In QEMU's default user network (10.0.2.0/24), clear of its gateway (.2), DNS server (.3)
+  /// and DHCP range (from .15).
+  GuestEndpoint http_guest{"10.0.2.100", 80};
 };
 
 /// How a run ended.
@@ -29,6 +36,7 @@ struct SessionResult {
   std::string reason;                                      ///< why it failed; empty when it passed
   std::filesystem::path log;                               ///< the kept log, or empty
   std::vector<std::pair<std::string, double>> step_times;  ///< step, seconds since start
+  std::vector<std::string> notes;  ///< what the run's helpers said (the HTTP server), also logged
 };
 
 /// Runs the session to its end; never leaves the process running.

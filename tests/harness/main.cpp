@@ -40,6 +40,11 @@ Options:
   --keep-log          keep the log after a passing run too
   --echo              copy the console to stdout
   --monitor-socket P  QEMU's monitor is on the Unix socket P (-monitor unix:P,server,nowait)
+  --http-file PATH    serve PATH over HTTP on 127.0.0.1 at a free port for the run (GET /NAME,
+                      NAME the file's name) and add a guestfwd to it to the command's first
+                      QEMU user network (-nic user,... or -netdev user,..., which must have
+                      restrict=on): the guest fetches http://10.0.2.100/NAME by default
+  --http-guest A:P    the guest's address and port of --http-file (default 10.0.2.100:80)
 Exit status: 0 passed, 1 failed, 2 bad usage.
 )";
 
@@ -75,6 +80,7 @@ int exit_status_arg(const std::string& s) {
 
 SessionConfig parse_args(int argc, char** argv) {
   SessionConfig config;
+  bool http_guest_given = false;
   int i = 1;
   auto value = [&](const std::string& opt) -> std::string {
     if (i + 1 >= argc) usage_error(opt + " needs a value");
@@ -103,6 +109,13 @@ SessionConfig parse_args(int argc, char** argv) {
       config.echo = true;
     } else if (opt == "--monitor-socket") {
       config.monitor_socket = value(opt);
+    } else if (opt == "--http-file") {
+      config.http_file = value(opt);
+    } else if (opt == "--http-guest") {
+      const auto guest = rootstock::harness::parse_guest_endpoint(value(opt));
+      if (!guest) usage_error("--http-guest needs an IPv4 address and a port: A.B.C.D:PORT");
+      config.http_guest = *guest;
+      http_guest_given = true;
     } else if (opt == "--monitor") {
       auto [arg, timeout] = split_timeout(value(opt));
       config.steps.push_back({Step::Kind::kMonitor, arg, timeout, 0});
@@ -136,6 +149,7 @@ SessionConfig parse_args(int argc, char** argv) {
   }
   if (config.name.empty()) usage_error("--name is required");
   if (config.command.empty()) usage_error("no command after --");
+  if (http_guest_given && config.http_file.empty()) usage_error("--http-guest needs --http-file");
   if (config.steps.empty()) usage_error("no steps: a test that waits for nothing proves nothing");
   return config;
 }
@@ -158,6 +172,9 @@ void print_tail(const std::filesystem::path& log, size_t lines) {
 int main(int argc, char** argv) {
   const SessionConfig config = parse_args(argc, argv);
   const auto result = rootstock::harness::run_session(config);
+  for (const std::string& note : result.notes) {
+    std::fprintf(stderr, "boottest %s: %s\n", config.name.c_str(), note.c_str());
+  }
   for (const auto& [step, secs] : result.step_times) {
     std::fprintf(stderr, "boottest %s: [%7.2f s] %s\n", config.name.c_str(), secs, step.c_str());
   }

@@ -153,3 +153,39 @@ TEST_CASE("session logs stderr apart and reassembles split and burst lines", "[h
   CHECK(log.find("[qemu stderr] qemu warning\n") != std::string::npos);
   CHECK(log.find("line 0\n") != std::string::npos);
 }
+
+TEST_CASE("session serves --http-file through the command's user network", "[harness]") {
+  const auto file = log_dir() / "served.bin";
+  std::filesystem::create_directories(log_dir());
+  std::ofstream(file, std::ios::trunc) << std::string(200000, 'r');
+  // fake_console plays QEMU's guestfwd: it connects to the port the harness put on its -nic.
+  SessionConfig c = config(
+      "http", {"-nic", "user,restrict=on", "fetch:/served.bin", "fetch:/missing.bin", "hang"},
+      {text("fetched status=200 bytes=200000"), text("fetched status=404 bytes=0")});
+  c.http_file = file;
+  const auto r = run_session(c);
+  CHECK(r.passed);
+  REQUIRE(r.notes.size() == 2);
+  CHECK(r.notes[0].starts_with("http: serving " + file.string() +
+                               " (200000 bytes) at http://10.0.2.100:80/served.bin, forwarded "
+                               "to 127.0.0.1:"));
+  CHECK(r.notes[1] == "http: connections=2 requests=2 files_sent=1 body_bytes=200000");
+}
+
+TEST_CASE("session refuses --http-file without a restricted user network", "[harness]") {
+  const auto file = log_dir() / "served.bin";
+  std::filesystem::create_directories(log_dir());
+  std::ofstream(file, std::ios::trunc) << "x";
+  SessionConfig c = config("http-open", {"-nic", "user", "hang"}, {text("never")});
+  c.http_file = file;
+  const auto r = run_session(c);
+  CHECK_FALSE(r.passed);
+  CHECK(r.reason.find("--http-file: the user network 'user' lacks restrict=on") !=
+        std::string::npos);
+
+  c = config("http-missing", {"-nic", "user,restrict=on", "hang"}, {text("never")});
+  c.http_file = log_dir() / "no-such.bin";
+  const auto missing = run_session(c);
+  CHECK_FALSE(missing.passed);
+  CHECK(missing.reason.find("--http-file: cannot open") != std::string::npos);
+}
