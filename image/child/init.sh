@@ -39,12 +39,14 @@ done </proc/meminfo
 
 cmd=
 peer=
+url=
 read -r cmdline </proc/cmdline
 set -f # the command line's words are not file patterns
 for word in $cmdline; do
   case $word in
     rootstock.child_cmd=*) cmd=${word#*=} ;;
     rootstock.peer=*) peer=${word#*=} ;;
+    rootstock.url=*) url=${word#*=} ;;
   esac
 done
 # The ACPI power button (the appliance presses it to stop a VM in order): busybox's acpid maps
@@ -86,6 +88,15 @@ virtio_bus_of_net() {
     */virtio-mmio*) echo "bus=mmio" ;;
     *) echo "bus=unknown" ;;
   esac
+}
+
+# The child's uptime in milliseconds, in the 10 ms steps /proc/uptime gives (its leading zeros
+# dropped: sh reads a number with one as octal).
+uptime_ms() {
+  read -r up _ </proc/uptime
+  cs=${up%.*}${up#*.}
+  cs=${cs#"${cs%%[!0]*}"}
+  echo $((${cs:-0} * 10))
 }
 
 case $cmd in
@@ -147,6 +158,29 @@ case $cmd in
   net-check)
     addr=$(ip -o -4 addr show dev eth0 | grep -o 'inet [0-9./]*')
     echo "rootstock-child: net eth0 ${addr:-no address} $(virtio_bus_of_net eth0)"
+    ;;
+  # A file over HTTP (rootstock.url=) through the bridge, once eth0 has its lease (ip=dhcp:
+  # the kernel waits for it before it starts init): busybox's wget fetches it into /tmp and the
+  # line gives its size, its SHA-256 and the time wget took by the child's clock. (Not wget -T:
+  # Debian's busybox 1.35 crashes with it; the boot test's own limit ends a stalled fetch.)
+  net-fetch)
+    addr=$(ip -o -4 addr show dev eth0 | grep -o 'inet [0-9./]*')
+    if [ -z "$addr" ]; then
+      echo "rootstock-child: fetch failed: no address on eth0"
+    else
+      echo "rootstock-child: fetching $url from eth0 ${addr#inet }"
+      t0=$(uptime_ms)
+      if wget -q -O /tmp/fetched "$url"; then
+        ms=$(($(uptime_ms) - t0))
+        bytes=$(wc -c </tmp/fetched)
+        sum=$(sha256sum </tmp/fetched)
+        echo "rootstock-child: fetched bytes=$bytes sha256=${sum%% *} ms=$ms" \
+          "bytes_per_ms=$((bytes / (ms > 0 ? ms : 1)))"
+      else
+        echo "rootstock-child: fetch failed: wget $url exited $?"
+      fi
+      rm -f /tmp/fetched
+    fi
     ;;
   # Two children on the VMs' bridge: this one pings its peer (rootstock.peer=ADDRESS) until it
   # answers, for at most a minute (the peer may still be booting).
