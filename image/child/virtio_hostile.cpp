@@ -75,6 +75,11 @@ constexpr uint32_t kUsedAt = 0x800;
 constexpr uint32_t kHeaderAt = 0x000;
 constexpr uint32_t kDataAt = 0x200;
 constexpr uint32_t kStatusAt = 0x800;
+/// mixed-chains: the second good read's data and status in the second table's page, and the
+/// status byte of a refused chain, which must stay unwritten.
+constexpr uint32_t kData2At = 0x200;
+constexpr uint32_t kStatus2At = 0x800;
+constexpr uint32_t kRefusedStatusAt = 0x801;
 
 static_assert(sizeof(vring_desc) == 16 && sizeof(vring_used_elem) == 8);
 static_assert(sizeof(virtio_blk_outhdr) == 16);
@@ -96,11 +101,14 @@ struct Rig {
   vring_desc* table(Page page) const { return reinterpret_cast<vring_desc*>(pages[page].data); }
   vring_desc* ring_desc() const { return table(kRings); }
   uint8_t request_status() const { return pages[kRequest].data[kStatusAt]; }
+  uint8_t byte(Page page, uint32_t offset) const { return pages[page].data[offset]; }
 
   /// Everything zero, the status byte unwritten, the queue where the ring page has it.
   void clear() {
     for (const DmaPage& page : pages) memset(page.data, 0, 4096);
     pages[kRequest].data[kStatusAt] = kUnwritten;
+    pages[kRequest].data[kRefusedStatusAt] = kUnwritten;
+    pages[kTable2].data[kStatus2At] = kUnwritten;
     queue = {kQueueSize, gpa(kRings, kDescAt), gpa(kRings, kAvailAt), gpa(kRings, kUsedAt)};
     fault = nullptr;
   }
@@ -118,20 +126,27 @@ struct Rig {
     memcpy(pages[kRequest].data + kHeaderAt, &header, sizeof(header));
   }
 
-  /// A well-formed read at `first`, first+1, first+2 of `t`: header, data, status.
-  void read_chain(vring_desc* t, uint16_t first) const {
+  /// A read at `first`, first+1, first+2 of `t`: the header, a sector into `data`, the status
+  /// byte at `status`.
+  void read_chain(vring_desc* t, uint16_t first, uint64_t data, uint64_t status) const {
     read_header();
     t[first] = {gpa(kRequest, kHeaderAt), sizeof(virtio_blk_outhdr), VRING_DESC_F_NEXT,
                 static_cast<uint16_t>(first + 1)};
-    t[first + 1] = {gpa(kRequest, kDataAt), kSector, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT,
+    t[first + 1] = {data, kSector, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT,
                     static_cast<uint16_t>(first + 2)};
-    t[first + 2] = {gpa(kRequest, kStatusAt), 1, VRING_DESC_F_WRITE, 0};
+    t[first + 2] = {status, 1, VRING_DESC_F_WRITE, 0};
+  }
+  /// The same into the request page's data and status: a well-formed read.
+  void read_chain(vring_desc* t, uint16_t first) const {
+    read_chain(t, first, gpa(kRequest, kDataAt), gpa(kRequest, kStatusAt));
   }
 
   /// Puts `head` in the available ring's first entry and stores `idx` (2.7.13.2-3).
-  void publish(uint16_t head, uint16_t idx = 1) const {
+  void publish(uint16_t head, uint16_t idx = 1) const { publish_all(&head, 1, idx); }
+  /// Puts `count` heads in the available ring's first entries and stores `idx`.
+  void publish_all(const uint16_t* heads, uint16_t count, uint16_t idx) const {
     auto* avail = reinterpret_cast<vring_avail*>(pages[kRings].data + kAvailAt);
-    avail->ring[0] = head;
+    for (uint16_t i = 0; i < count; ++i) avail->ring[i] = heads[i];
     __atomic_store_n(&avail->idx, idx, __ATOMIC_RELEASE);
   }
 
@@ -148,6 +163,10 @@ struct Case {
   Expect expect;
   void (*configure)(Rig&);
   void (*submit)(Rig&);
+  /// How many chains the device is to return before the case looks at the used ring.
+  uint16_t chains = 1;
+  /// What else must hold once they are back; sets Rig::fault if not.
+  void (*check)(Rig&) = nullptr;
 };
 
 void keep_queue(Rig&) {}
@@ -155,6 +174,34 @@ void keep_queue(Rig&) {}
 void submit_read(Rig& r) {
   r.read_chain(r.ring_desc(), 0);
   r.publish(0);
+}
+
+/// mixed-chains: a read (head 3, indirect), a chain with its data outside RAM (head 0), a
+/// read into the second table's page (head 4, indirect), a next past the table (head 5).
+constexpr uint16_t kMixedHeads[] = {3, 0, 4, 5};
+constexpr uint16_t kMixedChains = sizeof(kMixedHeads) / sizeof(kMixedHeads[0]);
+constexpr uint32_t kMixedLengths[] = {kSector + 1, 0, kSector + 1, 0};
+
+void submit_mixed(Rig& r) {
+  vring_desc* d = r.ring_desc();
+  r.read_chain(r.table(kTable), 0);
+  r.read_chain(r.table(kTable2), 0, r.gpa(kTable2, kData2At), r.gpa(kTable2, kStatus2At));
+  r.read_chain(d, 0, kOutsideRam, r.gpa(kRequest, kRefusedStatusAt));
+  d[3] = {r.gpa(kTable, 0), 3 * sizeof(vring_desc), VRING_DESC_F_INDIRECT, 0};
+  d[4] = {r.gpa(kTable2, 0), 3 * sizeof(vring_desc), VRING_DESC_F_INDIRECT, 0};
+  d[5] = {r.gpa(kRequest, kHeaderAt), sizeof(virtio_blk_outhdr), VRING_DESC_F_NEXT, kBadIndex};
+  r.publish_all(kMixedHeads, kMixedChains, kMixedChains);
+}
+
+void check_mixed(Rig& r) {
+  for (uint16_t i = 0; i < kMixedChains; ++i) {
+    const vring_used_elem& e = r.used()->ring[i];
+    if (e.id != kMixedHeads[i] || e.len != kMixedLengths[i]) r.fault = "neighbour-failed";
+  }
+  if (r.byte(kTable2, kStatus2At) != VIRTIO_BLK_S_OK ||
+      r.byte(kRequest, kRefusedStatusAt) != kUnwritten) {
+    r.fault = "neighbour-failed";
+  }
 }
 
 const Case kCases[] = {
@@ -245,6 +292,9 @@ const Case kCases[] = {
        t[1].flags = 0;
        r.publish(0);
      }},
+    // Malformed chains consume themselves only: two well-formed reads (through indirect tables)
+    // and two refused chains in one ring, each returned, in ring order, as its own.
+    {"mixed-chains", Expect::kOk, keep_queue, submit_mixed, kMixedChains, check_mixed},
     // 2.7.13: the ring itself broken: avail->idx far ahead of what the queue can hold, a head
     // past the table. The queue is unusable until a reset.
     {"avail-idx-jump", Expect::kNeedsReset, keep_queue,
@@ -329,7 +379,7 @@ bool run(Rig& rig, const Case& c) {
   bool answered = false;
   for (const uint64_t end = monotonic_ms() + kAnswerTimeoutMs; monotonic_ms() < end;) {
     status = device.status();
-    if (rig.used_idx() != 0 || (status & VIRTIO_CONFIG_S_NEEDS_RESET) != 0) {
+    if (rig.used_idx() >= c.chains || (status & VIRTIO_CONFIG_S_NEEDS_RESET) != 0) {
       answered = true;
       break;
     }
@@ -347,6 +397,7 @@ bool run(Rig& rig, const Case& c) {
     got = blk == VIRTIO_BLK_S_OK ? Expect::kOk : Expect::kFailed;
   }
   if (answered) result = result_name(got);
+  if (answered && c.check != nullptr) c.check(rig);
   if (rig.fault != nullptr) result = rig.fault;
   printf("rootstock-child: hostile %s status=0x%02x used=%u len=%u blk=0x%02x result=%s\n", c.name,
          status, used, len, blk, result);
