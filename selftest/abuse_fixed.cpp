@@ -80,7 +80,7 @@ uint64_t event(uint64_t vector, uint64_t type, bool with_code, uint64_t code = 0
 }
 
 void control_word_cases(std::vector<Call>& out) {
-  for (const uint16_t code : {uint16_t{0}, uint16_t{0x0003}, uint16_t{0x0036}, uint16_t{0x0041},
+  for (const uint16_t code : {uint16_t{0}, uint16_t{0x0003}, uint16_t{0x0036}, uint16_t{0x0042},
                               uint16_t{0x004f}, uint16_t{0x1234}, uint16_t{0xffff}}) {
     out.push_back(
         fast("unknown call code " + std::to_string(code), code, {}, RS_STATUS_INVALID_CALL_CODE));
@@ -302,6 +302,30 @@ void vp_cases(std::vector<Call>& out, const Targets& t) {
             RS_STATUS_SUCCESS);
   interrupt("a fixed MSI to no APIC ID", t.child_b, RS_INTERRUPT_MSI,
             (0x41ull << 32) | kMsi | (0x7full << RS_MSI_ADDRESS_DEST_SHIFT), RS_STATUS_SUCCESS);
+
+  // PARTITION_DOORBELL (docs/hypercalls.md §11): the checks in order; a doorbell added is
+  // removed again, so the child is as it was.
+  const auto doorbell = [&](std::string name, uint64_t id, uint64_t gpa, uint64_t flags,
+                            uint64_t value, uint16_t expect) {
+    out.push_back(fast("PARTITION_DOORBELL " + std::move(name), RS_HC_PARTITION_DOORBELL,
+                       {id, gpa, flags, value}, expect));
+  };
+  constexpr uint64_t kBell = 0xc0003000, kCookie = uint64_t{7} << RS_DOORBELL_COOKIE_SHIFT;
+  doorbell("reserved flag bits", t.child_b, kBell, 2 | (1ull << 10) | kCookie, 0,
+           RS_STATUS_RESERVED_NONZERO);
+  doorbell("a value without MATCH_VALUE", t.child_b, kBell, 2, 5, RS_STATUS_RESERVED_NONZERO);
+  doorbell("a value wider than its length", t.child_b, kBell, 2 | RS_DOORBELL_MATCH_VALUE, 0x10000,
+           RS_STATUS_RESERVED_NONZERO);
+  doorbell("of a destroyed partition", t.dead, kBell, 2, 0, RS_STATUS_INVALID_PARTITION_ID);
+  doorbell("length 3", t.child_b, kBell, 3, 0, RS_STATUS_INVALID_PARAMETER);
+  doorbell("length 16", t.child_b, kBell, 0, 0, RS_STATUS_INVALID_PARAMETER);
+  doorbell("misaligned", t.child_b, kBell + 2, 4, 0, RS_STATUS_INVALID_PARAMETER);
+  doorbell("at 2^48", t.child_b, uint64_t{1} << 48, 1, 0, RS_STATUS_INVALID_PARAMETER);
+  doorbell("removing none", t.child_b, kBell, 2 | RS_DOORBELL_REMOVE, 0,
+           RS_STATUS_INVALID_PARAMETER);
+  doorbell("added", t.child_b, kBell, 2 | kCookie, 0, RS_STATUS_SUCCESS);
+  doorbell("added twice", t.child_b, kBell, 2, 0, RS_STATUS_EXISTS);
+  doorbell("removed", t.child_b, kBell, 2 | RS_DOORBELL_REMOVE, 0, RS_STATUS_SUCCESS);
 }
 
 void register_cases(std::vector<Call>& out, const Targets& t) {

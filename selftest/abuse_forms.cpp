@@ -8,8 +8,8 @@
 namespace rootstock::selftest::abuse {
 namespace {
 
-// Argument register bits (RSI, bit 3, is no call's argument in 1.0).
-constexpr uint8_t kRbx = 1, kRcx = 2, kRdx = 4;
+// Argument register bits (RSI, bit 3, is only PARTITION_DOORBELL's, in 1.2).
+constexpr uint8_t kRbx = 1, kRcx = 2, kRdx = 4, kRsi = 8;
 
 constexpr Form kForms[] = {
     {RS_HC_GET_VERSION, true, 0, 0, false, false},
@@ -28,6 +28,7 @@ constexpr Form kForms[] = {
     {RS_HC_VP_SET_REGISTERS, false, RS_HC_REGISTERS_MAX_REPS, kRbx, true, false},
     {RS_HC_VP_INJECT, true, 0, kRbx | kRcx | kRdx, false, false},
     {RS_HC_PARTITION_INTERRUPT, true, 0, kRbx | kRcx | kRdx, false, false},
+    {RS_HC_PARTITION_DOORBELL, true, 0, kRbx | kRcx | kRdx | kRsi, false, false},
 };
 
 bool documented(uint64_t status) {

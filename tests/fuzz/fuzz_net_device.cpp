@@ -156,7 +156,7 @@ void check_writes(const FakeGuestRam& ram, bool data_too, const std::vector<Rang
 void transmit(FakeGuestRam& ram, uint64_t features, bool offloads, uint32_t chains) {
   auto owned = std::make_unique<CheckingPort>(offloads);
   CheckingPort& port = *owned;
-  NetDevice device(std::move(owned), {2, 0, 0, 0, 0, 1});
+  NetDevice device(std::move(owned), {2, 0, 0, 0, 0, 1}, NetTransmit::kInline);
   features &= device.features();
   port.negotiated = features;
   auto rx =

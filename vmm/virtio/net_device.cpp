@@ -25,8 +25,11 @@ constexpr short kHangUp = POLLHUP | POLLERR | POLLNVAL;
 
 }  // namespace
 
-NetDevice::NetDevice(std::unique_ptr<PacketPort> port, const MacAddress& mac)
-    : port_(std::move(port)), rx_packet_(kMaxPacketBytes + 1), tx_packet_(kMaxPacketBytes) {
+NetDevice::NetDevice(std::unique_ptr<PacketPort> port, const MacAddress& mac, NetTransmit transmit)
+    : port_(std::move(port)),
+      transmit_(transmit),
+      rx_packet_(kMaxPacketBytes + 1),
+      tx_packet_(kMaxPacketBytes) {
   config_.mac = mac;
   config_.status = static_cast<uint16_t>(NetStatus::kLinkUp);
   config_.max_virtqueue_pairs = 1;
@@ -112,6 +115,11 @@ void NetDevice::reset() {
 
 void NetDevice::notify(uint16_t queue) {
   if (!active_ || (queue != kReceiveQueue && queue != kTransmitQueue)) return;
+  if (queue == kTransmitQueue && transmit_ == NetTransmit::kInline) {
+    std::lock_guard lock(mutex_);
+    if (!broken_) transmit_locked();
+    return;
+  }
   const uint64_t one = 1;
   // A full counter (EAGAIN) is already a kick.
   (void)!::write(kick_fd(queue), &one, sizeof(one));
@@ -120,7 +128,7 @@ void NetDevice::notify(uint16_t queue) {
 int NetDevice::kick_fd(uint16_t queue) const {
   if (!active_) return -1;
   if (queue == kReceiveQueue) return wake_fd_.get();
-  return queue == kTransmitQueue ? tx_fd_.get() : -1;
+  return queue == kTransmitQueue && transmit_ == NetTransmit::kThread ? tx_fd_.get() : -1;
 }
 
 NetCounters NetDevice::counters() const {

@@ -50,6 +50,12 @@ struct NetCounters {
   uint64_t rx_errors = 0;   ///< unusable receive chains, the port's failures
 };
 
+/// Where transmit chains are served.
+enum class NetTransmit : uint8_t {
+  kThread,  ///< on the device's thread, woken by the transmit kick fd
+  kInline,  ///< in notify(1) on the calling thread: the fuzzer's deterministic mode
+};
+
 /// A virtio-net device.
 class NetDevice final : public Device {
  public:
@@ -58,8 +64,9 @@ class NetDevice final : public Device {
   static constexpr uint16_t kTransmitQueue = 1;
   static constexpr uint16_t kQueueSize = 256;
 
-  /// A NIC with the address `mac` on `port`.
-  NetDevice(std::unique_ptr<PacketPort> port, const MacAddress& mac);
+  /// A NIC with the address `mac` on `port`, transmitting as `transmit` says.
+  NetDevice(std::unique_ptr<PacketPort> port, const MacAddress& mac,
+            NetTransmit transmit = NetTransmit::kThread);
   /// Stops the receive thread.
   ~NetDevice() override;
   NetDevice(const NetDevice&) = delete;
@@ -113,6 +120,7 @@ class NetDevice final : public Device {
   void wake();
 
   std::unique_ptr<PacketPort> port_;
+  const NetTransmit transmit_;
   NetConfig config_{};
   UniqueFd wake_fd_;  ///< the receive kick and the stop: an eventfd, made at the first activate()
   UniqueFd tx_fd_;    ///< the transmit kick, the same
