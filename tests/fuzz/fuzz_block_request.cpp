@@ -24,19 +24,18 @@
 
 #include <algorithm>
 
+#include "tests/fuzz/fuzz_input.hpp"
 #include "tests/unit/vmm/fake_guest_ram.hpp"
 #include "vmm/virtio/block_request.hpp"
 #include "vmm/virtio/descriptor_chain.hpp"
 #include "vmm/virtio/split_ring.hpp"
 
 using namespace rootstock::vmm::virtio;
+using rootstock::fuzz::check;
+using rootstock::fuzz::take;
 using rootstock::test::FakeGuestRam;
 
 namespace {
-
-void check(bool ok) {
-  if (!ok) __builtin_trap();
-}
 
 constexpr uint64_t kRamBase = 0x10000000;
 constexpr uint64_t kTable = kRamBase;          // 16 descriptors
@@ -44,15 +43,6 @@ constexpr uint64_t kData = kRamBase + 0x1000;  // the buffers' area
 constexpr size_t kDataBytes = 0x20000;         // offsets up to 64 KiB, lengths up to 64 KiB
 constexpr size_t kRamBytes = 0x1000 + kDataBytes;
 constexpr uint32_t kMaxBuffers = 16;
-
-template <typename T>
-T take(const uint8_t*& at, const uint8_t* end) {
-  T value{};
-  const size_t n = std::min<size_t>(sizeof(T), static_cast<size_t>(end - at));
-  memcpy(&value, at, n);
-  at += n;
-  return value;
-}
 
 bool inside(uint64_t capacity, uint64_t sector, uint64_t sectors) {
   return sector <= capacity && sectors <= capacity - sector;

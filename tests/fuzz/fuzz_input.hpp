@@ -45,4 +45,13 @@ struct Input {
   [[nodiscard]] bool done() const { return at == end; }
 };
 
+/// Input::take() for a fuzzer that walks its input with a pointer pair.
+template <typename T>
+T take(const uint8_t*& at, const uint8_t* end) {
+  Input in{at, end};
+  const T value = in.template take<T>();
+  at = in.at;
+  return value;
+}
+
 }  // namespace rootstock::fuzz

@@ -27,6 +27,8 @@
 #include <memory>
 #include <vector>
 
+#include "tests/fuzz/fuzz_input.hpp"
+#include "tests/fuzz/ram_link.hpp"
 #include "tests/unit/vmm/fake_guest_ram.hpp"
 #include "vmm/virtio/feature_bits.hpp"
 #include "vmm/virtio/net_device.hpp"
@@ -36,14 +38,13 @@
 #include "vmm/virtio/split_virtqueue.hpp"
 
 using namespace rootstock::vmm::virtio;
+using rootstock::fuzz::check;
+using rootstock::fuzz::RamLink;
+using rootstock::fuzz::take;
 using rootstock::test::FakeGuestRam;
 namespace rl = ring_layout;
 
 namespace {
-
-void check(bool ok) {
-  if (!ok) __builtin_trap();
-}
 
 constexpr uint64_t kRamBase = 0x10000000;
 constexpr uint32_t kQueueSize = 16;
@@ -55,15 +56,6 @@ constexpr size_t kRamBytes = 0x1000 + kDataBytes;
 
 QueueLayout layout_at(uint64_t base) {
   return {kQueueSize, base, base + 0x100, base + 0x200};
-}
-
-template <typename T>
-T take(const uint8_t*& at, const uint8_t* end) {
-  T value{};
-  const size_t n = std::min<size_t>(sizeof(T), static_cast<size_t>(end - at));
-  memcpy(&value, at, n);
-  at += n;
-  return value;
 }
 
 /// A port that keeps nothing and checks what it is sent; its fd never polls readable.
@@ -97,20 +89,6 @@ class CheckingPort final : public PacketPort {
     return fd;
   }
   bool offloads_;
-};
-
-/// The link the device reaches the fuzzer's RAM through.
-class Link final : public DeviceLink {
- public:
-  explicit Link(FakeGuestRam& ram) : ram_(ram) {}
-  void used_buffers(uint16_t) override {}
-  void config_changed() override {}
-  void needs_reset() override { ++resets; }
-  GuestRam& ram() override { return ram_; }
-  int resets = 0;
-
- private:
-  FakeGuestRam& ram_;
 };
 
 /// A range the driver made device-writable.
@@ -165,7 +143,7 @@ void transmit(FakeGuestRam& ram, uint64_t features, bool offloads, uint32_t chai
       SplitVirtqueue::create(ram, layout_at(kQueue), QueueFeatures::from_negotiated(features));
   check(rx && tx);
   std::array<SplitVirtqueue*, 2> queues = {&*rx, &*tx};
-  Link link(ram);
+  RamLink link(ram);
   check(device.activate(features, queues, link));
   ram.record_writes(true);
   device.notify(NetDevice::kTransmitQueue);

@@ -33,6 +33,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/fuzz/fuzz_input.hpp"
+#include "tests/fuzz/ram_link.hpp"
 #include "tests/unit/vmm/fake_guest_ram.hpp"
 #include "vmm/unique_fd.hpp"
 #include "vmm/virtio/feature_bits.hpp"
@@ -41,15 +43,14 @@
 #include "vmm/virtio/vsock_device.hpp"
 
 using namespace rootstock::vmm::virtio;
+using rootstock::fuzz::check;
+using rootstock::fuzz::RamLink;
+using rootstock::fuzz::take;
 using rootstock::test::FakeGuestRam;
 using rootstock::vmm::UniqueFd;
 namespace rl = ring_layout;
 
 namespace {
-
-void check(bool ok) {
-  if (!ok) __builtin_trap();
-}
 
 constexpr uint64_t kGuestCid = 3;
 constexpr uint64_t kRamBase = 0x10000000;
@@ -64,28 +65,6 @@ constexpr size_t kMaxPackets = 12;
 QueueLayout layout_at(uint64_t base) {
   return {kQueueSize, base, base + 0x200, base + 0x400};
 }
-
-template <typename T>
-T take(const uint8_t*& at, const uint8_t* end) {
-  T value{};
-  const size_t n = std::min<size_t>(sizeof(T), static_cast<size_t>(end - at));
-  memcpy(&value, at, n);
-  at += n;
-  return value;
-}
-
-class Link final : public DeviceLink {
- public:
-  explicit Link(FakeGuestRam& ram) : ram_(ram) {}
-  void used_buffers(uint16_t) override {}
-  void config_changed() override {}
-  void needs_reset() override { ++resets; }
-  GuestRam& ram() override { return ram_; }
-  int resets = 0;
-
- private:
-  FakeGuestRam& ram_;
-};
 
 /// The folder the sockets live in, made once per process and removed at its end.
 struct SocketDir {
@@ -196,7 +175,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       SplitVirtqueue::create(ram, layout_at(kTxQueue), QueueFeatures::from_negotiated(features));
   check(rx && tx);
   std::array<SplitVirtqueue*, 3> queues = {&*rx, &*tx, nullptr};
-  Link link(ram);
+  RamLink link(ram);
   check(device.activate(features, queues, link));
 
   Driver rx_driver{ram, kRxQueue};
