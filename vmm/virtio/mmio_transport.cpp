@@ -30,15 +30,10 @@ MmioTransport::~MmioTransport() {
 void MmioTransport::sync_doorbells() {
   if (!doorbells_.enabled()) return;
   std::vector<DoorbellSpec> wanted;
-  if (core_.active()) {
-    for (uint16_t q = 0; q < core_.queue_count(); ++q) {
-      const QueueConfig* config = core_.queue(q);
-      const int fd = core_.device().kick_fd(q);
-      if (config == nullptr || !config->enabled || fd < 0) continue;
-      // 4.2.2: one register for every queue, the value names it.
-      wanted.push_back({base_ + static_cast<uint32_t>(mmio::Reg::kQueueNotify), sizeof(uint32_t),
-                        uint64_t{q}, fd});
-    }
+  for (const TransportCore::QueueKick& k : core_.queue_kicks()) {
+    // 4.2.2: one register for every queue, the value names it.
+    wanted.push_back({base_ + static_cast<uint32_t>(mmio::Reg::kQueueNotify), sizeof(uint32_t),
+                      uint64_t{k.queue}, k.fd});
   }
   doorbells_.sync(wanted);
 }

@@ -69,13 +69,10 @@ void PciTransport::sync_doorbells() {
   if (!doorbells_.enabled()) return;
   std::vector<DoorbellSpec> wanted;
   const pci::BarWindow bar = header_.bar_windows()[kBar];
-  if (core_.active() && bar.size != 0) {
-    for (uint16_t q = 0; q < core_.queue_count(); ++q) {
-      const QueueConfig* config = core_.queue(q);
-      const int fd = core_.device().kick_fd(q);
-      if (config == nullptr || !config->enabled || fd < 0) continue;
-      wanted.push_back({bar.base + kNotifyOffset + uint64_t{q} * kNotifyOffMultiplier,
-                        sizeof(uint16_t), std::nullopt, fd});
+  if (bar.size != 0) {
+    for (const TransportCore::QueueKick& k : core_.queue_kicks()) {
+      wanted.push_back({bar.base + kNotifyOffset + uint64_t{k.queue} * kNotifyOffMultiplier,
+                        sizeof(uint16_t), std::nullopt, k.fd});
     }
   }
   doorbells_.sync(wanted);

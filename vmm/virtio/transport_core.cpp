@@ -159,6 +159,16 @@ bool TransportCore::set_queue_enabled(uint32_t queue, bool enabled) {
   return true;
 }
 
+std::vector<TransportCore::QueueKick> TransportCore::queue_kicks() const {
+  std::vector<QueueKick> kicks;
+  if (!active_) return kicks;
+  for (uint16_t q = 0; q < queue_count(); ++q) {
+    const int fd = device_->kick_fd(q);
+    if (configs_[q].enabled && fd >= 0) kicks.push_back({q, fd});
+  }
+  return kicks;
+}
+
 void TransportCore::notify(uint32_t queue) {
   if (active_ && queue < queues_.size() && queues_[queue].has_value()) {
     device_->notify(static_cast<uint16_t>(queue));

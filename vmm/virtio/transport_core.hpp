@@ -130,6 +130,13 @@ class TransportCore {
   bool set_queue_enabled(uint32_t queue, bool enabled);
   /// An available buffer notification for `queue`: to the device if it serves that queue.
   void notify(uint32_t queue);
+  /// The queues a doorbell can serve (docs/virtio.md "Threads and kicks"): while the device is
+  /// active, each enabled queue whose device gives a kick fd, with that fd.
+  struct QueueKick {
+    uint16_t queue = 0;
+    int fd = -1;
+  };
+  [[nodiscard]] std::vector<QueueKick> queue_kicks() const;
 
  private:
   /// FEATURES_OK's check (2.2.1, 3.1.1 step 5, 6.1): the accepted features are a subset of the
