@@ -11,6 +11,7 @@
 #include "arch/x86/lapic.hpp"
 #include "arch/x86/pit_tsc.hpp"
 #include "arch/x86/port_io.hpp"
+#include "arch/x86/svm/pause_filter.hpp"
 #include "arch/x86/svm/svm.hpp"
 #include "boot/build_id.hpp"
 #include "boot/cmdline.hpp"
@@ -245,6 +246,23 @@ void prepare_permission_maps(BootArena& arena) {
   memset(msrpm, 0xff, kMsrpmBytes);
 }
 
+// Which of a child's PAUSEs exit (hv.pause_exits, arch/x86/svm/pause_filter.hpp), said once.
+svm::PauseExits child_pause_exits() {
+  const svm::PauseExits p =
+      svm::pause_exits(g_options.pause_exits, g_svm.pause_filter, g_svm.pause_filter_threshold);
+  if (!p.intercept) {
+    log::info("children: PAUSE never exits (%s)", g_options.pause_exits == PauseExitMode::kNone
+                                                      ? "hv.pause_exits=none"
+                                                      : "the CPU has no pause filter");
+  } else if (g_options.pause_exits == PauseExitMode::kAll) {
+    log::info("children: every PAUSE exits (hv.pause_exits=all)");
+  } else {
+    log::info("children: PAUSE loops exit after %u PAUSEs (threshold %u cycles)",
+              unsigned{p.filter_count}, unsigned{p.filter_threshold});
+  }
+  return p;
+}
+
 [[noreturn]] void run_selftest(PerCpu& bsp) {
   __atomic_store_n(&g_ap_work, static_cast<uint32_t>(ApWork::kSelftest), __ATOMIC_RELEASE);
   selftest::run_on_this_cpu(bsp, shared_frames(), g_maps);
@@ -306,8 +324,9 @@ void prepare_permission_maps(BootArena& arena) {
   config.reset_port = 0;
   config.reservation = g_frames.reservation();
   if (const char* e = root::prepare_root(config, shared_frames())) stop_cannot_run(e);
+  const svm::ChildMaps child_maps{g_maps.iopm_pa, g_maps.msrpm_pa, child_pause_exits()};
   if (const char* e = root::init_hypercalls(g_boot.memory, g_boot.memory_count, hv_ranges, 2,
-                                            g_frames, {g_maps.iopm_pa, g_maps.msrpm_pa})) {
+                                            g_frames, child_maps)) {
     log::error("hypercalls are off (ABI version 0): %s", e);
   }
   __atomic_store_n(&g_ap_work, static_cast<uint32_t>(ApWork::kRoot), __ATOMIC_RELEASE);

@@ -247,8 +247,9 @@ void vp_cases(std::vector<Call>& out, const Targets& t) {
                      RS_STATUS_INVALID_VP_INDEX));
   out.push_back(fast("VP_DESTROY index at the limit", RS_HC_VP_DESTROY, {t.child_a, limit, 0, 0},
                      RS_STATUS_INVALID_VP_INDEX));
-  out.push_back(
-      fast("VP_RUN flags set", RS_HC_VP_RUN, {t.child_a, 0, 1, 0}, RS_STATUS_RESERVED_NONZERO));
+  out.push_back(fast("VP_RUN flags set", RS_HC_VP_RUN,
+                     {t.child_a, 0, ~uint64_t{RS_VP_RUN_FLAGS_VALID}, 0},
+                     RS_STATUS_RESERVED_NONZERO));
   out.push_back(fast("VP_RUN of a VP never created", RS_HC_VP_RUN, {t.child_a, 1, 0, 0},
                      RS_STATUS_INVALID_VP_INDEX));
 

@@ -436,7 +436,7 @@ Call vp_run(Builder& b, const Targets& t) {
   const uint64_t p = b.partition({t.child_a, t.child_b, t.scratch});
   uint64_t flags = 0;
   if (b.chance(kCallFault)) {
-    flags = b.any() | 1;
+    flags = b.any() | (1ull << 63);  // beyond RS_VP_RUN_FLAGS_VALID
     b.fault(kReserved, RS_STATUS_RESERVED_NONZERO, "run flags");
   }
   // VP 0 of a driver partition only with flags set: a valid run would enter the driver's VP.

@@ -136,7 +136,7 @@ Result<Exit> decode_exit(const rs_run_page& page) {
       return fail("HVROOT_RUN_VP returned without an exit (exit_reason none)");
     default:
       return fail("exit reason " + std::to_string(page.exit_reason) +
-                  " is not defined by hypercall ABI 1.2");
+                  " is not defined by hypercall ABI 1.3");
   }
 }
 

@@ -385,7 +385,7 @@ std::string LinuxVm::exit_stats() {
   static constexpr const char* kNames[RS_STAT_COUNT] = {
       "cpuid",  "msr",       "lapic-msr",   "xapic-mmio", "ioapic-mmio", "hlt",
       "window", "interrupt", "nmi",         "xsetbv",     "io",          "memory",
-      "other",  "injected",  "timer-rearm", "doorbell"};
+      "other",  "injected",  "timer-rearm", "doorbell",   "pause"};
   uint64_t sums[RS_STAT_COUNT] = {};
   for (auto& vp : m_->vps) {
     for (uint32_t i = 0; i < RS_STAT_COUNT; ++i) sums[i] += vp.run_page().exit_stats[i];

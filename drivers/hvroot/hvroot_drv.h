@@ -69,6 +69,7 @@ struct hvroot_partition {
 	/* The partition's VPs by index, for waking them; under vps_lock (taken in any context). */
 	spinlock_t vps_lock;
 	struct hvroot_vp *vps[HVROOT_MAX_VPS];
+	u32 last_boosted;		/* the VP a spinning sibling yielded to last (hvroot_spin.c) */
 	/*
 	 * Doorbells (hvroot_doorbell.c): struct hvroot_doorbell_entry by cookie. Added and removed
 	 * under @lock (with hv's table), looked up by VP_RUN under @doorbells_lock.
@@ -93,6 +94,8 @@ struct hvroot_vp {
 	wait_queue_head_t wait;
 	atomic_t kicked;
 	struct hrtimer timer;
+	/* The thread that last ran the VP, referenced; under part->vps_lock (hvroot_spin.c). */
+	struct task_struct *thread;
 };
 
 /*
@@ -135,6 +138,11 @@ void hvroot_wake_vps(struct hvroot_partition *part, u64 mask);
 long hvroot_doorbell(struct hvroot_partition *part, struct hvroot_doorbell __user *uarg);
 bool hvroot_doorbell_ring(struct hvroot_partition *part, u32 cookie);
 void hvroot_doorbells_release(struct hvroot_partition *part);
+
+/* hvroot_spin.c */
+void hvroot_vp_set_thread(struct hvroot_vp *vp);
+void hvroot_vp_clear_thread(struct hvroot_vp *vp);
+bool hvroot_vp_spun(struct hvroot_vp *vp);
 
 /* hvroot_interrupt.c */
 long hvroot_interrupt(struct hvroot_partition *part, struct hvroot_interrupt __user *uarg);

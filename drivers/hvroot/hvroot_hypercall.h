@@ -162,9 +162,9 @@ static inline u64 hvroot_hc_vp_destroy(u64 id, u32 vp_index)
  * page) or a physical interrupt (INTERRUPTED). Called with interrupts enabled; the root takes
  * the interrupt natively once hv has returned.
  */
-static inline u64 hvroot_hc_vp_run(u64 id, u32 vp_index)
+static inline u64 hvroot_hc_vp_run(u64 id, u32 vp_index, u64 flags)
 {
-	struct hvroot_hc_regs regs = { .rbx = id, .rcx = vp_index };
+	struct hvroot_hc_regs regs = { .rbx = id, .rcx = vp_index, .rdx = flags };
 
 	return hvroot_hc_fast(RS_HC_VP_RUN, &regs);
 }

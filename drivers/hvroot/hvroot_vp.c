@@ -55,6 +55,7 @@ static int hvroot_vp_release(struct inode *inode, struct file *file)
 	spin_lock_irq(&part->vps_lock);
 	part->vps[vp->index] = NULL;
 	spin_unlock_irq(&part->vps_lock);
+	hvroot_vp_clear_thread(vp);
 	hrtimer_cancel(&vp->timer);
 	hvroot_vp_destroy(vp);
 	fput(vp->part_file);
@@ -162,20 +163,24 @@ static bool hvroot_vp_doorbell(struct hvroot_vp *vp, struct rs_run_page *page)
  * returns (interrupts are enabled around VMMCALL). Then a pending signal ends the ioctl, and
  * otherwise the scheduler gets its chance before the VP runs on, so a vCPU thread is
  * scheduled like any other thread. A doorbell's exit (hv completed the write) is handled the
- * same way once its eventfd is signalled.
+ * same way once its eventfd is signalled. A VP that spun in a PAUSE loop (RS_EXIT_PAUSE, ABI
+ * 1.3) first gives the CPU to a sibling's thread that waits for one (hvroot_spin.c).
  */
 static long hvroot_vp_run(struct hvroot_vp *vp, unsigned long flags)
 {
 	struct rs_run_page *page = page_address(vp->run_page);
+	const u64 run_flags =
+		(hvroot_hv.abi_version & RS_ABI_VERSION_MINOR_MASK) >= 3 ? RS_VP_RUN_REPORT_PAUSE : 0;
 	u64 wake;
 	u16 status;
 	int ret;
 
+	hvroot_vp_set_thread(vp);
 	for (;;) {
 		atomic_set(&vp->kicked, 0);
 		preempt_disable();
 		hvroot_vp_arm_timer(vp, READ_ONCE(page->timer_deadline_tsc));
-		status = RS_HC_RESULT_STATUS(hvroot_hc_vp_run(vp->part->id, vp->index));
+		status = RS_HC_RESULT_STATUS(hvroot_hc_vp_run(vp->part->id, vp->index, run_flags));
 		preempt_enable();
 		wake = READ_ONCE(page->wake_vps);
 		if (wake)
@@ -191,6 +196,11 @@ static long hvroot_vp_run(struct hvroot_vp *vp, unsigned long flags)
 			status = RS_STATUS_INTERRUPTED;
 		if (status != RS_STATUS_INTERRUPTED)
 			return hvroot_status_errno(status, "VP_RUN");
+		if (READ_ONCE(page->exit_reason) == RS_EXIT_PAUSE) {
+			/* The VMM never sees it: a spin is the driver's to handle. */
+			WRITE_ONCE(page->exit_reason, RS_EXIT_NONE);
+			hvroot_vp_spun(vp);
+		}
 		if (signal_pending(current))
 			return -EINTR;
 		cond_resched();

@@ -144,6 +144,19 @@ const char* parse_loglevel(Text v, HvOptions& out) {
   return nullptr;
 }
 
+const char* parse_pause_exits(Text v, HvOptions& out) {
+  if (v == "auto") {
+    out.pause_exits = PauseExitMode::kAuto;
+  } else if (v == "all") {
+    out.pause_exits = PauseExitMode::kAll;
+  } else if (v == "none") {
+    out.pause_exits = PauseExitMode::kNone;
+  } else {
+    return "is not one of auto, all, none";
+  }
+  return nullptr;
+}
+
 // A comma-separated list of hv's named self-tests: guest, exception.
 const char* parse_selftests(Text v, HvOptions& out) {
   bool guest = false, exception = false;
@@ -193,6 +206,8 @@ const char* apply_option(Text argument, HvOptions& out) {
     parse = parse_loglevel;
   } else if (name == "hv.debug_exit") {
     parse = parse_debug_exit;
+  } else if (name == "hv.pause_exits") {
+    parse = parse_pause_exits;
   } else {
     return "unknown hv option";
   }

@@ -11,6 +11,10 @@
 //   hv.debug_exit=0xPORT                    QEMU's isa-debug-exit port: at power-off hv writes
 //                                           its result there (0 passed, 1 failed, 2 cannot run)
 //                                           before trying ACPI
+//   hv.pause_exits=auto|all|none            when a child's spinning vCPU leaves the guest so
+//                                           that the root can run the sibling it waits for
+//                                           (vcpu/pause_exits.hpp; default auto: PAUSE loops,
+//                                           where the CPU has a pause filter)
 //
 // Arguments are separated by white space outside double quotes; quotes are kept as written in
 // the root's part. A value may be quoted (hv.loglevel="debug"). After a `--` argument nothing
@@ -29,6 +33,7 @@
 
 #include "console/log.hpp"
 #include "console/uart16550.hpp"
+#include "vcpu/pause_exits.hpp"
 
 namespace hv {
 
@@ -61,6 +66,7 @@ struct HvOptions {
   bool selftest_exception = false;  ///< a deliberate #UD in hv: the panic path, shown
   log::Level log_level = log::Level::kInfo;
   uint16_t debug_exit_port = 0;  ///< 0: none
+  PauseExitMode pause_exits = PauseExitMode::kAuto;
 
   char root_cmdline_storage[kMaxRootCmdline + 1] = {};
   size_t root_cmdline_length = 0;

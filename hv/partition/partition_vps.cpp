@@ -237,7 +237,7 @@ uint16_t Partitions::apply_completion(ChildVp& vp, rs_run_page& page) {
 
 CallResult Partitions::begin_run(uint64_t id, uint64_t vp_index, uint64_t flags,
                                  RunTicket& ticket) {
-  if (flags != 0) return {RS_STATUS_RESERVED_NONZERO};
+  if ((flags & ~RS_VP_RUN_FLAGS_VALID) != 0) return {RS_STATUS_RESERVED_NONZERO};
   SpinlockGuard guard(lock_);
   Partition* p = nullptr;
   ChildVp* vp = nullptr;
@@ -246,7 +246,7 @@ CallResult Partitions::begin_run(uint64_t id, uint64_t vp_index, uint64_t flags,
   if (const uint16_t s = apply_completion(*vp, *page); s != RS_STATUS_SUCCESS) return {s};
   vp->running = true;
   ++p->running_vps;
-  ticket = {p, vp, machine_.frame(vp->state_pa), page};
+  ticket = {p, vp, machine_.frame(vp->state_pa), page, (flags & RS_VP_RUN_REPORT_PAUSE) != 0};
   return {};
 }
 

@@ -34,6 +34,7 @@ struct RunTicket {
   ChildVp* vp = nullptr;
   void* state = nullptr;            ///< the VMCB
   rs_run_page* run_page = nullptr;  ///< hv's view of the root's run page
+  bool report_pause = false;        ///< RS_VP_RUN_REPORT_PAUSE
 };
 
 /// The child partitions.

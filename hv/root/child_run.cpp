@@ -25,6 +25,9 @@ namespace {
 
 constexpr uint64_t kPage = 4096;
 constexpr uint64_t kLenCpuid = 2, kLenHlt = 1, kLenVmmcall = 3;
+// PAUSE is F3 90. Skipped, as KVM does: it only hints, and the VP should not exit on it again
+// when it comes back (a prefixed PAUSE skipped by 2 lands on its own tail, a PAUSE or a NOP).
+constexpr uint64_t kLenPause = 2;
 constexpr uint8_t kVectorGp = 13;
 constexpr uint64_t kLow32 = 0xffffffffull;
 // What a child sees at the hypervisor leaves: hv's signature and "no hypercalls" (version 0);
@@ -403,6 +406,8 @@ uint32_t stat_of(const VcpuExit& e, const Run& r) {
                  : RS_STAT_MSR;
     case ExitKind::kHlt:
       return RS_STAT_HLT;
+    case ExitKind::kPause:
+      return RS_STAT_PAUSE;
     case ExitKind::kInterruptWindow:
       return RS_STAT_WINDOW;
     case ExitKind::kExternalInterrupt:
@@ -500,6 +505,12 @@ uint16_t run_child_vp(void* context, const RunTicket& ticket, LastExit& exit) {
       case ExitKind::kIo:
         report_io(r, e.io);
         break;
+      case ExitKind::kPause:
+        // A spinning VP (pause_filter.hpp): back to the root, which may run the sibling it
+        // waits for before it calls VP_RUN again. Nothing to complete.
+        skip_instruction(r, kLenPause);
+        r.spun = true;
+        break;
       case ExitKind::kNestedPageFault: {
         if (handle_interrupt_mmio(r, e.npf.gpa)) {
           if (r.wake != 0) break;
@@ -560,7 +571,8 @@ uint16_t run_child_vp(void* context, const RunTicket& ticket, LastExit& exit) {
   x86::save_state(child_area, ticket.vp->xcr0);
   if (fx.xsave) x86::write_xcr0(root_xcr0);
   x86::restore_state(root_area, root_xcr0 & fx.fits_mask);
-  page.exit_reason = exit.reason;
+  page.exit_reason =
+      exit.reason == RS_EXIT_NONE && r.spun && ticket.report_pause ? RS_EXIT_PAUSE : exit.reason;
   page.instruction_length = exit.instruction_length;
   return exit.reason == RS_EXIT_NONE ? RS_STATUS_INTERRUPTED : RS_STATUS_SUCCESS;
 }

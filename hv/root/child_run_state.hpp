@@ -30,6 +30,7 @@ struct Run {
   /// take it); whether it did is read from V_IRQ at the exit (after_exit()).
   bool vector_offered = false;
   uint8_t offered_vector = 0;
+  bool spun = false;  ///< the run ends for a PAUSE loop (RS_EXIT_PAUSE when the root asked)
   /// This run's exits by RS_STAT_*, added to the run page's exit_stats when it ends (hv never
   /// reads the page's counts back: the root may write there).
   uint64_t stats[RS_STAT_COUNT] = {};

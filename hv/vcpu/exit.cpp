@@ -16,6 +16,8 @@ const char* exit_kind_name(ExitKind kind) {
       return "hypercall";
     case ExitKind::kHlt:
       return "hlt";
+    case ExitKind::kPause:
+      return "pause";
     case ExitKind::kNestedPageFault:
       return "npf";
     case ExitKind::kException:

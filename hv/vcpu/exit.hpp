@@ -14,6 +14,7 @@ enum class ExitKind : uint8_t {
   kMsrWrite,
   kHypercall,  ///< VMMCALL / VMCALL
   kHlt,
+  kPause,              ///< a PAUSE loop (the filter ran out), or any PAUSE when hv asked for all
   kNestedPageFault,    ///< a guest-physical access the nested page tables did not allow
   kException,          ///< an intercepted exception in the guest
   kExternalInterrupt,  ///< a physical interrupt arrived while the guest ran

@@ -388,7 +388,8 @@ bool RootCpu::interrupt() {
 }
 
 bool RootCpu::run() {
-  const uint64_t flags = one_in(32) ? 1 : 0;
+  // Now and then the flag the driver passes, or a reserved bit (refused).
+  const uint64_t flags = one_in(4) ? RS_VP_RUN_REPORT_PAUSE : one_in(32) ? 2 : 0;
   return fast(RS_HC_VP_RUN, pick_id(), pick_vp(), flags) == RS_STATUS_SUCCESS;
 }
 

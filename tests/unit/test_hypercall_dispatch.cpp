@@ -123,5 +123,5 @@ TEST_CASE("dispatch: VP_RUN enters through the hook and reports its exit", "[hv]
   CHECK(w.page<rs_run_page>(run_pa).exit_reason == RS_EXIT_SHUTDOWN);
   CHECK(w.page<rs_run_page>(run_pa).exit_count == 2);
   CHECK(status(call(w, fast(RS_HC_VP_RUN), id, 1).rax) == RS_STATUS_INVALID_VP_INDEX);
-  CHECK(status(call(w, fast(RS_HC_VP_RUN), id, 0, 1).rax) == RS_STATUS_RESERVED_NONZERO);
+  CHECK(status(call(w, fast(RS_HC_VP_RUN), id, 0, 2).rax) == RS_STATUS_RESERVED_NONZERO);
 }

@@ -194,10 +194,15 @@ TEST_CASE("VP calls: VP_RUN applies the root's completion once", "[hv][vp]") {
   CHECK(w.partitions->begin_run(w.id, 0, 0, t).status == RS_STATUS_INVALID_PARAMETER);
   w.page().regs.rflags = 0x202;
   w.page().regs.gpr[RS_REG_RSI] = 99;
-  CHECK(w.partitions->begin_run(w.id, 0, 1, t).status == RS_STATUS_RESERVED_NONZERO);  // flags
+  CHECK(w.partitions->begin_run(w.id, 0, 2, t).status == RS_STATUS_RESERVED_NONZERO);  // flags
   REQUIRE(w.partitions->begin_run(w.id, 0, 0, t).status == RS_STATUS_SUCCESS);
+  CHECK_FALSE(t.report_pause);
   w.partitions->end_run(t, LastExit{});
   CHECK(w.get(RS_REG_RSI) == 99);
+  // The one flag 1.3 defines: the run reports a PAUSE loop as RS_EXIT_PAUSE.
+  REQUIRE(w.partitions->begin_run(w.id, 0, RS_VP_RUN_REPORT_PAUSE, t).status == RS_STATUS_SUCCESS);
+  CHECK(t.report_pause);
+  w.partitions->end_run(t, LastExit{});
   CHECK(w.get(RS_REG_RFLAGS) == 0x202);
   CHECK(w.page().root_flags == 0);
 }

@@ -33,7 +33,7 @@
 
 /* ABI version: major in bits 31:16, minor in bits 15:0. 0 means "no hypercall ABI". */
 #define RS_ABI_VERSION_MAJOR 1u
-#define RS_ABI_VERSION_MINOR 2u
+#define RS_ABI_VERSION_MINOR 3u
 #define RS_ABI_VERSION ((RS_ABI_VERSION_MAJOR << 16) | RS_ABI_VERSION_MINOR)
 #define RS_ABI_VERSION_MAJOR_SHIFT 16
 #define RS_ABI_VERSION_MINOR_MASK 0xffffu
@@ -448,6 +448,12 @@ RS_ABI_ASSERT_OFFSET(struct rs_hc_invariants_output, reserved1, 112);
 #define RS_MSI_DATA_TRIGGER_LEVEL (1ull << 15)
 #define RS_MSI_DATA_RESERVED_MASK 0xffff3800ull
 
+/* ---- VP_RUN flags (RDX) ---- */
+
+/* 1.3: an INTERRUPTED return for a PAUSE loop says so (exit_reason RS_EXIT_PAUSE, not NONE). */
+#define RS_VP_RUN_REPORT_PAUSE (1ull << 0)
+#define RS_VP_RUN_FLAGS_VALID RS_VP_RUN_REPORT_PAUSE
+
 /* ---- PARTITION_DOORBELL (RCX: GPA; RDX: flags and cookie; RSI: the value to match) ---- */
 
 #define RS_DOORBELL_LENGTH_MASK 0xfull      /* 1, 2, 4 or 8: the size of the write */
@@ -496,6 +502,7 @@ RS_ABI_ASSERT_OFFSET(struct rs_hc_invariants_output, reserved1, 112);
 #define RS_EXIT_UNSUPPORTED 6u
 #define RS_EXIT_INVALID_STATE 7u
 #define RS_EXIT_DOORBELL 8u /* 1.2: a write rang a doorbell (only after PARTITION_DOORBELL) */
+#define RS_EXIT_PAUSE 9u    /* 1.3: with VP_RUN's INTERRUPTED: the VP spun in a PAUSE loop */
 
 /* rs_run_page.cpu_mode: the default operand size the exiting instruction was fetched with. */
 #define RS_CPU_MODE_REAL 1u   /* real or virtual-8086 mode: 16-bit */
@@ -535,7 +542,8 @@ RS_ABI_ASSERT_OFFSET(struct rs_hc_invariants_output, reserved1, 112);
 #define RS_STAT_INJECTED 13u    /* interrupts hv injected (not an exit kind) */
 #define RS_STAT_TIMER_REARM 14u /* returns so that the root re-arms the VP's timer */
 #define RS_STAT_DOORBELL 15u    /* 1.2: doorbell writes hv completed (RS_EXIT_DOORBELL) */
-#define RS_STAT_COUNT 16u
+#define RS_STAT_PAUSE 16u       /* 1.3: PAUSE loops that left the guest (RS_EXIT_PAUSE) */
+#define RS_STAT_COUNT 17u
 
 /* rs_exit_io.direction */
 #define RS_IO_OUT 0u
@@ -663,7 +671,7 @@ struct rs_run_page {
   /* hv-written (IN data: root-written) */
   union rs_exit_data exit;
   uint64_t exit_stats[RS_STAT_COUNT]; /* 1.1: RS_STAT_*, hv-written */
-  uint8_t reserved4[3392];
+  uint8_t reserved4[3384];
 };
 RS_ABI_ASSERT_SIZE(struct rs_run_page, 4096);
 RS_ABI_ASSERT_OFFSET(struct rs_run_page, version, 0x000);
@@ -687,6 +695,6 @@ RS_ABI_ASSERT_OFFSET(struct rs_run_page, root_flags, 0x104);
 RS_ABI_ASSERT_OFFSET(struct rs_run_page, reserved3, 0x108);
 RS_ABI_ASSERT_OFFSET(struct rs_run_page, exit, 0x140);
 RS_ABI_ASSERT_OFFSET(struct rs_run_page, exit_stats, 0x240);
-RS_ABI_ASSERT_OFFSET(struct rs_run_page, reserved4, 0x2c0);
+RS_ABI_ASSERT_OFFSET(struct rs_run_page, reserved4, 0x2c8);
 
 #endif /* ROOTSTOCK_HYPERCALL_ABI_H */

@@ -31,6 +31,8 @@ inline constexpr uint32_t kExtFeaturesEdxNx = 1u << 20;
 inline constexpr uint32_t kLeafSvm = 0x8000000a;  ///< APM vol. 3, E.4.9
 inline constexpr uint32_t kSvmEdxNpt = 1u << 0;
 inline constexpr uint32_t kSvmEdxNrips = 1u << 3;
+inline constexpr uint32_t kSvmEdxPauseFilter = 1u << 10;
+inline constexpr uint32_t kSvmEdxPauseFilterThreshold = 1u << 12;
 }  // namespace cpuid_bit
 
 /// Whether the CPU has the no-execute page bit (CPUID 0x80000001 EDX.NX).

@@ -59,6 +59,9 @@ VcpuExit decode_exit(const ExitRecord& r) {
     case ExitCode::kHlt:
       e.kind = ExitKind::kHlt;
       break;
+    case ExitCode::kPause:
+      e.kind = ExitKind::kPause;
+      break;
     case ExitCode::kIoio: {
       e.kind = ExitKind::kIo;
       const uint64_t info = r.exit_info1;

@@ -20,6 +20,7 @@ enum class ExitCode : uint64_t {
   kRdpmc = 0x6f,
   kCpuid = 0x72,
   kIret = 0x74,
+  kPause = 0x77,
   kHlt = 0x78,
   kInvlpga = 0x7a,
   kIoio = 0x7b,

@@ -45,6 +45,8 @@ SvmStatus probe(SvmFeatures& f) {
   f.nested_paging = (leaf.edx & cpuid_bit::kSvmEdxNpt) != 0;
   f.next_rip = (leaf.edx & cpuid_bit::kSvmEdxNrips) != 0;
   f.flush_by_asid = (leaf.edx & kSvmEdxFlushByAsid) != 0;
+  f.pause_filter = (leaf.edx & cpuid_bit::kSvmEdxPauseFilter) != 0;
+  f.pause_filter_threshold = (leaf.edx & cpuid_bit::kSvmEdxPauseFilterThreshold) != 0;
   if (!f.nested_paging) return SvmStatus::kNoNestedPaging;
   return SvmStatus::kOk;
 }

@@ -12,6 +12,8 @@ struct SvmFeatures {
   bool nested_paging = false;
   bool next_rip = false;
   bool flush_by_asid = false;
+  bool pause_filter = false;            ///< PAUSE intercept filtering (APM 15.14.4)
+  bool pause_filter_threshold = false;  ///< the filter's cycle threshold
 };
 
 /// Why SVM cannot be used on this CPU.

@@ -142,6 +142,12 @@ void SvmChildArch::reset(void* state, uint64_t npt_root, bool bootstrap) {
   // state VMRUN does not switch (root/child_instruction_exits.cpp).
   c.intercept3 = kIntr | kNmi | kSmi | kInit | kCpuid | kRdpmc | kInvd | kHlt | kInvlpga |
                  kIoioProt | kMsrProt | kShutdown;
+  // A spinning VP leaves so that the root can run the sibling it waits for (pause_filter.hpp).
+  if (maps_.pause.intercept) {
+    c.intercept3 |= kPause;
+    c.pause_filter_count = maps_.pause.filter_count;
+    c.pause_filter_threshold = maps_.pause.filter_threshold;
+  }
   c.intercept_cr_write = kInterceptCr4;
   c.intercept4 = intercept4::kVmrun | intercept4::kVmmcall | intercept4::kVmload |
                  intercept4::kVmsave | intercept4::kStgi | intercept4::kClgi | intercept4::kSkinit |

@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 
+#include "arch/x86/svm/pause_filter.hpp"
 #include "arch/x86/svm/vmcb.hpp"
 #include "arch/x86/xsave.hpp"
 #include "partition/vp_arch.hpp"
@@ -15,10 +16,11 @@ namespace hv::svm {
 inline constexpr uint32_t kChildAsid = 2;
 
 /// What every child VMCB shares: the permission maps (all intercepted; contiguous pages from
-/// hv's own pool, docs/hypercalls.md "Open points" 1).
+/// hv's own pool, docs/hypercalls.md "Open points" 1) and which PAUSEs exit.
 struct ChildMaps {
   uint64_t iopm_pa = 0;
   uint64_t msrpm_pa = 0;
+  PauseExits pause{};
 };
 
 /// VpArch on SVM.

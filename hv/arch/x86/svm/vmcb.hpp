@@ -45,6 +45,7 @@ inline constexpr uint32_t kRdpmc = 1u << 15;
 inline constexpr uint32_t kCpuid = 1u << 18;
 inline constexpr uint32_t kIret = 1u << 20;  ///< before an IRET executes
 inline constexpr uint32_t kInvd = 1u << 22;
+inline constexpr uint32_t kPause = 1u << 23;  ///< subject to the pause filter (APM 15.14.4)
 inline constexpr uint32_t kHlt = 1u << 24;
 inline constexpr uint32_t kInvlpga = 1u << 26;
 inline constexpr uint32_t kIoioProt = 1u << 27;
