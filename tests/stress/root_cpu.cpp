@@ -60,7 +60,7 @@ hv::hypercall::HypercallRegisters RootCpu::call(uint64_t rax, uint64_t rbx, uint
   r.rdx = rdx;
   hv::hypercall::dispatch(env_, r);
   const auto status = static_cast<uint16_t>(RS_HC_RESULT_STATUS(r.rax));
-  if (!known_status(status)) ++anomalies;
+  if (!known_status(status)) anomaly("a status the ABI does not define");
   if (status == RS_STATUS_BUSY) ++busy;
   if (status == RS_STATUS_FRAME_NOT_OWNED) ++not_owned;
   return r;
@@ -158,7 +158,7 @@ bool RootCpu::query() {
   const auto r = call(fast_control(RS_HC_PARTITION_QUERY), pick_id());
   if (RS_HC_RESULT_STATUS(r.rax) != RS_STATUS_SUCCESS) return false;
   // A partition has at most kMaxVps VPs and never more pages in use than deposited.
-  if (r.rbx > hv::kMaxVps || r.rsi > r.rdx) ++anomalies;
+  if (r.rbx > hv::kMaxVps || r.rsi > r.rdx) anomaly("PARTITION_QUERY: VPs or pages out of bounds");
   return true;
 }
 
@@ -185,7 +185,8 @@ bool RootCpu::withdraw() {
     const uint64_t pa = output<rs_hc_withdraw_output>().frames[i];
     const bool pool = pa >= kPoolFirstPfn * kPage && pa < (kPoolFirstPfn + kPoolFrames) * kPage;
     const bool large = pa >= kLargeBase && pa < StressWorld::kHvBase;
-    if ((pa & (kPage - 1)) != 0 || !(pool || large)) ++anomalies;
+    if ((pa & (kPage - 1)) != 0 || !(pool || large))
+      anomaly("WITHDRAW_MEMORY: a frame the test never deposited");
   }
   return true;
 }
@@ -313,7 +314,7 @@ bool RootCpu::get_registers() {
     // RFLAGS always has bit 1 set (§8): a torn or foreign state page would show otherwise.
     if (in.names[i] == RS_REG_RFLAGS &&
         (output<rs_hc_get_registers_output>().values[i].scalar.value & 2) == 0) {
-      ++anomalies;
+      anomaly("VP_GET_REGISTERS: RFLAGS without bit 1 (a torn state page)");
     }
   }
   return true;
@@ -383,7 +384,7 @@ bool RootCpu::interrupt() {
   const auto r = call(fast_control(RS_HC_PARTITION_INTERRUPT), pick_id(), flags, argument);
   if (RS_HC_RESULT_STATUS(r.rax) != RS_STATUS_SUCCESS) return false;
   // `wake` names only VPs that exist (the test makes VPs 0..kVps-1).
-  if ((r.rbx >> kVps) != 0) ++anomalies;
+  if ((r.rbx >> kVps) != 0) anomaly("PARTITION_INTERRUPT: woke a VP that does not exist");
   return true;
 }
 

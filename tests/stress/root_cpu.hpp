@@ -69,11 +69,17 @@ class RootCpu {
 
   /// One random operation.
   void step();
+  /// Counts an answer outside the ABI and keeps the first one's description.
+  void anomaly(const char* what) {
+    if (anomalies++ == 0) first_anomaly = what;
+  }
 
   OpStats stats[kOps];
   GuestStats guest_stats;
   /// Answers no call may give whatever the arguments (a status outside the ABI's): must stay 0.
   uint64_t anomalies = 0;
+  /// What the first anomaly was, for the report (static text; nullptr: none).
+  const char* first_anomaly = nullptr;
   /// Calls refused as BUSY (a VP in VP_RUN, a partition being destroyed) and FRAME_NOT_OWNED
   /// (among them frames another CPU took first): the meetings the test is for.
   uint64_t busy = 0, not_owned = 0;

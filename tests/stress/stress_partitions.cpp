@@ -155,6 +155,7 @@ int main(int argc, char** argv) {
   stress::OpStats total[stress::kOps];
   stress::GuestStats guest;
   uint64_t anomalies = 0, kicks = 0, busy = 0, not_owned = 0;
+  const char* first_anomaly = nullptr;
   for (unsigned i = 0; i < opt.threads; ++i) {
     for (unsigned op = 0; op < stress::kOps; ++op) {
       total[op].calls += cpus[i]->stats[op].calls;
@@ -168,6 +169,7 @@ int main(int argc, char** argv) {
     guest.eois += g.eois;
     guest.child_reads += g.child_reads;
     anomalies += cpus[i]->anomalies;
+    if (first_anomaly == nullptr) first_anomaly = cpus[i]->first_anomaly;
     busy += cpus[i]->busy;
     not_owned += cpus[i]->not_owned;
     kicks += world.machine.kicks[i].load();
@@ -195,6 +197,10 @@ int main(int argc, char** argv) {
       "%llu partitions made\n",
       static_cast<unsigned long long>(busy), static_cast<unsigned long long>(not_owned),
       static_cast<unsigned long long>(checks), static_cast<unsigned long long>(newest));
+  if (anomalies != 0) {
+    std::printf("  %llu answers outside the ABI; the first a thread saw: %s\n",
+                static_cast<unsigned long long>(anomalies), first_anomaly);
+  }
   expect(anomalies == 0, "no call answered outside the ABI");
   expect(checks > 0, "CHECK_INVARIANTS ran during the run");
   const auto ok = [&](stress::Op op) { return total[static_cast<unsigned>(op)].ok; };
