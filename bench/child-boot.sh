@@ -17,9 +17,6 @@ qemu=(qemu-system-x86_64 -accel tcg,thread=single -machine q35 -display none -vg
       -serial stdio -no-reboot)
 child_cmdline='console=ttyS0 rootstock.child_cmd=poweroff'
 
-# The harness's time of a step in its log: step_time LOG PATTERN.
-step_time() { sed -n "s/.*\[ *\([0-9.]*\) s\] $2.*/\1/p" "$1" | head -n 1; }
-
 # Seconds from vm-started to the child's init, the appliance with its default child.
 child_boot() {
   local socket="$work/child.monitor"

@@ -17,9 +17,6 @@ qemu=(qemu-system-x86_64 -accel tcg,thread=single -machine q35 -display none -vg
       -serial stdio -no-reboot -cpu EPYC,+svm,+npt -smp 1 -m 1G)
 specs=rootstock.vm_specs=/usr/share/rootstock/examples/overcommit
 
-# The harness's time of a step in its log: step_time LOG PATTERN.
-step_time() { sed -n "s/.*\[ *\([0-9.]*\) s\] $2.*/\1/p" "$1" | head -n 1; }
-
 # "MS BOOT_S" for one run with hv.pause_exits=$1.
 handoff() {
   local socket="$work/$1.monitor" out="$work/$1.out"

@@ -17,9 +17,6 @@ trap 'rm -rf "$work"' EXIT
 machine=(-accel tcg,thread=single -machine q35 -cpu EPYC,+svm,+npt -smp 2 -m 1G -nic none
          -display none -vga none -serial stdio -no-reboot)
 
-# The harness's time of a step in its log: step_time LOG PATTERN.
-step_time() { sed -n "s/.*\[ *\([0-9.]*\) s\] $2.*/\1/p" "$1" | head -n 1; }
-
 # "ROOT_INIT CHILD_INIT" in seconds from QEMU's start, for one boot: boot NAME COMMAND...
 boot() {
   local name=$1

@@ -53,7 +53,7 @@ void hvroot_vp_clear_thread(struct hvroot_vp *vp)
 		put_task_struct(old);
 }
 
-/* The thread of VP @index with a reference, unless it is @self's or there is none. */
+/* The thread of VP @index with a reference; NULL when it has none or it is the caller. */
 static struct task_struct *hvroot_sibling_thread(struct hvroot_partition *part, u32 index)
 {
 	struct task_struct *task = NULL;
