@@ -21,6 +21,7 @@
 
 #include "appliance/linux_vm_runner.hpp"
 #include "appliance/vm_manager.hpp"
+#include "selftest/console_lines.hpp"
 #include "selftest/linux_child.hpp"
 #include "selftest/selftests.hpp"
 #include "selftest/vm_console_wait.hpp"
@@ -40,6 +41,8 @@ constexpr size_t kEchoBytes = 64 * 1024;
 constexpr auto kListenDeadline = 300s;  // the child's boot to its init, under emulation
 constexpr auto kIoDeadline = 60s;
 constexpr uint32_t kFirstHostPort = uint32_t{1} << 30;
+// The child's lines kept for nothing but the bound: they are only shown, never waited for.
+constexpr size_t kShownLines = 16;
 
 appliance::VmSpec echo_vm(const DefaultChildImages& images) {
   appliance::VmSpec spec;
@@ -166,13 +169,12 @@ std::string talk(appliance::VmManager& manager, const std::string& id, SelftestR
 void selftest_vsock_echo(SelftestContext& context, SelftestResult& r) {
   auto setup = set_up_linux_children(context);
   if (!setup) return r.check(false, setup.error());
-  // The child's console lines on the appliance console, for a log that shows what it did.
-  appliance::LinuxVmRunner runner(*setup->backend, [&context](const std::string& text) {
-    for (size_t at = 0; at < text.size();) {
-      const size_t end = std::min(text.find('\n', at), text.size());
-      if (end > at) context.say(text.substr(at, end - at));
-      at = end + 1;
-    }
+  // The child's console lines on the appliance console, for a log that shows what it did. The
+  // runner hands its text over as it comes, a line possibly in pieces: ConsoleLines says each
+  // line once it is whole (the text carries the VM's prefix already).
+  ConsoleLines shown("", kShownLines, [&context](const std::string& line) { context.say(line); });
+  appliance::LinuxVmRunner runner(*setup->backend, [&shown](const std::string& text) {
+    for (const char c : text) shown.put(static_cast<uint8_t>(c));
   });
   appliance::VmManager manager(runner);
   auto id = manager.create(echo_vm(setup->images));
