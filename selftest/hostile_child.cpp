@@ -11,6 +11,9 @@
 //   - a periodic LAPIC timer of one tick runs at most every 200 µs and the child goes on;
 //   - a flood of self-IPIs is taken one for one;
 //   - a storm of random x2APIC MSR and I/O APIC register accesses leaves the child running;
+//   - a STARTUP to itself while it runs is ignored, and an INIT to itself (the bootstrap VP)
+//     restarts it at the reset vector in the RESET state: real16 runs there from its ROM, reads
+//     the MMIO window in real mode and checksums the range in protected mode;
 // and afterwards the sibling's checksum is right and hv's invariants hold.
 #include <sched.h>
 
@@ -66,6 +69,7 @@ constexpr Expect kExact[] = {
     {HOSTILE_PROBE_STORM, HOSTILE_STORM_ACCESSES,
      "random x2APIC MSR and I/O APIC accesses: expected every one made"},
     {HOSTILE_PROBE_DONE, 0x600d, "the payload did not get to its end"},
+    {HOSTILE_PROBE_SIPI_SELF, 1, "a STARTUP to itself while running: expected it ignored"},
 };
 
 void run_hostile(vmm::Backend& backend, unsigned run, uint32_t tsc_khz, SelftestResult& r) {
@@ -95,6 +99,16 @@ void run_hostile(vmm::Backend& backend, unsigned run, uint32_t tsc_khz, Selftest
         name + ": " + e.what +
             (p.has[e.probe] ? ", got " + hex(p.value[e.probe]) : std::string(", not reported")));
   }
+  r.check(!p.has[HOSTILE_PROBE_INIT_IGNORED],
+          name + ": an INIT to itself did not restart the VP (the payload went on after it)");
+  r.check(dev.has_mmio_seen() && dev.mmio_seen() == PAYLOAD_MMIO_READ_VALUE,
+          name + ": after the INIT, real16's real-mode MMIO read: expected " +
+              hex(PAYLOAD_MMIO_READ_VALUE) + ", got " +
+              (dev.has_mmio_seen() ? hex(dev.mmio_seen()) : std::string("nothing")));
+  r.check(dev.has_checksum() && dev.checksum() == (*vm)->expected_checksum(),
+          name + ": after the INIT, real16's checksum: expected " +
+              hex((*vm)->expected_checksum()) + ", got " +
+              (dev.has_checksum() ? hex(dev.checksum()) : std::string("nothing")));
   // At most one interrupt per 200 µs of the 50 ms (and the first after one tick); at least a
   // few, or the timer never ran.
   const uint64_t most = HOSTILE_TIMER_MS * 1000 / kMinTimerPeriodUs + 2;

@@ -3,8 +3,10 @@
  * tries what a child must not be able to do to the host, or learn of it, and reports what each
  * probe saw (test_device.h, HOSTILE_PROBE_*): CR4 bits that reach unswitched state, RDPMC,
  * the SVM instructions, DR0-DR3, IA32_TSC_AUX through RDTSCP, a bad XSETBV, 15- and 16-byte
- * stores to the xAPIC page, a periodic LAPIC timer of one tick, a flood of self-IPIs, and a
- * storm of random x2APIC MSR and I/O APIC register accesses.
+ * stores to the xAPIC page, a periodic LAPIC timer of one tick, a flood of self-IPIs, a
+ * storm of random x2APIC MSR and I/O APIC register accesses, and last a STARTUP and an INIT to
+ * itself (the bootstrap VP): the INIT restarts it at the reset vector, where the VMM maps real16's
+ * ROM for it to run to its checksum.
  * Faults it expects are caught by its #UD and #GP handlers, which resume at the probe's end.
  * Other exceptions have no gate: a triple fault, which the VMM reports.
  */
@@ -18,6 +20,9 @@
 #define MSR_X2APIC_LVT_TIMER 0x832
 #define MSR_X2APIC_TIMER_INITIAL 0x838
 #define MSR_X2APIC_TIMER_DIVIDE 0x83e
+#define ICR_INIT 0x500        /* delivery mode INIT, physical destination, no shorthand */
+#define ICR_STARTUP 0x600     /* delivery mode STARTUP */
+#define ICR_LEVEL_ASSERT 0x4000
 #define MSR_TSC_AUX 0xc0000103
 #define LVT_PERIODIC 0x20000
 #define TIMER_DIVIDE_BY_1 0xb
@@ -360,6 +365,26 @@ storm_done:
     call report
     leaq msg_done(%rip), %rsi
     call puts64
+
+    /* A STARTUP to itself, destination APIC ID 0 (this VP): a VP that does not wait for one
+     * ignores it (SDM 8.4.4.1), so the payload goes on here and says so. */
+    movl $MSR_X2APIC_ICR, %ecx
+    movl $(ICR_STARTUP | ICR_LEVEL_ASSERT | HOSTILE_SIPI_VECTOR), %eax
+    xorl %edx, %edx
+    wrmsr
+    movl $HOSTILE_PROBE_SIPI_SELF, %edi
+    movl $1, %eax
+    call report
+    /* An INIT to itself: the bootstrap VP restarts at the reset vector in the RESET state (SDM
+     * 9.1.1, 11.4.7.3), which runs real16 from the ROM the VMM mapped there; real16 checksums
+     * the range and halts. Nothing after the WRMSR runs. */
+    movl $MSR_X2APIC_ICR, %ecx
+    movl $(ICR_INIT | ICR_LEVEL_ASSERT), %eax
+    xorl %edx, %edx
+    wrmsr
+    movl $HOSTILE_PROBE_INIT_IGNORED, %edi
+    movl $1, %eax
+    call report
 1:  hlt
     jmp 1b
 

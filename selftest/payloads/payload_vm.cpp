@@ -29,23 +29,29 @@ vmm::Result<std::unique_ptr<PayloadVm>> PayloadVm::create(vmm::Backend& backend,
   return vm;
 }
 
+vmm::Result<void> PayloadVm::load_rom() {
+  const std::span<const uint8_t> bytes = image(PayloadKind::kReal16);
+  if (bytes.size() != PAYLOAD_ROM_SIZE) {
+    return vmm::fail("payload real16 is " + std::to_string(bytes.size()) + " bytes, not 64 KiB");
+  }
+  auto rom = vmm::GuestMemory::allocate(PAYLOAD_ROM_GPA, PAYLOAD_ROM_SIZE);
+  if (!rom) return std::unexpected(rom.error());
+  rom_.emplace(std::move(*rom));
+  return rom_->write(PAYLOAD_ROM_GPA, bytes);
+}
+
 vmm::Result<void> PayloadVm::load_image() {
-  const std::span<const uint8_t> bytes = image(config_.kind);
   switch (config_.kind) {
-    case PayloadKind::kReal16: {
-      if (bytes.size() != PAYLOAD_ROM_SIZE) {
-        return vmm::fail("payload real16 is " + std::to_string(bytes.size()) +
-                         " bytes, not 64 KiB");
-      }
-      auto rom = vmm::GuestMemory::allocate(PAYLOAD_ROM_GPA, PAYLOAD_ROM_SIZE);
-      if (!rom) return std::unexpected(rom.error());
-      rom_.emplace(std::move(*rom));
-      return rom_->write(PAYLOAD_ROM_GPA, bytes);
-    }
+    case PayloadKind::kReal16:
+      return load_rom();
+    case PayloadKind::kHostile64:
+      // Its last probe is an INIT to itself, which restarts it at the reset vector: real16 runs
+      // from there to its checksum.
+      if (auto r = load_rom(); !r) return r;
+      [[fallthrough]];
     case PayloadKind::kLong64:
     case PayloadKind::kIrq64:
-    case PayloadKind::kHostile64:
-      return low_.write(PAYLOAD_LONG64_GPA, bytes);
+      return low_.write(PAYLOAD_LONG64_GPA, image(config_.kind));
   }
   return vmm::fail("unknown payload kind");
 }

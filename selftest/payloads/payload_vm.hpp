@@ -1,7 +1,7 @@
 // A child VM running one self-test payload (test_device.h): its memory laid out, filled and
 // mapped, its VP created and set up for the payload's entry (the RESET state for real16, 64-bit
-// mode for long64 and irq64), and the test device answering it. The partitions self-test runs
-// several at once, one per thread; unit tests run one against the fake backend.
+// mode for long64, irq64 and hostile64), and the test device answering it. The partitions self-test
+// runs several at once, one per thread; unit tests run one against the fake backend.
 #pragma once
 
 #include <stdint.h>
@@ -54,6 +54,7 @@ class PayloadVm {
         sum_(std::move(sum)),
         device_({config.id, static_cast<uint32_t>(sum_.gpa()), static_cast<uint32_t>(sum_.size()),
                  config.irq_count, config.irq_spin_cycles, config.tsc_khz}) {}
+  vmm::Result<void> load_rom();
   vmm::Result<void> load_image();
   vmm::Result<void> build(vmm::Backend& backend);
 

@@ -12,7 +12,8 @@
  *   0x01000000 - +sum size   the range the VMM fills and the payload checksums (64 MiB in the
  *                            partitions self-test)
  *   0xffff0000 - 0xffffffff  real16's 64 KiB image ("ROM", read and execute only); the reset
- *                            vector CS.base 0xffff0000 + IP 0xfff0 lies in its last 16 bytes
+ *                            vector CS.base 0xffff0000 + IP 0xfff0 lies in its last 16 bytes.
+ *                            hostile64 has it too, for after the INIT it sends itself
  *
  * Port I/O (all IN/OUT of the size given; other ports read all ones and ignore writes):
  */
@@ -66,12 +67,15 @@
 #define HOSTILE_PROBE_IPIS 15           /* self-IPIs taken of PAYLOAD_PORT_IRQ_COUNT sent */
 #define HOSTILE_PROBE_DONE 16           /* 0x600d: every probe ran */
 #define HOSTILE_PROBE_XAPIC_CROSSING 17 /* TPR after a store whose bytes straddle a page: 0x30 */
-#define HOSTILE_PROBE_STORM 18 /* random x2APIC MSR and I/O APIC accesses made: all of them */
-#define HOSTILE_PROBES 19
+#define HOSTILE_PROBE_STORM 18     /* random x2APIC MSR and I/O APIC accesses made: all of them */
+#define HOSTILE_PROBE_SIPI_SELF 19 /* 1: a STARTUP to itself while running was ignored */
+#define HOSTILE_PROBE_INIT_IGNORED 20 /* never reported: an INIT to itself restarts it */
+#define HOSTILE_PROBES 21
 #define HOSTILE_STORM_ACCESSES 2000
 #define HOSTILE_TIMER_MS 50
 #define HOSTILE_TIMER_VECTOR 0x41
 #define HOSTILE_IPI_VECTOR 0x42
+#define HOSTILE_SIPI_VECTOR 0x70 /* a STARTUP would start the VP at 0x70000: low RAM, zeros */
 #define HOSTILE_TSC_AUX 0x4242
 #define HOSTILE_TPR 0x20
 #define HOSTILE_TPR_CROSSING 0x30
