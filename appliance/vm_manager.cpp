@@ -232,6 +232,49 @@ VmManager::Result VmManager::send_input(const std::string& id, std::string_view 
   return {};
 }
 
+VmManager::Result VmManager::press_power_button(const std::string& id) {
+  std::shared_ptr<RunningVm> handle;
+  {
+    std::lock_guard lock(mutex_);
+    auto found = find_locked(id);
+    if (!found) return std::unexpected(found.error());
+    const Vm& vm = **found;
+    // A paused VM's vCPUs cannot take the button: it would wait until a resume.
+    if (vm.state != VmState::kRunning || !vm.handle) {
+      return std::unexpected(wrong_state(vm, "running"));
+    }
+    handle = vm.handle;
+  }
+  handle->power_button();
+  return {};
+}
+
+VmManager::Result VmManager::update_spec(const std::string& id, const SpecEdit& edit) {
+  std::shared_ptr<ConsoleRing> retired;
+  {
+    std::lock_guard lock(mutex_);
+    auto found = find_locked(id);
+    if (!found) return std::unexpected(found.error());
+    Vm& vm = **found;
+    if (vm.state != VmState::kCreated && vm.state != VmState::kStopped) {
+      return std::unexpected(wrong_state(vm, "created or stopped"));
+    }
+    VmSpec changed = *vm.spec;
+    if (auto r = edit(changed); !r) {
+      return std::unexpected(VmError{VmErrc::kBadSpec, r.error(), std::nullopt});
+    }
+    // A new ring size is a new ring: readers of the old one see it end (outside the lock, as
+    // remove() closes one).
+    if (changed.console.ring_kib != vm.spec->console.ring_kib) {
+      retired = std::exchange(
+          vm.console, std::make_shared<ConsoleRing>(size_t{changed.console.ring_kib} * 1024));
+    }
+    vm.spec = std::make_shared<const VmSpec>(std::move(changed));
+  }
+  if (retired) retired->close();
+  return {};
+}
+
 VmManager::Result VmManager::remove(const std::string& id) {
   std::shared_ptr<Vm> vm;
   {

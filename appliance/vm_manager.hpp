@@ -55,6 +55,7 @@ enum class VmErrc : uint8_t {
   kStartFailed,   ///< the runner could not start it
   kPauseFailed,   ///< the runner could not park every vCPU (the VM runs on)
   kShuttingDown,  ///< stop_all() has begun: nothing starts any more
+  kBadSpec,       ///< update_spec()'s edit refused the change
 };
 
 struct VmError {
@@ -118,8 +119,16 @@ class VmManager {
   /// is stopped at once (its vCPUs cannot take the button). Returns once it has stopped.
   [[nodiscard]] Result stop(const std::string& id);
   [[nodiscard]] Result stop(const std::string& id, std::chrono::milliseconds grace);
+  /// The power button of a running VM, without waiting for what the guest does with it.
+  [[nodiscard]] Result press_power_button(const std::string& id);
   /// Bytes typed for a VM's console (running or paused).
   [[nodiscard]] Result send_input(const std::string& id, std::string_view bytes);
+  /// What update_spec() does to a copy of the spec: changes it, or refuses with a message for
+  /// the caller (nothing changes then). Runs under the manager's lock: no calls back into it.
+  using SpecEdit = std::function<std::expected<void, std::string>(VmSpec&)>;
+  /// Changes a created or stopped VM's spec (the next start runs the new one); refused in any
+  /// other state, and when `edit` refuses (kBadSpec, its message).
+  [[nodiscard]] Result update_spec(const std::string& id, const SpecEdit& edit);
   /// Forgets a created or stopped VM; its console ring is closed.
   [[nodiscard]] Result remove(const std::string& id);
 

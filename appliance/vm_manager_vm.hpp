@@ -8,10 +8,12 @@ namespace rootstock::appliance {
 struct VmManager::Vm {
   // Set at create() and never changed: read without the lock.
   std::string id;
+
+  // Under the manager's mutex_. `spec` and `console` are replaced only while the VM is created
+  // or stopped (update_spec), so a thread that took the VM into `starting` under the lock reads
+  // them without.
   std::shared_ptr<const VmSpec> spec;  // shared with the runner (VmLaunch)
   std::shared_ptr<ConsoleRing> console;
-
-  // Under the manager's mutex_.
   VmState state = VmState::kCreated;
   std::optional<VmExit> last_exit;
   uint32_t start_count = 0;

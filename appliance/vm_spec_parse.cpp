@@ -8,6 +8,7 @@
 
 #include "appliance/json_fields.hpp"
 #include "appliance/vm_spec.hpp"
+#include "appliance/vm_spec_sections.hpp"
 
 namespace rootstock::appliance {
 namespace {
@@ -249,7 +250,34 @@ VmSpec spec(ParseErrors& e, const Json& doc) {
 
 }  // namespace
 
-std::expected<VmSpec, SpecError> parse_vm_spec(std::string_view text) {
+namespace sections {
+
+BootSource boot_source(ParseErrors& e, const Json& v) {
+  return appliance::boot_source(e, v);
+}
+MachineConfig machine_config(ParseErrors& e, const Json& v) {
+  return appliance::machine_config(e, v);
+}
+Drive drive(ParseErrors& e, const Json& v, const std::string& path) {
+  return appliance::drive(e, v, path);
+}
+NetworkInterface network_interface(ParseErrors& e, const Json& v, const std::string& path) {
+  return appliance::network_interface(e, v, path);
+}
+Vsock vsock(ParseErrors& e, const Json& v) {
+  return appliance::vsock(e, v);
+}
+Entropy entropy(ParseErrors& e, const Json& v) {
+  return appliance::entropy(e, v);
+}
+void check_drives(ParseErrors& e, const std::vector<Drive>& drives) {
+  appliance::check_drives(e, drives);
+}
+void check_interfaces(ParseErrors& e, const std::vector<NetworkInterface>& nics) {
+  appliance::check_interfaces(e, nics);
+}
+
+std::expected<Json, SpecError> parse_document(std::string_view text) {
   if (text.size() > kMaxSpecBytes) {
     return std::unexpected(
         SpecError{"", "larger than " + std::to_string(kMaxSpecBytes) + " bytes"});
@@ -258,8 +286,16 @@ std::expected<VmSpec, SpecError> parse_vm_spec(std::string_view text) {
   // deep nesting does not overflow the stack).
   Json doc = Json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return std::unexpected(SpecError{"", "not valid JSON"});
+  return doc;
+}
+
+}  // namespace sections
+
+std::expected<VmSpec, SpecError> parse_vm_spec(std::string_view text) {
+  auto doc = sections::parse_document(text);
+  if (!doc) return std::unexpected(doc.error());
   ParseErrors errors;
-  VmSpec s = spec(errors, doc);
+  VmSpec s = spec(errors, *doc);
   if (errors.failed()) return std::unexpected(errors.error());
   return s;
 }

@@ -292,6 +292,38 @@ void PidOne::start_appliance() {
   define_vms();
 }
 
+// The management API, when the configuration has one: on its address and port, answering
+// only requests with the configuration's token (a token is required wherever `api` is given,
+// appliance_config.cpp). The outcome is a milestone: api-ready, or api-unavailable and why.
+void PidOne::start_api() {
+  const std::optional<appliance::ApiConfig>& api = config_.config.api;
+  if (!api) return;
+  if (!appliance_) {
+    say("management API: off, as this appliance runs no VMs (see above)");
+    announce(milestone::Writer("api-unavailable").field("reason", "no-vms"));
+    return;
+  }
+  appliance::ApiRouterOptions router;
+  router.token = api->token;
+  api_router_ = std::make_unique<appliance::ApiRouter>(appliance_->manager(), std::move(router));
+  appliance::ApiServerOptions o;
+  o.address = api->listen.address.text();
+  o.port = api->listen.port;
+  auto server = appliance::ApiServer::start(
+      o,
+      [router = api_router_.get()](const appliance::ApiRequest& r) { return router->handle(r); });
+  if (!server) {
+    say("management API: " + server.error());
+    announce(milestone::Writer("api-unavailable").field("reason", "cannot-listen"));
+    return;
+  }
+  api_server_ = std::move(*server);
+  announce(milestone::Writer("api-ready")
+               .field("address", as_text(o.address))
+               .field("port", static_cast<uint64_t>(api_server_->port()))
+               .field("tls", "off"));
+}
+
 void PidOne::define_vms() {
   if (options_.vm.start) {
     (void)appliance_->define(kDefaultVmId, default_vm_spec(options_.vm), "rootstock.vm");
@@ -319,6 +351,7 @@ void PidOne::run() {
   start();
   run_selftests();
   start_appliance();
+  start_api();
   loop_.run_until([] { return false; });
   fatal("the event loop stopped");
 }
@@ -328,6 +361,9 @@ void PidOne::shut_down(PowerAction action, const std::string& reason) {
   stopping_ = true;
   // The VMs stop before the root's processes and mounts go: each gets its power button and
   // rootstock.stop_timeout, then is stopped; their ends are told before the appliance goes.
+  // No request reaches the VMs once their shutdown begins; a request being answered finishes.
+  api_server_.reset();
+  api_router_.reset();
   if (appliance_) {
     appliance_->shut_down();
     loop_.unwatch(STDIN_FILENO);

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "appliance/api_router.hpp"
+#include "appliance/api_server.hpp"
 #include "appliance/appliance.hpp"
 #include "data_partition.hpp"
 #include "esp_config.hpp"
@@ -63,6 +65,7 @@ class PidOne {
   void run_selftests();
   void start_appliance();
   void define_vms();
+  void start_api();
   [[noreturn]] void shut_down(PowerAction action, const std::string& reason);
   [[noreturn]] void fatal(const std::string& message);
 
@@ -78,6 +81,10 @@ class PidOne {
   bool hvroot_loaded_ = false;
   std::unique_ptr<vmm::Backend> backend_;  // hvroot, for the appliance's VMs
   std::unique_ptr<appliance::Appliance> appliance_;
+  // The management API over the network (docs/api.md): its routes over the appliance's VMs and
+  // the server that takes connections; the server goes first at shutdown.
+  std::unique_ptr<appliance::ApiRouter> api_router_;
+  std::unique_ptr<appliance::ApiServer> api_server_;
   std::unique_ptr<RawTerminal> raw_terminal_;  // while the appliance takes console input
 };
 

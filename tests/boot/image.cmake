@@ -122,11 +122,47 @@ set_tests_properties(boot.img-nvme-after-first-cut PROPERTIES FIXTURES_REQUIRED 
 # (restrict=on) with the VMs on a network of their own (the address on eth0, not the bridge),
 # and its VM, which the first boot writes to the data partition as a spec file and starts beside
 # the default child.
+#
+# Then its management API, from this host through a port QEMU forwards (docs/api.md): a request
+# without the token is refused; Firecracker's start sequence, as its Go SDK sends it, makes and
+# starts a VM with a drive and a network interface, which reaches its init; configuring it after
+# the start is refused in Firecracker's words; it pauses and resumes; its console is read back;
+# Ctrl-Alt-Del powers it off and it is deleted.
+set(kernel /lib/rootstock/child/bzImage)
+set(initrd /lib/rootstock/child/initramfs.cpio)
+set(api_steps
+  --api-forward 8080 --api-token rootstock-boot-test-token-0123456789abcdefXYZ
+  --milestone "api-ready address=0.0.0.0 port=8080 tls=off@60"
+  --http "anonymous GET /vms -> 401 fault_message@30"
+  --http "GET /version -> 200 firecracker_version@30"
+  --http "GET /vms -> 200 \"id\":\"web\"@30"
+  --http "GET /vms/api-vm/machine-config -> 200 \"vcpu_count\":1@30"
+  --http [=[PUT /vms/api-vm/machine-config {"vcpu_count": 1, "mem_size_mib": 64} -> 204@30]=]
+  --http "GET /vms/api-vm/machine-config -> 200 \"mem_size_mib\":64@30"
+  --http "PUT /vms/api-vm/boot-source {\"kernel_image_path\": \"${kernel}\", \"initrd_path\": \"${initrd}\", \"boot_args\": \"console=ttyS0 quiet\"} -> 204@30"
+  --http [=[PUT /vms/api-vm/drives/data {"drive_id": "data", "path_on_host": "/usr/share/rootstock/examples/disks/reference.img", "is_root_device": false, "is_read_only": true} -> 204@30]=]
+  --http [=[PUT /vms/api-vm/drives/data {"drive_id": "data", "path_on_host": "/nonexistent.img", "is_root_device": false} -> 400 does not exist@30]=]
+  --http [=[PUT /vms/api-vm/network-interfaces/eth0 {"iface_id": "eth0", "host_dev_name": "api-vm0"} -> 204@30]=]
+  --http [=[PUT /vms/api-vm/actions {"action_type": "InstanceStart"} -> 204@120]=]
+  --milestone "vm-started id=api-vm name=api-vm vcpus=1 mem_mib=64 start=1@60"
+  --text "api-vm: rootstock-child: init reached cpus=1@400"
+  --http "GET /vms/api-vm/ -> 200 \"state\":\"Running\"@30"
+  --http [=[PUT /vms/api-vm/boot-source {"kernel_image_path": "/k"} -> 400 not supported after starting the microVM@30]=]
+  --http [=[PATCH /vms/api-vm/vm {"state": "Paused"} -> 204@60]=]
+  --http "GET /vms/api-vm/ -> 200 \"state\":\"Paused\"@30"
+  --http [=[PATCH /vms/api-vm/vm {"state": "Resumed"} -> 204@60]=]
+  --http "GET /vms/api-vm/console -> 200 rootstock-child: init reached@30"
+  --http "DELETE /vms/api-vm -> 400 running@30"
+  --http [=[PUT /vms/api-vm/actions {"action_type": "SendCtrlAltDel"} -> 204@30]=]
+  --milestone "vm-exited id=api-vm name=api-vm reason=poweroff@120"
+  --http "DELETE /vms/api-vm -> 204@30"
+  --http "GET /vms/api-vm -> 404@30")
 first_boot_steps(steps vda2 AFTER
   --milestone "config source=esp hostname=edge-7 api=on vms=1@60"
   --milestone "network-up interface=eth0 mode=static address=10.0.2.15/24 gateway=10.0.2.2 bridge=none@60"
-  --milestone "vm-started id=web name=web vcpus=1 mem_mib=64@120")
-image_boot_test(img-virtio TIMEOUT 600 DISK virtio SIZE 256M
+  --milestone "vm-started id=web name=web vcpus=1 mem_mib=64@120"
+  ${api_steps})
+image_boot_test(img-virtio TIMEOUT 1200 DISK virtio SIZE 256M
   CONFIG ${CMAKE_CURRENT_SOURCE_DIR}/configs/edge-7.json ACCEL tcg,thread=single
   QEMU -cpu EPYC,+svm,+npt -smp 2 -m 1G -nic user,model=e1000e,restrict=on STEPS ${steps})
 

@@ -973,6 +973,51 @@ def virtio_mmio_transport():
          transport_ram([(0, [(0, 32, True)])]))
 
 
+# ---- api_request: the piece size, then a connection's bytes ----
+API_TOKEN = "fuzz-token-0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def api_request():
+    auth = f"Authorization: Bearer {API_TOKEN}\r\n"
+
+    def request(method, path, body=None, token=True):
+        head = f"{method} {path} HTTP/1.1\r\nHost: appliance\r\n" + (auth if token else "")
+        if body is None:
+            return (head + "\r\n").encode()
+        data = json.dumps(body).encode()
+        return (head + f"Content-Length: {len(data)}\r\n\r\n").encode() + data
+
+    seeds = {
+        "version": (7, request("GET", "/version")),
+        "no-token": (64, request("GET", "/vms", token=False)),
+        "firecracker-sequence": (13, b"".join([
+            request("PUT", "/vms/a/machine-config", {"vcpu_count": 2, "mem_size_mib": 256}),
+            request("PUT", "/vms/a/boot-source",
+                    {"kernel_image_path": "/k", "boot_args": "console=ttyS0"}),
+            request("PUT", "/vms/a/network-interfaces/eth0",
+                    {"iface_id": "eth0", "host_dev_name": "tap0"}),
+            request("PATCH", "/vms/a/machine-config", {"mem_size_mib": 512}),
+            request("GET", "/vms/a/vm/config"),
+            request("PUT", "/vms/a/actions", {"action_type": "InstanceStart"}),
+            request("GET", "/vms/a/"),
+        ])),
+        "collection": (31, b"".join([
+            request("POST", "/vms", {"id": "b", "boot-source": {"kernel_image_path": "/k"}}),
+            request("PUT", "/vms/c", {"boot-source": {"kernel_image_path": "/k"}}),
+            request("GET", "/vms"),
+            request("GET", "/vms/b/console"),
+            request("DELETE", "/vms/b"),
+        ])),
+        "chunked": (5, (f"PUT /vms/a/boot-source HTTP/1.1\r\n{auth}"
+                        "Transfer-Encoding: chunked\r\n\r\n3\r\n{}\n\r\n0\r\n\r\n").encode()),
+        "bad-length": (9, (f"PUT /vms/a/vm HTTP/1.1\r\n{auth}Content-Length: 3\r\n"
+                           "Content-Length: 4\r\n\r\nabcd").encode()),
+        "http10": (64, f"GET /vms HTTP/1.0\r\n{auth}\r\n".encode()),
+    }
+    for name, (piece, data) in seeds.items():
+        write("api_request", name, u8(piece - 1) + data)
+
+
 def main():
     program = Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else None
     for d in CORPUS.iterdir():
@@ -981,7 +1026,7 @@ def main():
     for make in (x86_decoder, vmm_exit, vmm_loader, acpi, boot_info, hypercalls, apic,
                  port_devices, virtqueue, block_request, entropy_device, console_device,
                  virtio_pci_transport, virtio_mmio_transport, appliance_config, dhcp_message,
-                 vsock_device):
+                 vsock_device, api_request):
         make()
     if program:
         gpt(program)

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <thread>
 
+#include "api_call.hpp"
 #include "child_process.hpp"
 #include "http_file_server.hpp"
 #include "monitor_client.hpp"
@@ -162,6 +163,23 @@ SessionResult run_session(const SessionConfig& config) {
          std::to_string(config.http_guest.port) + http->url_path() +
          ", forwarded to 127.0.0.1:" + std::to_string(http->port()));
   }
+  uint16_t api_port = 0;
+  if (config.api_guest_port != 0) {
+    api_port = free_loopback_port();
+    std::optional<std::string> refused;
+    if (api_port == 0) {
+      refused = "no free port on 127.0.0.1";
+    } else {
+      refused = add_hostfwd(command, api_port, config.api_guest_port);
+    }
+    if (refused) {
+      result.reason = "--api-forward: " + *refused;
+      keep_log();
+      return result;
+    }
+    note("api: 127.0.0.1:" + std::to_string(api_port) + " forwarded to the guest's port " +
+         std::to_string(config.api_guest_port));
+  }
   std::optional<ChildProcess> child = ChildProcess::spawn(command, error);
   if (!child) {
     result.reason = error;
@@ -181,6 +199,20 @@ SessionResult run_session(const SessionConfig& config) {
 
       if (step.kind == Step::Kind::kType) {
         if (!child->write_stdin(step.arg)) failure = "the console closed before " + step.describe();
+      } else if (step.kind == Step::Kind::kApiCall) {
+        const std::optional<ApiCall> call = parse_api_call(step.arg);
+        ApiReply reply;
+        if (api_port == 0) {
+          failure = step.describe() + " needs --api-forward";
+        } else if (!call) {
+          failure = step.describe() + " is not 'METHOD PATH [BODY] -> STATUS [TEXT]'";
+        } else if (auto err = send_api_call(api_port, config.api_token, *call, deadline, reply)) {
+          failure = step.describe() + ": " + *err;
+        } else if (auto wrong = judge_api_reply(*call, reply)) {
+          failure = step.describe() + ": " + *wrong;
+        } else {
+          note("api: " + call->method + " " + call->path + " -> " + std::to_string(reply.status));
+        }
       } else if (step.kind == Step::Kind::kMonitor) {
         if (config.monitor_socket.empty()) {
           failure = step.describe() + " needs --monitor-socket";

@@ -28,6 +28,10 @@ struct SessionConfig {
   /// In QEMU's default user network (10.0.2.0/24), clear of its gateway (.2), DNS server (.3)
   /// and DHCP range (from .15).
   GuestEndpoint http_guest{"10.0.2.100", 80};
+  /// The guest's API port, reached through a hostfwd from a free port on 127.0.0.1 that the
+  /// session picks (kApiCall steps); 0: none.
+  uint16_t api_guest_port = 0;
+  std::string api_token;  ///< the bearer token kApiCall steps send; none when empty
 };
 
 /// How a run ended.

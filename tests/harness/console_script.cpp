@@ -127,6 +127,8 @@ std::string Step::describe() const {
       return "exit status " + std::to_string(exit_status);
     case Kind::kMonitor:
       return "monitor command '" + arg + "'";
+    case Kind::kApiCall:
+      return "API call '" + arg + "'";
   }
   return "?";
 }

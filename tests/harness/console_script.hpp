@@ -28,6 +28,8 @@ struct Step {
     /// happens in no fixed order (several VMs at once).
     kSeenMilestone,
     kSeenText,
+    /// a request to the appliance's API through the forwarded port (api_call.hpp's spec)
+    kApiCall,
   };
   Kind kind;
   std::string arg;

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "api_call.hpp"
 #include "boot_session.hpp"
 
 namespace {
@@ -45,6 +46,12 @@ Options:
                       QEMU user network (-nic user,... or -netdev user,..., which must have
                       restrict=on): the guest fetches http://10.0.2.100/NAME by default
   --http-guest A:P    the guest's address and port of --http-file (default 10.0.2.100:80)
+  --api-forward PORT  forward a free port on 127.0.0.1 to the guest's PORT (a hostfwd on the
+                      command's first user network, which must have restrict=on)
+  --api-token TOKEN   the bearer token --http steps send
+  --http SPEC@S       a step: '[anonymous] METHOD PATH [BODY] -> STATUS [TEXT]' sent through
+                      --api-forward (with --api-token unless anonymous); the answer must have
+                      STATUS and contain TEXT, within S seconds
 Exit status: 0 passed, 1 failed, 2 bad usage.
 )";
 
@@ -116,6 +123,21 @@ SessionConfig parse_args(int argc, char** argv) {
       if (!guest) usage_error("--http-guest needs an IPv4 address and a port: A.B.C.D:PORT");
       config.http_guest = *guest;
       http_guest_given = true;
+    } else if (opt == "--api-forward") {
+      double port = 0;
+      if (!parse_number(value(opt), port) || port != static_cast<int>(port) || port < 1 ||
+          port > 65535) {
+        usage_error("--api-forward needs the guest's port");
+      }
+      config.api_guest_port = static_cast<uint16_t>(port);
+    } else if (opt == "--api-token") {
+      config.api_token = value(opt);
+    } else if (opt == "--http") {
+      auto [arg, timeout] = split_timeout(value(opt));
+      if (!rootstock::harness::parse_api_call(arg)) {
+        usage_error("--http needs 'METHOD PATH [BODY] -> STATUS [TEXT]@SECONDS'");
+      }
+      config.steps.push_back({Step::Kind::kApiCall, arg, timeout, 0});
     } else if (opt == "--monitor") {
       auto [arg, timeout] = split_timeout(value(opt));
       config.steps.push_back({Step::Kind::kMonitor, arg, timeout, 0});

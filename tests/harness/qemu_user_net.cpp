@@ -1,6 +1,9 @@
 #include "qemu_user_net.hpp"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <charconv>
 
@@ -46,8 +49,11 @@ std::optional<GuestEndpoint> parse_guest_endpoint(std::string_view text) {
   return ep;
 }
 
-std::optional<std::string> add_guestfwd(std::vector<std::string>& command,
-                                        const GuestEndpoint& guest, uint16_t host_port) {
+namespace {
+
+// Appends `option` to the command's first user network; why it cannot, otherwise.
+std::optional<std::string> add_user_net_option(std::vector<std::string>& command,
+                                               const std::string& option) {
   for (size_t i = 1; i < command.size(); ++i) {
     if (command[i - 1] != "-nic" && command[i - 1] != "-netdev") continue;
     std::string& value = command[i];
@@ -56,13 +62,43 @@ std::optional<std::string> add_guestfwd(std::vector<std::string>& command,
       return "the user network '" + value +
              "' lacks restrict=on: the guest could reach more than the forward";
     }
-    value += ",guestfwd=tcp:" + guest.address + ":" + std::to_string(guest.port) +
-             "-tcp:127.0.0.1:" + std::to_string(host_port);
+    value += "," + option;
     return std::nullopt;
   }
   return std::string(
       "the command has no QEMU user network (-nic user,... or -netdev user,...) "
       "to forward through");
+}
+
+}  // namespace
+
+std::optional<std::string> add_guestfwd(std::vector<std::string>& command,
+                                        const GuestEndpoint& guest, uint16_t host_port) {
+  return add_user_net_option(command, "guestfwd=tcp:" + guest.address + ":" +
+                                          std::to_string(guest.port) +
+                                          "-tcp:127.0.0.1:" + std::to_string(host_port));
+}
+
+std::optional<std::string> add_hostfwd(std::vector<std::string>& command, uint16_t host_port,
+                                       uint16_t guest_port) {
+  return add_user_net_option(command, "hostfwd=tcp:127.0.0.1:" + std::to_string(host_port) +
+                                          "-:" + std::to_string(guest_port));
+}
+
+uint16_t free_loopback_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return 0;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  uint16_t port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
+    port = ntohs(a.sin_port);
+  }
+  ::close(fd);
+  return port;
 }
 
 }  // namespace rootstock::harness

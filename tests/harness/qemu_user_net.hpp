@@ -29,4 +29,13 @@ struct GuestEndpoint {
                                                       const GuestEndpoint& guest,
                                                       uint16_t host_port);
 
+/// Adds hostfwd=tcp:127.0.0.1:<host_port>-:<guest_port> to the first user network of a QEMU
+/// command line (restrict=on required, as for add_guestfwd): connections to the host's loopback
+/// port reach the guest's port, as a user's client reaches an appliance. Returns why it cannot.
+[[nodiscard]] std::optional<std::string> add_hostfwd(std::vector<std::string>& command,
+                                                     uint16_t host_port, uint16_t guest_port);
+
+/// A TCP port on 127.0.0.1 that nothing listens on now (the kernel's pick); 0 when none.
+[[nodiscard]] uint16_t free_loopback_port();
+
 }  // namespace rootstock::harness

@@ -58,3 +58,14 @@ TEST_CASE("guestfwd is refused without a user network or without restrict=on", "
   std::vector<std::string> other = {"qemu", "-netdev", "usermode,restrict=on"};
   CHECK(add_guestfwd(other, guest, 1));
 }
+
+TEST_CASE("hostfwd reaches the guest's port from 127.0.0.1 only, restricted networks only",
+          "[harness]") {
+  std::vector<std::string> cmd = {"qemu", "-nic", "user,model=e1000e,restrict=on"};
+  CHECK_FALSE(add_hostfwd(cmd, 40001, 8080));
+  CHECK(cmd[2] == "user,model=e1000e,restrict=on,hostfwd=tcp:127.0.0.1:40001-:8080");
+  std::vector<std::string> open = {"qemu", "-nic", "user"};
+  CHECK(add_hostfwd(open, 40001, 8080));
+  CHECK(open[2] == "user");
+  CHECK(free_loopback_port() != 0);
+}

@@ -1,0 +1,176 @@
+#include "appliance/api_router.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "appliance/firecracker_api.hpp"
+#include "appliance/vm_spec_sections.hpp"
+
+namespace rootstock::appliance {
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr std::string_view kBearer = "Bearer ";
+constexpr std::string_view kVmsPrefix = "/vms/";
+
+std::string dump(const Json& j) {
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+Json vm_json(const VmInfo& info) {
+  Json o = Json::object();
+  o["id"] = info.id;
+  o["name"] = info.name;
+  o["state"] = describe(info.state);
+  o["start_count"] = info.start_count;
+  if (info.last_exit) {
+    Json e = Json::object();
+    e["reason"] = describe(info.last_exit->reason);
+    if (!info.last_exit->detail.empty()) e["detail"] = info.last_exit->detail;
+    o["last_exit"] = std::move(e);
+  }
+  return o;
+}
+
+ApiResponse manager_refusal(const VmError& e) {
+  return fault(e.code == VmErrc::kNotFound ? 404 : 400, e.message);
+}
+
+ApiResponse invalid_path(const ApiRequest& r) {
+  return fault(400, "Invalid request method and/or path: " + r.method + " " + r.path + ".");
+}
+
+// POST /vms's body: a whole spec, with the VM's id beside its keys if the client picks it.
+struct NewVm {
+  std::optional<std::string> id;
+  VmSpec spec;
+};
+
+std::expected<NewVm, SpecError> parse_new_vm(std::string_view body) {
+  auto doc = sections::parse_document(body);
+  if (!doc) return std::unexpected(doc.error());
+  NewVm vm;
+  if (doc->is_object()) {
+    if (auto it = doc->find("id"); it != doc->end()) {
+      if (!it->is_string() || !is_valid_id(it->get_ref<const std::string&>())) {
+        return std::unexpected(SpecError{"id", "must be 1 to 64 of A-Z a-z 0-9 _ -"});
+      }
+      vm.id = it->get<std::string>();
+      doc->erase(it);
+    }
+  }
+  auto spec = parse_vm_spec(dump(*doc));
+  if (!spec) return std::unexpected(spec.error());
+  vm.spec = std::move(*spec);
+  return vm;
+}
+
+}  // namespace
+
+bool ApiRouter::authorized(std::string_view authorization) const {
+  if (options_.token.empty()) return true;
+  if (!authorization.starts_with(kBearer)) return false;
+  std::string_view given = authorization.substr(kBearer.size());
+  // Every byte of the longer of the two is looked at, whatever differs first.
+  const std::string& want = options_.token;
+  unsigned diff = given.size() == want.size() ? 0 : 1;
+  const size_t n = std::max(given.size(), want.size());
+  for (size_t i = 0; i < n; ++i) {
+    const auto a = static_cast<unsigned char>(i < given.size() ? given[i] : 0);
+    const auto b = static_cast<unsigned char>(i < want.size() ? want[i] : 0);
+    diff |= static_cast<unsigned>(a ^ b);
+  }
+  return diff == 0;
+}
+
+ApiResponse ApiRouter::handle(const ApiRequest& request) const {
+  if (!authorized(request.authorization)) {
+    ApiResponse r = fault(401, "this API needs the appliance's token: Authorization: Bearer …");
+    r.header_name = "WWW-Authenticate";
+    r.header_value = "Bearer realm=\"rootstock\"";
+    return r;
+  }
+  const std::string& path = request.path;
+  if (path == "/version") {
+    if (request.method != "GET") return invalid_path(request);
+    Json o = Json::object();
+    o["firecracker_version"] = kFirecrackerApiVersion;
+    o["rootstock_version"] = kAppVersion;
+    return json_answer(200, dump(o));
+  }
+  if (path == "/vms") return vms_collection(request);
+  if (!path.starts_with(kVmsPrefix)) return invalid_path(request);
+  const std::string_view after = std::string_view(path).substr(kVmsPrefix.size());
+  const size_t slash = after.find('/');
+  const std::string id(after.substr(0, slash));
+  if (!is_valid_id(id)) return fault(400, "a vm id is 1 to 64 of A-Z a-z 0-9 _ -");
+  if (slash == std::string_view::npos) return one_vm(request, id);
+  const std::string_view rest = after.substr(slash);
+  if (rest == "/console") return console(request, id);
+  return serve_vm_request(vms_, id, request.method, rest, request.body);
+}
+
+ApiResponse ApiRouter::vms_collection(const ApiRequest& request) const {
+  if (request.method == "GET") {
+    Json list = Json::array();
+    for (const VmInfo& info : vms_.list()) list.push_back(vm_json(info));
+    return json_answer(200, dump(list));
+  }
+  if (request.method != "POST") return invalid_path(request);
+  auto vm = parse_new_vm(request.body);
+  if (!vm) return fault(400, vm.error().text());
+  auto id = vms_.create(std::move(vm->spec), vm->id);
+  if (!id) return manager_refusal(id.error());
+  Json o = Json::object();
+  o["id"] = *id;
+  return json_answer(201, dump(o));
+}
+
+ApiResponse ApiRouter::one_vm(const ApiRequest& request, const std::string& id) const {
+  if (request.method == "GET") {
+    auto info = vms_.get(id);
+    if (!info) return manager_refusal(info.error());
+    return json_answer(200, dump(vm_json(*info)));
+  }
+  if (request.method == "DELETE") {
+    auto r = vms_.remove(id);
+    if (!r) return manager_refusal(r.error());
+    return no_content();
+  }
+  if (request.method != "PUT") return invalid_path(request);
+  // PUT: a whole /vm/config document; creates the VM or replaces a created or stopped one's.
+  auto spec = parse_vm_spec(request.body);
+  if (!spec) return fault(400, spec.error().text());
+  if (vms_.get(id)) {
+    auto r = vms_.update_spec(id, [&spec](VmSpec& s) -> std::expected<void, std::string> {
+      s = *spec;
+      return {};
+    });
+    if (!r) return manager_refusal(r.error());
+    return no_content();
+  }
+  auto made = vms_.create(std::move(*spec), id);
+  if (!made) return manager_refusal(made.error());
+  return json_answer(201, dump(Json{{"id", *made}}));
+}
+
+ApiResponse ApiRouter::console(const ApiRequest& request, const std::string& id) const {
+  if (request.method == "POST") {
+    auto r = vms_.send_input(id, request.body);
+    if (!r) return manager_refusal(r.error());
+    return no_content();
+  }
+  if (request.method != "GET") return invalid_path(request);
+  auto ring = vms_.console(id);
+  if (!ring) return manager_refusal(ring.error());
+  // The newest bytes, at most max_console_read of them.
+  const uint64_t end = (*ring)->end();
+  const uint64_t from = end > options_.max_console_read ? end - options_.max_console_read : 0;
+  ApiResponse r;
+  r.status = 200;
+  r.content_type = "text/plain; charset=utf-8";
+  r.body = (*ring)->read_since(from, options_.max_console_read).bytes;
+  return r;
+}
+
+}  // namespace rootstock::appliance

@@ -1,0 +1,42 @@
+// The management API's routes (docs/api.md): the bearer token first, then Rootstock's own paths
+// (GET /version, GET|POST /vms, GET|PUT|DELETE /vms/{id}, GET|POST /vms/{id}/console) and, under
+// /vms/{id}/, Firecracker's (firecracker_api.hpp). One ApiRouter serves every connection of the
+// server at once: it holds no state of its own beyond what the VM manager guards.
+#pragma once
+
+#include <string>
+
+#include "appliance/api_message.hpp"
+#include "appliance/vm_manager.hpp"
+
+namespace rootstock::appliance {
+
+struct ApiRouterOptions {
+  /// Requests must carry `Authorization: Bearer <token>`; empty: no token is asked for (only
+  /// for an API on the loopback address, which the server checks before it listens).
+  std::string token;
+  /// The most a GET of a console answers, from its newest bytes back.
+  size_t max_console_read = 256 * 1024;
+};
+
+class ApiRouter {
+ public:
+  ApiRouter(VmManager& vms, ApiRouterOptions options) : vms_(vms), options_(std::move(options)) {}
+
+  /// Answers one request; never throws.
+  [[nodiscard]] ApiResponse handle(const ApiRequest& request) const;
+
+  /// Whether `authorization` (a header's value) carries the token; compared in time that does
+  /// not depend on where the first difference lies.
+  [[nodiscard]] bool authorized(std::string_view authorization) const;
+
+ private:
+  ApiResponse vms_collection(const ApiRequest& request) const;
+  ApiResponse one_vm(const ApiRequest& request, const std::string& id) const;
+  ApiResponse console(const ApiRequest& request, const std::string& id) const;
+
+  VmManager& vms_;
+  ApiRouterOptions options_;
+};
+
+}  // namespace rootstock::appliance

@@ -1,0 +1,272 @@
+#include "appliance/api_server.hpp"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "appliance/http_request_parser.hpp"
+#include "appliance/http_response.hpp"
+
+namespace rootstock::appliance {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string errno_text(const char* what) {
+  return std::string(what) + ": " + std::strerror(errno);
+}
+
+// Waits until `fd` is ready for `events`, the server stops, or `deadline`; true when ready.
+bool wait_ready(int fd, short events, int stop_fd, Clock::time_point deadline) {
+  while (true) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) return false;
+    pollfd fds[2] = {{fd, events, 0}, {stop_fd, POLLIN, 0}};
+    const int n = ::poll(fds, 2, static_cast<int>(std::min<int64_t>(left.count(), 1000)));
+    if (n < 0 && errno != EINTR) return false;
+    if (n <= 0) continue;
+    if (fds[1].revents != 0) return false;
+    if (fds[0].revents != 0) return true;
+  }
+}
+
+// Writes all of `bytes` by `deadline`; false when the client does not take them in time.
+bool write_all(int fd, std::string_view bytes, int stop_fd, Clock::time_point deadline) {
+  while (!bytes.empty()) {
+    const ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      bytes.remove_prefix(static_cast<size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
+        wait_ready(fd, POLLOUT, stop_fd, deadline)) {
+      continue;
+    }
+    return false;
+  }
+  return true;
+}
+
+std::string peer_address(const sockaddr_storage& peer) {
+  char text[INET6_ADDRSTRLEN] = {};
+  if (peer.ss_family == AF_INET) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(&peer);
+    ::inet_ntop(AF_INET, &in->sin_addr, text, sizeof text);
+  } else if (peer.ss_family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&peer);
+    ::inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof text);
+  }
+  return text;
+}
+
+}  // namespace
+
+ApiRequest api_request_of(const HttpRequest& r) {
+  ApiRequest a;
+  a.method = r.method;
+  a.path = std::string(r.path());
+  a.query = std::string(r.query());
+  a.body = r.body;
+  a.authorization = std::string(r.header("authorization").value_or(""));
+  return a;
+}
+
+std::expected<std::unique_ptr<ApiServer>, std::string> ApiServer::start(ApiServerOptions options,
+                                                                        Handler handler) {
+  sockaddr_storage addr{};
+  socklen_t addr_len = 0;
+  auto* in = reinterpret_cast<sockaddr_in*>(&addr);
+  auto* in6 = reinterpret_cast<sockaddr_in6*>(&addr);
+  if (::inet_pton(AF_INET, options.address.c_str(), &in->sin_addr) == 1) {
+    in->sin_family = AF_INET;
+    in->sin_port = htons(options.port);
+    addr_len = sizeof(sockaddr_in);
+  } else if (::inet_pton(AF_INET6, options.address.c_str(), &in6->sin6_addr) == 1) {
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = htons(options.port);
+    addr_len = sizeof(sockaddr_in6);
+  } else {
+    return std::unexpected("the API's address " + options.address +
+                           " is not a numeric IPv4 or IPv6 address");
+  }
+  const int fd = ::socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return std::unexpected(errno_text("socket"));
+  const int one = 1;
+  (void)::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  const std::string where = options.address + " port " + std::to_string(options.port);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), addr_len) != 0) {
+    const std::string e = errno_text(("bind " + where).c_str());
+    ::close(fd);
+    return std::unexpected(e);
+  }
+  if (::listen(fd, 64) != 0) {
+    const std::string e = errno_text(("listen " + where).c_str());
+    ::close(fd);
+    return std::unexpected(e);
+  }
+  sockaddr_storage bound{};
+  socklen_t bound_len = sizeof bound;
+  (void)::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &bound_len);
+  const uint16_t port =
+      ntohs(bound.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&bound)->sin_port
+                                       : reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
+  const int stop_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (stop_fd < 0) {
+    const std::string e = errno_text("eventfd");
+    ::close(fd);
+    return std::unexpected(e);
+  }
+  return std::unique_ptr<ApiServer>(
+      new ApiServer(std::move(options), std::move(handler), fd, port, stop_fd));
+}
+
+ApiServer::ApiServer(ApiServerOptions options, Handler handler, int listen_fd, uint16_t port,
+                     int stop_fd)
+    : options_(std::move(options)),
+      handler_(std::move(handler)),
+      listen_fd_(listen_fd),
+      port_(port),
+      stop_fd_(stop_fd),
+      acceptor_([this] { accept_loop(); }) {}
+
+ApiServer::~ApiServer() {
+  const uint64_t one = 1;
+  (void)!::write(stop_fd_, &one, sizeof one);
+  acceptor_.join();
+  {
+    std::lock_guard lock(mutex_);
+    // Every connection thread sees the stop in its next poll (at most a second).
+    for (Connection& c : connections_) {
+      if (c.thread.joinable()) c.thread.join();
+    }
+    connections_.clear();
+  }
+  ::close(listen_fd_);
+  ::close(stop_fd_);
+}
+
+size_t ApiServer::connections() const {
+  std::lock_guard lock(mutex_);
+  size_t n = 0;
+  for (const Connection& c : connections_) n += c.done ? 0 : 1;
+  return n;
+}
+
+void ApiServer::reap_locked() {
+  for (auto it = connections_.begin(); it != connections_.end();) {
+    if (it->done) {
+      it->thread.join();
+      it = connections_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void ApiServer::accept_loop() {
+  while (true) {
+    pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
+    const int n = ::poll(fds, 2, 1000);
+    if (n < 0 && errno != EINTR) return;
+    if (fds[1].revents != 0) return;
+    {
+      std::lock_guard lock(mutex_);
+      reap_locked();
+    }
+    if (n <= 0 || fds[0].revents == 0) continue;
+    sockaddr_storage peer{};
+    socklen_t peer_len = sizeof peer;
+    const int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&peer), &peer_len,
+                             SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd < 0) continue;  // the peer left, or descriptors ran out: try again later
+    const int one = 1;
+    (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    const std::string client = peer_address(peer);
+    std::lock_guard lock(mutex_);
+    size_t open = 0;
+    size_t from_client = 0;
+    for (const Connection& c : connections_) {
+      open += c.done ? 0 : 1;
+      from_client += !c.done && c.client == client ? 1 : 0;
+    }
+    if (open >= options_.max_connections || from_client >= options_.max_per_client) {
+      // Said at once, never waited on: the client may be the one holding the others.
+      const std::string busy = http_response_bytes(
+          fault(503, "too many connections: try again once others have ended"), false);
+      (void)::send(fd, busy.data(), busy.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      ::close(fd);
+      continue;
+    }
+    Connection& c = connections_.emplace_back();
+    c.fd = fd;
+    c.client = client;
+    c.thread = std::thread([this, &c] {
+      serve(c);
+      ::close(c.fd);
+      c.done = true;
+    });
+  }
+}
+
+void ApiServer::serve(Connection& c) {
+  HttpRequestParser parser(options_.max_body);
+  std::string pending;  // bytes read past the request before (a pipelining client's)
+  char buffer[16 * 1024];
+  while (true) {
+    // Idle until the first byte of a request, then the whole request by its deadline.
+    auto deadline = Clock::now() + options_.idle_timeout;
+    bool started = false;
+    while (parser.state() == HttpRequestParser::State::kHead ||
+           parser.state() == HttpRequestParser::State::kBody) {
+      if (!pending.empty()) {
+        const size_t used = parser.feed(pending);
+        pending.erase(0, used);
+      } else {
+        if (!wait_ready(c.fd, POLLIN, stop_fd_, deadline)) {
+          if (parser.started()) {
+            (void)write_all(c.fd,
+                            http_response_bytes(fault(408, "the request came too slowly"), false),
+                            stop_fd_, Clock::now() + std::chrono::seconds(1));
+          }
+          return;
+        }
+        const ssize_t n = ::recv(c.fd, buffer, sizeof buffer, 0);
+        if (n == 0) return;  // the client closed
+        if (n < 0) {
+          if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) continue;
+          return;
+        }
+        const std::string_view got(buffer, static_cast<size_t>(n));
+        const size_t used = parser.feed(got);
+        pending.append(got.substr(used));
+      }
+      if (!started && parser.started()) {
+        started = true;
+        deadline = Clock::now() + options_.request_timeout;
+      }
+    }
+    const auto answer_by = Clock::now() + options_.request_timeout;
+    if (parser.state() == HttpRequestParser::State::kFailed) {
+      // The connection's bytes cannot be trusted to frame another request: answer and close.
+      (void)write_all(c.fd,
+                      http_response_bytes(fault(parser.error_status(), parser.error()), false),
+                      stop_fd_, answer_by);
+      return;
+    }
+    const HttpRequest request = parser.take();
+    const bool keep = request.keep_alive();
+    const ApiResponse response = handler_(api_request_of(request));
+    if (!write_all(c.fd, http_response_bytes(response, keep), stop_fd_, answer_by) || !keep) return;
+  }
+}
+
+}  // namespace rootstock::appliance

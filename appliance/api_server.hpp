@@ -1,0 +1,84 @@
+// The management API on a TCP socket: HTTP/1.1 (http_request_parser.hpp) with one thread per
+// connection, each request handed to the handler (ApiRouter::handle) and its answer written
+// back. What a client can hold is bounded: at most max_connections at once and
+// max_per_client from one address (the next gets 503 and is closed), a request must arrive
+// whole within request_timeout of its first byte, an idle keep-alive connection is closed after
+// idle_timeout, an answer that cannot be written within request_timeout ends the connection.
+// So a slow or half-open client holds one thread and one descriptor for a bounded time, and
+// many of them cannot take more than the limits.
+#pragma once
+
+#include <stdint.h>
+
+#include <atomic>
+#include <chrono>
+#include <expected>
+#include <functional>
+#include <list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "appliance/api_message.hpp"
+#include "appliance/http_request_parser.hpp"
+
+namespace rootstock::appliance {
+
+struct ApiServerOptions {
+  /// A numeric IPv4 or IPv6 address to bind ("0.0.0.0", "::", "127.0.0.1").
+  std::string address = "127.0.0.1";
+  uint16_t port = 8080;  ///< 0: the kernel picks one (port() tells which)
+  size_t max_connections = 32;
+  size_t max_per_client = 8;
+  size_t max_body = 1 << 20;
+  std::chrono::milliseconds request_timeout{30'000};
+  std::chrono::milliseconds idle_timeout{60'000};
+};
+
+/// What the API's routes see of a request off the wire.
+[[nodiscard]] ApiRequest api_request_of(const HttpRequest& request);
+
+class ApiServer {
+ public:
+  using Handler = std::function<ApiResponse(const ApiRequest&)>;
+
+  /// Binds and listens, then accepts on a thread of its own; the reason when it cannot bind.
+  [[nodiscard]] static std::expected<std::unique_ptr<ApiServer>, std::string> start(
+      ApiServerOptions options, Handler handler);
+  /// Stops accepting, ends every connection and joins their threads.
+  ~ApiServer();
+  ApiServer(const ApiServer&) = delete;
+  ApiServer& operator=(const ApiServer&) = delete;
+
+  /// The port it listens on.
+  [[nodiscard]] uint16_t port() const { return port_; }
+  /// Connections open now.
+  [[nodiscard]] size_t connections() const;
+
+ private:
+  struct Connection {
+    int fd = -1;
+    std::string client;  // the peer's address, for max_per_client
+    std::thread thread;
+    std::atomic<bool> done{false};
+  };
+
+  ApiServer(ApiServerOptions options, Handler handler, int listen_fd, uint16_t port, int stop_fd);
+  void accept_loop();
+  void serve(Connection& c);
+  // Joins the threads of connections that ended; under mutex_.
+  void reap_locked();
+
+  ApiServerOptions options_;
+  Handler handler_;
+  int listen_fd_;
+  uint16_t port_;
+  int stop_fd_;               // an eventfd: readable once the server stops
+  mutable std::mutex mutex_;  // connections_
+  std::list<Connection> connections_;
+  std::thread acceptor_;  // last: started once everything above exists
+};
+
+}  // namespace rootstock::appliance

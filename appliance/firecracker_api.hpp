@@ -1,0 +1,34 @@
+// Firecracker's API for one VM, under /vms/{id}: every path keeps the shape Firecracker gives it
+// (src/firecracker/swagger/firecracker.yaml) — the same bodies, 204 for a PUT or PATCH that
+// succeeded, 200 with a body for a GET, and 400 with {"fault_message": …} for what is refused.
+// Where Firecracker has one VM per process and the VM exists before the first request, here a
+// PUT that configures a VM the appliance does not know yet creates it (state created), so a
+// client written for Firecracker works unchanged against /vms/{id}. docs/api.md lists the paths.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "appliance/api_message.hpp"
+#include "appliance/vm_manager.hpp"
+
+namespace rootstock::appliance {
+
+/// The API version answered by GET /version: the version of Firecracker's swagger whose paths
+/// and bodies this follows.
+inline constexpr const char* kFirecrackerApiVersion = "1.10.0";
+
+/// What GET / calls the VMM (InstanceInfo.app_name, vmm_version).
+inline constexpr const char* kAppName = "rootstock";
+inline constexpr const char* kAppVersion = "0.1.0";
+
+/// Serves `method` on `rest`, the path after /vms/{id} ("" is Firecracker's "/",
+/// "/machine-config", "/drives/rootfs", …).
+[[nodiscard]] ApiResponse serve_vm_request(VmManager& vms, const std::string& id,
+                                           std::string_view method, std::string_view rest,
+                                           std::string_view body);
+
+/// Firecracker's InstanceInfo.state for a VM state: "Not started", "Running" or "Paused".
+[[nodiscard]] const char* firecracker_state(VmState state);
+
+}  // namespace rootstock::appliance

@@ -1,0 +1,44 @@
+// A boot test's request to the appliance's management API (--http steps): one HTTP/1.1 request
+// to 127.0.0.1 on the port QEMU forwards to the guest's API, and what its answer must be.
+// The spec reads "[anonymous] METHOD PATH [BODY] -> STATUS [TEXT]": BODY is sent as JSON when
+// given, the answer must have STATUS and, when TEXT is given, contain it in its body;
+// "anonymous" sends the request without the bearer token.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace rootstock::harness {
+
+struct ApiCall {
+  bool anonymous = false;  ///< sent without the token
+  std::string method;
+  std::string path;
+  std::string body;  ///< empty: no body
+  int status = 0;
+  std::string expect_text;  ///< empty: any body
+};
+
+/// Parses a --http spec; nullopt when it is not "METHOD PATH [BODY] -> STATUS [TEXT]".
+[[nodiscard]] std::optional<ApiCall> parse_api_call(std::string_view spec);
+
+/// An answer as it came.
+struct ApiReply {
+  int status = 0;
+  std::string body;
+};
+
+/// Sends `call` with `token` as its bearer token (none when empty) and reads the answer, all by
+/// `deadline`; the reason when that fails.
+[[nodiscard]] std::optional<std::string> send_api_call(
+    uint16_t port, const std::string& token, const ApiCall& call,
+    std::chrono::steady_clock::time_point deadline, ApiReply& reply);
+
+/// The call's verdict: nullopt when the reply is what the call expects, else why not.
+[[nodiscard]] std::optional<std::string> judge_api_reply(const ApiCall& call,
+                                                         const ApiReply& reply);
+
+}  // namespace rootstock::harness
