@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "appliance/firecracker_api.hpp"
+#include "appliance/spec_dir.hpp"
 #include "appliance/vm_spec_sections.hpp"
 
 namespace rootstock::appliance {
@@ -84,6 +85,33 @@ bool ApiRouter::authorized(std::string_view authorization) const {
 }
 
 ApiResponse ApiRouter::handle(const ApiRequest& request) const {
+  std::optional<std::string> changed_vm;
+  ApiResponse response = route(request, changed_vm);
+  if (changed_vm && request.method != "GET" && response.status >= 200 && response.status < 300) {
+    if (auto failed = keep(*changed_vm)) {
+      return fault(500,
+                   "the change was made but the appliance could not keep it (it is lost "
+                   "at the next boot): " +
+                       *failed);
+    }
+  }
+  return response;
+}
+
+std::optional<std::string> ApiRouter::keep(const std::string& id) const {
+  if (options_.spec_dir.empty()) return std::nullopt;
+  std::lock_guard lock(keep_mutex_);
+  auto spec = vms_.spec(id);
+  // A VM is kept once it has a kernel to boot: a file without one would be refused at boot.
+  auto done = spec && !spec->boot_source.kernel_image_path.empty()
+                  ? save_spec(options_.spec_dir, id, *spec)
+                  : remove_spec(options_.spec_dir, id);
+  if (!done) return done.error();
+  return std::nullopt;
+}
+
+ApiResponse ApiRouter::route(const ApiRequest& request,
+                             std::optional<std::string>& changed_vm) const {
   if (!authorized(request.authorization)) {
     ApiResponse r = fault(401, "this API needs the appliance's token: Authorization: Bearer …");
     r.header_name = "WWW-Authenticate";
@@ -98,15 +126,29 @@ ApiResponse ApiRouter::handle(const ApiRequest& request) const {
     o["rootstock_version"] = kAppVersion;
     return json_answer(200, dump(o));
   }
-  if (path == "/vms") return vms_collection(request);
+  if (path == "/vms") {
+    ApiResponse r = vms_collection(request);
+    if (r.status == 201) {
+      // The id the VM got, from the answer's own body.
+      const Json made = Json::parse(r.body, nullptr, false);
+      if (made.is_object() && made.contains("id") && made["id"].is_string()) {
+        changed_vm = made["id"].get<std::string>();
+      }
+    }
+    return r;
+  }
   if (!path.starts_with(kVmsPrefix)) return invalid_path(request);
   const std::string_view after = std::string_view(path).substr(kVmsPrefix.size());
   const size_t slash = after.find('/');
   const std::string id(after.substr(0, slash));
   if (!is_valid_id(id)) return fault(400, "a vm id is 1 to 64 of A-Z a-z 0-9 _ -");
+  changed_vm = id;
   if (slash == std::string_view::npos) return one_vm(request, id);
   const std::string_view rest = after.substr(slash);
-  if (rest == "/console") return console(request, id);
+  if (rest == "/console") {
+    changed_vm.reset();  // typing changes no spec
+    return console(request, id);
+  }
   return serve_vm_request(vms_, id, request.method, rest, request.body);
 }
 

@@ -4,6 +4,8 @@
 // server at once: it holds no state of its own beyond what the VM manager guards.
 #pragma once
 
+#include <mutex>
+#include <optional>
 #include <string>
 
 #include "appliance/api_message.hpp"
@@ -12,11 +14,14 @@
 namespace rootstock::appliance {
 
 struct ApiRouterOptions {
-  /// Requests must carry `Authorization: Bearer <token>`; empty: no token is asked for (only
-  /// for an API on the loopback address, which the server checks before it listens).
+  /// Requests must carry `Authorization: Bearer <token>`; empty: no token is asked for (the
+  /// appliance's configuration requires one wherever it asks for the API).
   std::string token;
   /// The most a GET of a console answers, from its newest bytes back.
   size_t max_console_read = 256 * 1024;
+  /// Where the VMs the API makes and changes are kept (spec_dir.hpp's save_spec, one file per
+  /// VM, read back at boot); empty: they are not kept.
+  std::string spec_dir;
 };
 
 class ApiRouter {
@@ -34,9 +39,15 @@ class ApiRouter {
   ApiResponse vms_collection(const ApiRequest& request) const;
   ApiResponse one_vm(const ApiRequest& request, const std::string& id) const;
   ApiResponse console(const ApiRequest& request, const std::string& id) const;
+  ApiResponse route(const ApiRequest& request, std::optional<std::string>& changed_vm) const;
+  // Keeps VM `id` as the manager has it now (or forgets it, gone); the failure's words.
+  std::optional<std::string> keep(const std::string& id) const;
 
   VmManager& vms_;
   ApiRouterOptions options_;
+  // Saves happen one at a time, each of the spec as it is when the save begins: the file ends
+  // holding the newest spec whatever order two requests' saves would have had.
+  mutable std::mutex keep_mutex_;
 };
 
 }  // namespace rootstock::appliance

@@ -1,10 +1,16 @@
 #include "appliance/spec_dir.hpp"
 
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <system_error>
 
 #include "appliance/vm_image_files.hpp"
+#include "appliance/whole_file.hpp"
 
 namespace rootstock::appliance {
 
@@ -44,6 +50,33 @@ SpecDir read_spec_dir(const std::string& dir) {
     out.specs.push_back(SpecFile{id, path, std::move(*spec)});
   }
   return out;
+}
+
+std::expected<void, std::string> save_spec(const std::string& dir, const std::string& id,
+                                           const VmSpec& spec) {
+  if (!is_valid_id(id)) return std::unexpected("cannot keep vm '" + id + "': not an id");
+  const std::string file = dir + "/" + id + ".json";
+  const std::string tmp = dir + "/." + id + ".json.tmp";
+  if (auto r = write_whole_file(tmp, to_json(spec), 0644, Existing::kReplace, /*durable=*/true);
+      !r) {
+    (void)::unlink(tmp.c_str());
+    return r;
+  }
+  if (::rename(tmp.c_str(), file.c_str()) != 0) {
+    const std::string why = ::strerror(errno);
+    (void)::unlink(tmp.c_str());
+    return std::unexpected("cannot rename " + tmp + " to " + file + ": " + why);
+  }
+  return sync_folder(dir);
+}
+
+std::expected<void, std::string> remove_spec(const std::string& dir, const std::string& id) {
+  if (!is_valid_id(id)) return std::unexpected("cannot forget vm '" + id + "': not an id");
+  const std::string file = dir + "/" + id + ".json";
+  if (::unlink(file.c_str()) != 0 && errno != ENOENT) {
+    return std::unexpected("cannot remove " + file + ": " + ::strerror(errno));
+  }
+  return sync_folder(dir);
 }
 
 }  // namespace rootstock::appliance

@@ -15,14 +15,18 @@
 #include <fstream>
 #include <sstream>
 
+#include "appliance/whole_file.hpp"
 #include "image/disk/disk_layout.hpp"
 #include "image/gpt/file_block_device.hpp"
 #include "image/gpt/grow.hpp"
 #include "image/gpt/identity.hpp"
 #include "image/gpt/reader.hpp"
-#include "whole_file.hpp"
 
 namespace rootstock::init {
+
+using appliance::Existing;
+using appliance::sync_folder;
+using appliance::write_whole_file;
 namespace {
 
 // struct ext4_super_block (fs/ext4/ext4.h): the offsets PID 1 reads.

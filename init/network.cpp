@@ -15,12 +15,16 @@
 #include <fstream>
 #include <thread>
 
+#include "appliance/whole_file.hpp"
 #include "dhcp_client.hpp"
 #include "netlink_route.hpp"
 #include "vm_bridge.hpp"
-#include "whole_file.hpp"
 
 namespace rootstock::init {
+
+using appliance::Existing;
+using appliance::sync_folder;
+using appliance::write_whole_file;
 namespace {
 
 using Clock = std::chrono::steady_clock;

@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "appliance/spec_dir.hpp"
+#include "appliance/whole_file.hpp"
 #include "boot_disk.hpp"
 #include "console.hpp"
 #include "default_vm.hpp"
@@ -25,9 +26,12 @@
 #include "power_button.hpp"
 #include "selftest/registry.hpp"
 #include "vmm/hvroot_backend.hpp"
-#include "whole_file.hpp"
 
 namespace rootstock::init {
+
+using appliance::Existing;
+using appliance::sync_folder;
+using appliance::write_whole_file;
 namespace {
 
 // The signals PID 1 handles through its signalfd (all blocked for normal delivery). The kernel
@@ -305,6 +309,12 @@ void PidOne::start_api() {
   }
   appliance::ApiRouterOptions router;
   router.token = api->token;
+  // The VMs the API makes are kept where the appliance reads its own at boot; without a data
+  // partition they last until the power goes.
+  if (data_) {
+    (void)::mkdir(kDataVmSpecs, 0755);
+    router.spec_dir = kDataVmSpecs;
+  }
   api_router_ = std::make_unique<appliance::ApiRouter>(appliance_->manager(), std::move(router));
   appliance::ApiServerOptions o;
   o.address = api->listen.address.text();

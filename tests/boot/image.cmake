@@ -156,7 +156,8 @@ set(api_steps
   --http [=[PUT /vms/api-vm/actions {"action_type": "SendCtrlAltDel"} -> 204@30]=]
   --milestone "vm-exited id=api-vm name=api-vm reason=poweroff@120"
   --http "DELETE /vms/api-vm -> 204@30"
-  --http "GET /vms/api-vm -> 404@30")
+  --http "GET /vms/api-vm -> 404@30"
+  --http "PUT /vms/keeper {\"name\": \"keeper\", \"autostart\": true, \"boot-source\": {\"kernel_image_path\": \"${kernel}\", \"initrd_path\": \"${initrd}\", \"boot_args\": \"console=ttyS0 quiet\"}, \"machine-config\": {\"vcpu_count\": 1, \"mem_size_mib\": 64}} -> 201@30")
 first_boot_steps(steps vda2 AFTER
   --milestone "config source=esp hostname=edge-7 api=on vms=1@60"
   --milestone "network-up interface=eth0 mode=static address=10.0.2.15/24 gateway=10.0.2.2 bridge=none@60"
@@ -165,6 +166,23 @@ first_boot_steps(steps vda2 AFTER
 image_boot_test(img-virtio TIMEOUT 1200 DISK virtio SIZE 256M
   CONFIG ${CMAKE_CURRENT_SOURCE_DIR}/configs/edge-7.json ACCEL tcg,thread=single
   QEMU -cpu EPYC,+svm,+npt -smp 2 -m 1G -nic user,model=e1000e,restrict=on STEPS ${steps})
+# The same disk booted again: the VM the API made with autostart was kept on the data partition
+# and starts by itself; the one it deleted does not come back.
+root_boot_steps(steps 2
+  BEFORE_INIT ${efi_modules}
+  AFTER_INIT
+  --milestone "data-mounted device=/dev/vda2 boots=2@120"
+  --seen "vm-started id=keeper name=keeper vcpus=1 mem_mib=64 start=1@120"
+  --milestone "api-ready address=0.0.0.0 port=8080 tls=off@60"
+  --text "keeper: rootstock-child: init reached cpus=1@400"
+  --api-forward 8080 --api-token rootstock-boot-test-token-0123456789abcdefXYZ
+  --http "GET /vms/keeper -> 200 \"state\":\"running\"@30"
+  --http "GET /vms/api-vm -> 404@30")
+image_boot_test(img-virtio-again TIMEOUT 900 DISK virtio AGAIN img-virtio ACCEL tcg,thread=single
+  QEMU -cpu EPYC,+svm,+npt -smp 2 -m 1G -nic user,model=e1000e,restrict=on
+  STEPS --text "rootstock.efi: started from GPT partition@300" --fail "id=api-vm" ${steps})
+set_tests_properties(boot.img-virtio PROPERTIES FIXTURES_SETUP img-virtio-disk)
+set_tests_properties(boot.img-virtio-again PROPERTIES FIXTURES_REQUIRED img-virtio-disk)
 
 # A USB stick with a configuration the appliance refuses (an API token too short): the key is
 # named, and the appliance comes up with the defaults, its default child VM and its data

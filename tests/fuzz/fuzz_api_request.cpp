@@ -25,6 +25,12 @@ using namespace rootstock::appliance;
 namespace {
 
 constexpr const char* kToken = "fuzz-token-0123456789abcdefghijklmnopqrstuvwxyz";
+
+ApiRouterOptions token_options() {
+  ApiRouterOptions o;
+  o.token = kToken;
+  return o;
+}
 constexpr size_t kMaxBody = 64 * 1024;
 
 void check(bool ok) {
@@ -60,7 +66,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // One manager per input: state from one input never leaks into the next.
   RefusingRunner runner;
   VmManager vms(runner);
-  const ApiRouter router(vms, ApiRouterOptions{kToken});
+  const ApiRouter router(vms, token_options());
   HttpRequestParser parser(kMaxBody);
   while (!stream.empty()) {
     const std::string_view bytes = stream.substr(0, piece);

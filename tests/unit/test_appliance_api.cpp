@@ -22,6 +22,12 @@ namespace {
 
 constexpr const char* kToken = "test-token-0123456789abcdefghijklmnopqrstuvwxyz";
 
+ApiRouterOptions token_options() {
+  ApiRouterOptions o;
+  o.token = kToken;
+  return o;
+}
+
 // A file that exists for the life of the test: a drive's backing file.
 class TempFile {
  public:
@@ -42,7 +48,7 @@ class TempFile {
 struct Api {
   FakeRunner runner;
   VmManager vms{runner, with_grace(50ms)};
-  ApiRouter router{vms, ApiRouterOptions{kToken}};
+  ApiRouter router{vms, token_options()};
 
   ApiResponse call(std::string method, std::string path, std::string body = {},
                    std::string authorization = std::string("Bearer ") + kToken) {

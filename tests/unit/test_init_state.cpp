@@ -10,14 +10,17 @@
 #include <fstream>
 #include <vector>
 
+#include "appliance/whole_file.hpp"
 #include "boot_disk.hpp"
 #include "data_partition.hpp"
 #include "esp_config.hpp"
 #include "options.hpp"
-#include "whole_file.hpp"
 
 using namespace rootstock;
 using namespace rootstock::init;
+using rootstock::appliance::Existing;
+using rootstock::appliance::sync_folder;
+using rootstock::appliance::write_whole_file;
 
 namespace {
 

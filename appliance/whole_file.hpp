@@ -1,13 +1,14 @@
-// Small files PID 1 writes whole — the boot counter, the first boot's VM specs, the API token,
-// resolv.conf — and the folder flush that makes a new name in a folder durable. One place for
-// the open/write/fsync/close sequence, with short writes continued and errno's words on failure.
+// Small files the appliance writes whole — the boot counter, the VM specs it keeps, the API
+// token, resolv.conf — and the folder flush that makes a new name in a folder durable. One place
+// for the open/write/fsync/close sequence, with short writes continued and errno's words on
+// failure.
 #pragma once
 
 #include <expected>
 #include <string>
 #include <string_view>
 
-namespace rootstock::init {
+namespace rootstock::appliance {
 
 /// How write_whole_file() treats a file that is already there.
 enum class Existing { kReplace, kRefuse };  ///< O_TRUNC, or O_EXCL (EEXIST)
@@ -22,4 +23,4 @@ enum class Existing { kReplace, kRefuse };  ///< O_TRUNC, or O_EXCL (EEXIST)
 /// fsync(2) of a folder: a name added, renamed or removed in it reaches the medium.
 [[nodiscard]] std::expected<void, std::string> sync_folder(const std::string& path);
 
-}  // namespace rootstock::init
+}  // namespace rootstock::appliance

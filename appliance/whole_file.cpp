@@ -1,11 +1,11 @@
-#include "whole_file.hpp"
+#include "appliance/whole_file.hpp"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 
-namespace rootstock::init {
+namespace rootstock::appliance {
 namespace {
 
 std::unexpected<std::string> failed(const char* what, const std::string& path) {
@@ -48,4 +48,4 @@ std::expected<void, std::string> sync_folder(const std::string& path) {
   return {};
 }
 
-}  // namespace rootstock::init
+}  // namespace rootstock::appliance
