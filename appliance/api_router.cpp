@@ -2,7 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "appliance/api_images.hpp"
 #include "appliance/firecracker_api.hpp"
+#include "appliance/image_paths.hpp"
 #include "appliance/spec_dir.hpp"
 #include "appliance/vm_spec_sections.hpp"
 
@@ -33,8 +35,27 @@ Json vm_json(const VmInfo& info) {
   return o;
 }
 
+// Whether the query asks to follow: follow=1 or follow=true among its &-separated fields.
+bool wants_follow(std::string_view query) {
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    const std::string_view field = query.substr(0, amp);
+    if (field == "follow=1" || field == "follow=true") return true;
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return false;
+}
+
 ApiResponse manager_refusal(const VmError& e) {
   return fault(e.code == VmErrc::kNotFound ? 404 : 400, e.message);
+}
+
+ApiResponse unauthorized() {
+  ApiResponse r = fault(401, "this API needs the appliance's token: Authorization: Bearer …");
+  r.header_name = "WWW-Authenticate";
+  r.header_value = "Bearer realm=\"rootstock\"";
+  return r;
 }
 
 ApiResponse invalid_path(const ApiRequest& r) {
@@ -112,12 +133,7 @@ std::optional<std::string> ApiRouter::keep(const std::string& id) const {
 
 ApiResponse ApiRouter::route(const ApiRequest& request,
                              std::optional<std::string>& changed_vm) const {
-  if (!authorized(request.authorization)) {
-    ApiResponse r = fault(401, "this API needs the appliance's token: Authorization: Bearer …");
-    r.header_name = "WWW-Authenticate";
-    r.header_value = "Bearer realm=\"rootstock\"";
-    return r;
-  }
+  if (!authorized(request.authorization)) return unauthorized();
   const std::string& path = request.path;
   if (path == "/version") {
     if (request.method != "GET") return invalid_path(request);
@@ -125,6 +141,13 @@ ApiResponse ApiRouter::route(const ApiRequest& request,
     o["firecracker_version"] = kFirecrackerApiVersion;
     o["rootstock_version"] = kAppVersion;
     return json_answer(200, dump(o));
+  }
+  constexpr std::string_view kImages = "/images";
+  if (path == kImages || path.starts_with("/images/")) {
+    const std::string_view name =
+        path == kImages ? std::string_view() : std::string_view(path).substr(kImages.size() + 1);
+    if (path != kImages && name.empty()) return invalid_path(request);
+    return serve_images(options_.images, vms_, request.method, name, request);
   }
   if (path == "/vms") {
     ApiResponse r = vms_collection(request);
@@ -149,7 +172,21 @@ ApiResponse ApiRouter::route(const ApiRequest& request,
     changed_vm.reset();  // typing changes no spec
     return console(request, id);
   }
-  return serve_vm_request(vms_, id, request.method, rest, request.body);
+  return serve_vm_request(vms_, id, request.method, rest, request.body, [this](const VmSpec& spec) {
+    return spec_path_problem(spec, options_.image_roots);
+  });
+}
+
+UploadStart ApiRouter::start_upload(const ApiRequest& head, uint64_t length) const {
+  constexpr std::string_view kImagePrefix = "/images/";
+  if (head.method != "PUT" || !head.path.starts_with(kImagePrefix)) return {};
+  UploadStart start;
+  if (!authorized(head.authorization)) {
+    start.refused = unauthorized();
+    return start;
+  }
+  return start_image_upload(options_.images, vms_,
+                            std::string_view(head.path).substr(kImagePrefix.size()), head, length);
 }
 
 ApiResponse ApiRouter::vms_collection(const ApiRequest& request) const {
@@ -161,6 +198,7 @@ ApiResponse ApiRouter::vms_collection(const ApiRequest& request) const {
   if (request.method != "POST") return invalid_path(request);
   auto vm = parse_new_vm(request.body);
   if (!vm) return fault(400, vm.error().text());
+  if (auto problem = spec_path_problem(vm->spec, options_.image_roots)) return fault(400, *problem);
   auto id = vms_.create(std::move(vm->spec), vm->id);
   if (!id) return manager_refusal(id.error());
   Json o = Json::object();
@@ -183,6 +221,7 @@ ApiResponse ApiRouter::one_vm(const ApiRequest& request, const std::string& id) 
   // PUT: a whole /vm/config document; creates the VM or replaces a created or stopped one's.
   auto spec = parse_vm_spec(request.body);
   if (!spec) return fault(400, spec.error().text());
+  if (auto problem = spec_path_problem(*spec, options_.image_roots)) return fault(400, *problem);
   if (vms_.get(id)) {
     auto r = vms_.update_spec(id, [&spec](VmSpec& s) -> std::expected<void, std::string> {
       s = *spec;
@@ -211,7 +250,22 @@ ApiResponse ApiRouter::console(const ApiRequest& request, const std::string& id)
   ApiResponse r;
   r.status = 200;
   r.content_type = "text/plain; charset=utf-8";
-  r.body = (*ring)->read_since(from, options_.max_console_read).bytes;
+  if (!wants_follow(request.query)) {
+    r.body = (*ring)->read_since(from, options_.max_console_read).bytes;
+    return r;
+  }
+  // ?follow=1: the same, then what the VM prints, as it prints it, until the client leaves or
+  // the VM is deleted. A wait wakes at least once a second to see whether the client is gone.
+  r.stream = [ring = *ring, offset = from](ChunkWriter& out) mutable {
+    constexpr size_t kPiece = 64 * 1024;
+    while (true) {
+      const ConsoleRing::Read got = ring->wait_since(offset, std::chrono::seconds(1), kPiece);
+      offset = got.next;
+      if (!got.bytes.empty() && !out.write(got.bytes)) return;
+      if (got.bytes.empty() && ring->closed()) return;
+      if (!out.open()) return;
+    }
+  };
   return r;
 }
 

@@ -1,14 +1,16 @@
 // The management API's routes (docs/api.md): the bearer token first, then Rootstock's own paths
-// (GET /version, GET|POST /vms, GET|PUT|DELETE /vms/{id}, GET|POST /vms/{id}/console) and, under
-// /vms/{id}/, Firecracker's (firecracker_api.hpp). One ApiRouter serves every connection of the
-// server at once: it holds no state of its own beyond what the VM manager guards.
+// (GET /version, GET|POST /vms, GET|PUT|DELETE /vms/{id}, GET|POST /vms/{id}/console, the
+// images) and, under /vms/{id}/, Firecracker's (firecracker_api.hpp). One ApiRouter serves every
+// connection of the server at once: it holds no state of its own beyond what the VM manager guards.
 #pragma once
 
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "appliance/api_message.hpp"
+#include "appliance/image_store.hpp"
 #include "appliance/vm_manager.hpp"
 
 namespace rootstock::appliance {
@@ -22,6 +24,11 @@ struct ApiRouterOptions {
   /// Where the VMs the API makes and changes are kept (spec_dir.hpp's save_spec, one file per
   /// VM, read back at boot); empty: they are not kept.
   std::string spec_dir;
+  /// The image store (api_images.hpp); null: the appliance keeps no images.
+  const ImageStore* images = nullptr;
+  /// The folders whose files a VM made through the API may boot from and use
+  /// (image_paths.hpp); empty: any file.
+  std::vector<std::string> image_roots;
 };
 
 class ApiRouter {
@@ -30,6 +37,8 @@ class ApiRouter {
 
   /// Answers one request; never throws.
   [[nodiscard]] ApiResponse handle(const ApiRequest& request) const;
+  /// On a request's head: whether its body streams (an image upload), for ApiServer.
+  [[nodiscard]] UploadStart start_upload(const ApiRequest& head, uint64_t length) const;
 
   /// Whether `authorization` (a header's value) carries the token; compared in time that does
   /// not depend on where the first difference lies.

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 
 #include "appliance/http_request_parser.hpp"
@@ -77,11 +78,13 @@ ApiRequest api_request_of(const HttpRequest& r) {
   a.query = std::string(r.query());
   a.body = r.body;
   a.authorization = std::string(r.header("authorization").value_or(""));
+  a.content_sha256 = std::string(r.header("x-content-sha256").value_or(""));
   return a;
 }
 
 std::expected<std::unique_ptr<ApiServer>, std::string> ApiServer::start(ApiServerOptions options,
-                                                                        Handler handler) {
+                                                                        Handler handler,
+                                                                        UploadHandler uploads) {
   sockaddr_storage addr{};
   socklen_t addr_len = 0;
   auto* in = reinterpret_cast<sockaddr_in*>(&addr);
@@ -126,13 +129,14 @@ std::expected<std::unique_ptr<ApiServer>, std::string> ApiServer::start(ApiServe
     return std::unexpected(e);
   }
   return std::unique_ptr<ApiServer>(
-      new ApiServer(std::move(options), std::move(handler), fd, port, stop_fd));
+      new ApiServer(std::move(options), std::move(handler), std::move(uploads), fd, port, stop_fd));
 }
 
-ApiServer::ApiServer(ApiServerOptions options, Handler handler, int listen_fd, uint16_t port,
-                     int stop_fd)
+ApiServer::ApiServer(ApiServerOptions options, Handler handler, UploadHandler uploads,
+                     int listen_fd, uint16_t port, int stop_fd)
     : options_(std::move(options)),
       handler_(std::move(handler)),
+      uploads_(std::move(uploads)),
       listen_fd_(listen_fd),
       port_(port),
       stop_fd_(stop_fd),
@@ -217,25 +221,125 @@ void ApiServer::accept_loop() {
   }
 }
 
+namespace {
+
+// The chunked body of a streamed answer (RFC 9112 7.1): each piece as "SIZE-IN-HEX CRLF bytes
+// CRLF", each within the write deadline.
+class SocketChunkWriter final : public ChunkWriter {
+ public:
+  SocketChunkWriter(int fd, int stop_fd, std::chrono::milliseconds timeout)
+      : fd_(fd), stop_fd_(stop_fd), timeout_(timeout) {}
+  bool write(std::string_view bytes) override {
+    if (bytes.empty()) return open();
+    char size[24];
+    const int n = std::snprintf(size, sizeof size, "%zx\r\n", bytes.size());
+    const auto deadline = Clock::now() + timeout_;
+    std::string chunk(size, static_cast<size_t>(n));
+    chunk.append(bytes);
+    chunk.append("\r\n");
+    return write_all(fd_, chunk, stop_fd_, deadline);
+  }
+  bool open() override {
+    // The client closed (readable with nothing to read, or hung up) or the server stops.
+    pollfd fds[2] = {{fd_, POLLRDHUP, 0}, {stop_fd_, POLLIN, 0}};
+    if (::poll(fds, 2, 0) < 0) return errno == EINTR;
+    return fds[0].revents == 0 && fds[1].revents == 0;
+  }
+
+ private:
+  int fd_;
+  int stop_fd_;
+  std::chrono::milliseconds timeout_;
+};
+
+}  // namespace
+
+bool ApiServer::answer(Connection& c, const ApiResponse& response, bool keep_alive) {
+  const auto deadline = Clock::now() + options_.request_timeout;
+  if (!response.stream) {
+    return write_all(c.fd, http_response_bytes(response, keep_alive), stop_fd_, deadline) &&
+           keep_alive;
+  }
+  if (!write_all(c.fd, http_stream_head(response, keep_alive), stop_fd_, deadline)) return false;
+  SocketChunkWriter writer(c.fd, stop_fd_, options_.request_timeout);
+  response.stream(writer);
+  // The last chunk; the stream's end may have been the client's, which this then finds.
+  return write_all(c.fd, "0\r\n\r\n", stop_fd_, Clock::now() + options_.request_timeout) &&
+         keep_alive;
+}
+
+std::optional<ApiResponse> ApiServer::receive_upload(Connection& c, BodySink& sink, uint64_t length,
+                                                     std::string& pending) {
+  const auto deadline =
+      Clock::now() + options_.request_timeout +
+      std::chrono::seconds(length / std::max<uint64_t>(options_.min_upload_rate, 1));
+  uint64_t left = length;
+  char buffer[64 * 1024];
+  while (left > 0) {
+    std::string_view got;
+    if (!pending.empty()) {
+      got = pending;
+    } else {
+      if (!wait_ready(c.fd, POLLIN, stop_fd_, deadline)) return std::nullopt;
+      const ssize_t n = ::recv(c.fd, buffer, sizeof buffer, 0);
+      if (n == 0) return std::nullopt;
+      if (n < 0) {
+        if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) continue;
+        return std::nullopt;
+      }
+      got = std::string_view(buffer, static_cast<size_t>(n));
+    }
+    const size_t take = static_cast<size_t>(std::min<uint64_t>(got.size(), left));
+    std::optional<ApiResponse> refused = sink.write(got.substr(0, take));
+    left -= take;
+    // Bytes past the body belong to a next request (kept for it), unless they were pending.
+    const std::string rest(got.substr(take));
+    if (!pending.empty()) {
+      pending.erase(0, take);
+    } else {
+      pending = rest;
+    }
+    if (refused) return refused;
+  }
+  return sink.finish();
+}
+
 void ApiServer::serve(Connection& c) {
-  HttpRequestParser parser(options_.max_body);
+  HttpRequestParser parser(options_.max_body, /*pause_after_head=*/true);
   std::string pending;  // bytes read past the request before (a pipelining client's)
   char buffer[16 * 1024];
   while (true) {
     // Idle until the first byte of a request, then the whole request by its deadline.
     auto deadline = Clock::now() + options_.idle_timeout;
     bool started = false;
+    bool upload_decided = false;
+    std::unique_ptr<BodySink> sink;
     while (parser.state() == HttpRequestParser::State::kHead ||
-           parser.state() == HttpRequestParser::State::kBody) {
+           parser.state() == HttpRequestParser::State::kBody ||
+           (parser.state() == HttpRequestParser::State::kHeadDone && !upload_decided)) {
+      if (parser.state() == HttpRequestParser::State::kHeadDone) {
+        upload_decided = true;
+        UploadStart start;
+        if (uploads_) start = uploads_(api_request_of(parser.head()), parser.body_length());
+        if (start.refused) {
+          // The body stays unread: the connection cannot carry another request.
+          (void)answer(c, *start.refused, false);
+          return;
+        }
+        if (start.sink) {
+          sink = std::move(start.sink);
+          break;
+        }
+        parser.accept_body(options_.max_body);
+        continue;
+      }
       if (!pending.empty()) {
         const size_t used = parser.feed(pending);
         pending.erase(0, used);
       } else {
         if (!wait_ready(c.fd, POLLIN, stop_fd_, deadline)) {
           if (parser.started()) {
-            (void)write_all(c.fd,
-                            http_response_bytes(fault(408, "the request came too slowly"), false),
-                            stop_fd_, Clock::now() + std::chrono::seconds(1));
+            (void)answer(c, fault(408, "the request came too slowly"), false);
           }
           return;
         }
@@ -254,18 +358,26 @@ void ApiServer::serve(Connection& c) {
         deadline = Clock::now() + options_.request_timeout;
       }
     }
-    const auto answer_by = Clock::now() + options_.request_timeout;
     if (parser.state() == HttpRequestParser::State::kFailed) {
       // The connection's bytes cannot be trusted to frame another request: answer and close.
-      (void)write_all(c.fd,
-                      http_response_bytes(fault(parser.error_status(), parser.error()), false),
-                      stop_fd_, answer_by);
+      (void)answer(c, fault(parser.error_status(), parser.error()), false);
       return;
+    }
+    if (sink) {
+      const uint64_t length = parser.body_length();
+      const bool keep = parser.head().keep_alive();
+      (void)parser.take();
+      std::optional<ApiResponse> response = receive_upload(c, *sink, length, pending);
+      // Refused midway, the rest of the body is unread: the connection ends with the answer.
+      const bool whole = response && response->status >= 200 && response->status < 300;
+      sink.reset();  // a sink dropped before finish() leaves nothing behind
+      if (!response) return;
+      if (!answer(c, *response, keep && whole)) return;
+      continue;
     }
     const HttpRequest request = parser.take();
     const bool keep = request.keep_alive();
-    const ApiResponse response = handler_(api_request_of(request));
-    if (!write_all(c.fd, http_response_bytes(response, keep), stop_fd_, answer_by) || !keep) return;
+    if (!answer(c, handler_(api_request_of(request)), keep)) return;
   }
 }
 

@@ -5,7 +5,9 @@
 // whole within request_timeout of its first byte, an idle keep-alive connection is closed after
 // idle_timeout, an answer that cannot be written within request_timeout ends the connection.
 // So a slow or half-open client holds one thread and one descriptor for a bounded time, and
-// many of them cannot take more than the limits.
+// many of them cannot take more than the limits. A body the upload handler takes streams into
+// its sink (an image never held whole) within request_timeout plus its length at
+// min_upload_rate; an answer with a stream goes out in chunks (RFC 9112 7.1) until it ends.
 #pragma once
 
 #include <stdint.h>
@@ -35,6 +37,8 @@ struct ApiServerOptions {
   size_t max_body = 1 << 20;
   std::chrono::milliseconds request_timeout{30'000};
   std::chrono::milliseconds idle_timeout{60'000};
+  /// An upload may take request_timeout plus its length at this rate (bytes a second).
+  uint64_t min_upload_rate = 64 * 1024;
 };
 
 /// What the API's routes see of a request off the wire.
@@ -43,10 +47,13 @@ struct ApiServerOptions {
 class ApiServer {
  public:
   using Handler = std::function<ApiResponse(const ApiRequest&)>;
+  /// Asked on each request's head (its body empty) with the body's length: whether the body
+  /// streams into a sink instead of being kept (UploadStart). Empty: every body is kept.
+  using UploadHandler = std::function<UploadStart(const ApiRequest&, uint64_t)>;
 
   /// Binds and listens, then accepts on a thread of its own; the reason when it cannot bind.
   [[nodiscard]] static std::expected<std::unique_ptr<ApiServer>, std::string> start(
-      ApiServerOptions options, Handler handler);
+      ApiServerOptions options, Handler handler, UploadHandler uploads = {});
   /// Stops accepting, ends every connection and joins their threads.
   ~ApiServer();
   ApiServer(const ApiServer&) = delete;
@@ -65,14 +72,22 @@ class ApiServer {
     std::atomic<bool> done{false};
   };
 
-  ApiServer(ApiServerOptions options, Handler handler, int listen_fd, uint16_t port, int stop_fd);
+  ApiServer(ApiServerOptions options, Handler handler, UploadHandler uploads, int listen_fd,
+            uint16_t port, int stop_fd);
   void accept_loop();
   void serve(Connection& c);
+  // Streams the body of `head` (its length from the parser) into `sink`, `pending` first; the
+  // answer, or nothing when the client went away or was too slow (the sink is dropped then).
+  std::optional<ApiResponse> receive_upload(Connection& c, BodySink& sink, uint64_t length,
+                                            std::string& pending);
+  // Writes `response` (streamed when it has a stream); false when the connection must end.
+  bool answer(Connection& c, const ApiResponse& response, bool keep_alive);
   // Joins the threads of connections that ended; under mutex_.
   void reap_locked();
 
   ApiServerOptions options_;
   Handler handler_;
+  UploadHandler uploads_;
   int listen_fd_;
   uint16_t port_;
   int stop_fd_;               // an eventfd: readable once the server stops

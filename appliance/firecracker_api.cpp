@@ -79,10 +79,18 @@ std::optional<ApiResponse> ensure_vm(VmManager& vms, const std::string& id) {
   return std::nullopt;
 }
 
-// Applies `edit` to a created or stopped VM (made first if need be); 204, or the refusal.
-ApiResponse configure(VmManager& vms, const std::string& id, const VmManager::SpecEdit& edit) {
+// Applies `edit` to a created or stopped VM (made first if need be), then the request's check
+// of the whole spec; 204, or the refusal.
+ApiResponse configure(VmManager& vms, const std::string& id, const SpecCheck& check,
+                      const VmManager::SpecEdit& edit) {
   if (auto refusal = ensure_vm(vms, id)) return *refusal;
-  auto r = vms.update_spec(id, edit);
+  auto r = vms.update_spec(id, [&](VmSpec& s) -> std::expected<void, std::string> {
+    if (auto edited = edit(s); !edited) return edited;
+    if (check) {
+      if (auto problem = check(s)) return std::unexpected(*problem);
+    }
+    return {};
+  });
   if (!r) return answer(r.error(), /*configuring=*/true);
   return no_content();
 }
@@ -126,7 +134,7 @@ ApiResponse instance_info(VmManager& vms, const std::string& id) {
 }
 
 ApiResponse machine_config(VmManager& vms, const std::string& id, std::string_view method,
-                           std::string_view body) {
+                           std::string_view body, const SpecCheck& check) {
   if (method == "GET") {
     // A VM not configured yet answers Firecracker's defaults, as a Firecracker that has just
     // started does: clients (the Go SDK) poll this path to see that the API is up.
@@ -138,7 +146,7 @@ ApiResponse machine_config(VmManager& vms, const std::string& id, std::string_vi
   if (method == "PUT") {
     auto m = parse_machine_config(body);
     if (!m) return refused(m.error());
-    return configure(vms, id, [&m](VmSpec& s) -> std::expected<void, std::string> {
+    return configure(vms, id, check, [&m](VmSpec& s) -> std::expected<void, std::string> {
       s.machine_config = *m;
       return {};
     });
@@ -160,7 +168,7 @@ ApiResponse machine_config(VmManager& vms, const std::string& id, std::string_vi
 }
 
 ApiResponse drive(VmManager& vms, const std::string& id, std::string_view method,
-                  std::string_view drive_id, std::string_view body) {
+                  std::string_view drive_id, std::string_view body, const SpecCheck& check) {
   if (method == "PUT") {
     auto d = parse_drive(body);
     if (!d) return refused(d.error());
@@ -168,7 +176,7 @@ ApiResponse drive(VmManager& vms, const std::string& id, std::string_view method
     if (auto problem = backing_file_problem(d->path_on_host)) {
       return bad_request("drive " + d->drive_id + ": " + *problem);
     }
-    return configure(vms, id, [&d](VmSpec& s) -> std::expected<void, std::string> {
+    return configure(vms, id, check, [&d](VmSpec& s) -> std::expected<void, std::string> {
       return put_item(
           s.drives, *d, [](const Drive& x) { return x.drive_id; }, sections::check_drives);
     });
@@ -192,12 +200,13 @@ ApiResponse drive(VmManager& vms, const std::string& id, std::string_view method
 }
 
 ApiResponse network_interface(VmManager& vms, const std::string& id, std::string_view method,
-                              std::string_view iface_id, std::string_view body) {
+                              std::string_view iface_id, std::string_view body,
+                              const SpecCheck& check) {
   if (method == "PUT") {
     auto n = parse_network_interface(body);
     if (!n) return refused(n.error());
     if (n->iface_id != iface_id) return interface_id_mismatch(iface_id, n->iface_id);
-    return configure(vms, id, [&n](VmSpec& s) -> std::expected<void, std::string> {
+    return configure(vms, id, check, [&n](VmSpec& s) -> std::expected<void, std::string> {
       return put_item(
           s.network_interfaces, *n, [](const NetworkInterface& x) { return x.iface_id; },
           sections::check_interfaces);
@@ -288,7 +297,7 @@ const char* firecracker_state(VmState state) {
 }
 
 ApiResponse serve_vm_request(VmManager& vms, const std::string& id, std::string_view method,
-                             std::string_view rest, std::string_view body) {
+                             std::string_view rest, std::string_view body, const SpecCheck& check) {
   if (needs_body(method) && body.empty()) {
     return bad_request("Empty " + std::string(method) + " request.");
   }
@@ -303,28 +312,28 @@ ApiResponse serve_vm_request(VmManager& vms, const std::string& id, std::string_
     if (method == "GET") return instance_info(vms, id);
   } else if (rest == "/machine-config") {
     if (method == "GET" || method == "PUT" || method == "PATCH") {
-      return machine_config(vms, id, method, body);
+      return machine_config(vms, id, method, body, check);
     }
   } else if (rest == "/boot-source") {
     if (method == "PUT") {
       auto b = parse_boot_source(body);
       if (!b) return refused(b.error());
-      return configure(vms, id, [&b](VmSpec& s) -> std::expected<void, std::string> {
+      return configure(vms, id, check, [&b](VmSpec& s) -> std::expected<void, std::string> {
         s.boot_source = *b;
         return {};
       });
     }
   } else if (auto drive_id = item("/drives/")) {
-    if (method == "PUT" || method == "PATCH") return drive(vms, id, method, *drive_id, body);
+    if (method == "PUT" || method == "PATCH") return drive(vms, id, method, *drive_id, body, check);
   } else if (auto iface_id = item("/network-interfaces/")) {
     if (method == "PUT" || method == "PATCH") {
-      return network_interface(vms, id, method, *iface_id, body);
+      return network_interface(vms, id, method, *iface_id, body, check);
     }
   } else if (rest == "/vsock") {
     if (method == "PUT") {
       auto v = parse_vsock(body);
       if (!v) return refused(v.error());
-      return configure(vms, id, [&v](VmSpec& s) -> std::expected<void, std::string> {
+      return configure(vms, id, check, [&v](VmSpec& s) -> std::expected<void, std::string> {
         s.vsock = *v;
         return {};
       });
@@ -333,7 +342,7 @@ ApiResponse serve_vm_request(VmManager& vms, const std::string& id, std::string_
     if (method == "PUT") {
       auto e = parse_entropy(body);
       if (!e) return refused(e.error());
-      return configure(vms, id, [&e](VmSpec& s) -> std::expected<void, std::string> {
+      return configure(vms, id, check, [&e](VmSpec& s) -> std::expected<void, std::string> {
         s.entropy = *e;
         return {};
       });

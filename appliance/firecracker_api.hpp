@@ -6,6 +6,8 @@
 // client written for Firecracker works unchanged against /vms/{id}. docs/api.md lists the paths.
 #pragma once
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -22,11 +24,16 @@ inline constexpr const char* kFirecrackerApiVersion = "1.10.0";
 inline constexpr const char* kAppName = "rootstock";
 inline constexpr const char* kAppVersion = "0.1.0";
 
+/// A check of a whole spec after a change (the files it names, image_paths.hpp): the refusal's
+/// words, or nullopt. Empty: none.
+using SpecCheck = std::function<std::optional<std::string>(const VmSpec&)>;
+
 /// Serves `method` on `rest`, the path after /vms/{id} ("" is Firecracker's "/",
-/// "/machine-config", "/drives/rootfs", …).
+/// "/machine-config", "/drives/rootfs", …). Every configuration change is refused, changing
+/// nothing, when `check` refuses the spec it would make.
 [[nodiscard]] ApiResponse serve_vm_request(VmManager& vms, const std::string& id,
                                            std::string_view method, std::string_view rest,
-                                           std::string_view body);
+                                           std::string_view body, const SpecCheck& check = {});
 
 /// Firecracker's InstanceInfo.state for a VM state: "Not started", "Running" or "Paused".
 [[nodiscard]] const char* firecracker_state(VmState state);

@@ -99,7 +99,7 @@ size_t HttpRequestParser::feed(std::string_view bytes) {
     used = take - (head_.size() - head_end);
     head_.resize(head_end);
     parse_head();
-    if (state_ != State::kBody) return used;
+    if (state_ != State::kBody) return used;  // kHeadDone waits for accept_body()
     bytes.remove_prefix(used);
   }
   if (state_ == State::kBody) {
@@ -203,13 +203,21 @@ void HttpRequestParser::after_head() {
     length = n;
     seen = true;
   }
-  if (length > max_body_) {
-    fail(413, "the body is longer than " + std::to_string(max_body_) + " bytes");
+  body_length_ = length;
+  if (pause_after_head_) {
+    state_ = State::kHeadDone;
     return;
   }
-  body_length_ = length;
-  request_.body.reserve(length);
-  state_ = length == 0 ? State::kDone : State::kBody;
+  accept_body(max_body_);
+}
+
+void HttpRequestParser::accept_body(size_t max_body) {
+  if (body_length_ > max_body) {
+    fail(413, "the body is longer than " + std::to_string(max_body) + " bytes");
+    return;
+  }
+  request_.body.reserve(body_length_);
+  state_ = body_length_ == 0 ? State::kDone : State::kBody;
 }
 
 HttpRequest HttpRequestParser::take() {

@@ -39,16 +39,29 @@ class HttpRequestParser {
   static constexpr size_t kMaxHead = 16 * 1024;  ///< request line and fields together
   static constexpr size_t kMaxFields = 64;
 
-  enum class State : uint8_t { kHead, kBody, kDone, kFailed };
+  /// kHeadDone only with pause_after_head: the head is whole and the body not yet taken.
+  enum class State : uint8_t { kHead, kHeadDone, kBody, kDone, kFailed };
 
-  explicit HttpRequestParser(size_t max_body) : max_body_(max_body) {}
+  /// Bodies up to `max_body` bytes are kept whole. With `pause_after_head` the parser stops
+  /// once the head is whole (kHeadDone), so that the caller can look at it and either
+  /// accept_body() or read the body itself (an upload larger than any buffer).
+  explicit HttpRequestParser(size_t max_body, bool pause_after_head = false)
+      : max_body_(max_body), pause_after_head_(pause_after_head) {}
 
   /// Takes bytes off the connection; returns how many it used (the rest belong to the next
   /// request, for a client that pipelines). Stops at kDone or kFailed.
   size_t feed(std::string_view bytes);
 
   [[nodiscard]] State state() const { return state_; }
-  /// kDone: the request. Taking it resets the parser for the next one on the connection.
+  /// From kHeadDone on: the request's head (its body is still empty at kHeadDone).
+  [[nodiscard]] const HttpRequest& head() const { return request_; }
+  /// From kHeadDone on: the body's length (Content-Length, 0 without one).
+  [[nodiscard]] size_t body_length() const { return body_length_; }
+  /// kHeadDone: the body is read here as without pause_after_head, refused (413) if longer
+  /// than `max_body`.
+  void accept_body(size_t max_body);
+  /// kDone: the request; kHeadDone: its head, the caller reading body_length() bytes itself.
+  /// Taking it resets the parser for the next request on the connection.
   [[nodiscard]] HttpRequest take();
   /// kFailed: the status to answer with, and why (for the answer's body).
   [[nodiscard]] int error_status() const { return error_status_; }
@@ -65,6 +78,7 @@ class HttpRequestParser {
   void after_head();
 
   size_t max_body_;
+  bool pause_after_head_;
   State state_ = State::kHead;
   std::string head_;
   HttpRequest request_;

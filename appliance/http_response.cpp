@@ -51,4 +51,15 @@ std::string http_response_bytes(const ApiResponse& response, bool keep_alive) {
   return out;
 }
 
+std::string http_stream_head(const ApiResponse& response, bool keep_alive) {
+  std::string out = "HTTP/1.1 " + std::to_string(response.status) + " " +
+                    reason_phrase(response.status) + "\r\nServer: rootstock\r\n";
+  if (!response.content_type.empty()) out += "Content-Type: " + response.content_type + "\r\n";
+  out += "Transfer-Encoding: chunked\r\n";
+  // Whatever the stream writes reaches the client at once (no proxy buffering it).
+  out += "Cache-Control: no-store\r\n";
+  out += keep_alive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n";
+  return out;
+}
+
 }  // namespace rootstock::appliance

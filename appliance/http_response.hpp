@@ -14,4 +14,8 @@ namespace rootstock::appliance {
 /// The whole response. A 204 or 304 carries no body and no Content-Length (RFC 9110 8.6).
 [[nodiscard]] std::string http_response_bytes(const ApiResponse& response, bool keep_alive);
 
+/// The status line and fields of a streamed answer (Transfer-Encoding: chunked); its chunks
+/// follow.
+[[nodiscard]] std::string http_stream_head(const ApiResponse& response, bool keep_alive);
+
 }  // namespace rootstock::appliance

@@ -23,6 +23,12 @@ namespace rootstock::init {
 inline constexpr const char* kDataMount = "/var/lib/rootstock";
 /// The VM spec files the appliance keeps (NAME.json, as rootstock.vm_specs holds them).
 inline constexpr const char* kDataVmSpecs = "/var/lib/rootstock/vms";
+/// The images the management API takes (appliance/image_store.hpp).
+inline constexpr const char* kDataImages = "/var/lib/rootstock/images";
+/// Images built into the root's initramfs: the default child's kernel and initramfs, and the
+/// examples' disks.
+inline constexpr const char* kBuiltInChildImages = "/lib/rootstock";
+inline constexpr const char* kBuiltInExamples = "/usr/share/rootstock";
 /// The boot counter on it: the number of boots that mounted it, this one included.
 inline constexpr const char* kBootCountFile = "/var/lib/rootstock/boot-count";
 

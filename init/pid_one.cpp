@@ -314,14 +314,26 @@ void PidOne::start_api() {
   if (data_) {
     (void)::mkdir(kDataVmSpecs, 0755);
     router.spec_dir = kDataVmSpecs;
+    auto images = appliance::ImageStore::open(kDataImages);
+    if (images) {
+      images_ = std::move(*images);
+      router.images = images_.get();
+    } else {
+      say("management API: no images: " + images.error());
+    }
   }
+  // A VM made through the API boots and uses images only: the store's and those built in.
+  router.image_roots = {kDataImages, kBuiltInChildImages, kBuiltInExamples};
   api_router_ = std::make_unique<appliance::ApiRouter>(appliance_->manager(), std::move(router));
   appliance::ApiServerOptions o;
   o.address = api->listen.address.text();
   o.port = api->listen.port;
+  const appliance::ApiRouter* routes = api_router_.get();
   auto server = appliance::ApiServer::start(
-      o,
-      [router = api_router_.get()](const appliance::ApiRequest& r) { return router->handle(r); });
+      o, [routes](const appliance::ApiRequest& r) { return routes->handle(r); },
+      [routes](const appliance::ApiRequest& head, uint64_t length) {
+        return routes->start_upload(head, length);
+      });
   if (!server) {
     say("management API: " + server.error());
     announce(milestone::Writer("api-unavailable").field("reason", "cannot-listen"));

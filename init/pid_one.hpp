@@ -16,6 +16,7 @@
 #include "appliance/api_router.hpp"
 #include "appliance/api_server.hpp"
 #include "appliance/appliance.hpp"
+#include "appliance/image_store.hpp"
 #include "data_partition.hpp"
 #include "esp_config.hpp"
 #include "event_loop.hpp"
@@ -83,6 +84,7 @@ class PidOne {
   std::unique_ptr<appliance::Appliance> appliance_;
   // The management API over the network (docs/api.md): its routes over the appliance's VMs and
   // the server that takes connections; the server goes first at shutdown.
+  std::unique_ptr<appliance::ImageStore> images_;  // on the data partition, for the API
   std::unique_ptr<appliance::ApiRouter> api_router_;
   std::unique_ptr<appliance::ApiServer> api_server_;
   std::unique_ptr<RawTerminal> raw_terminal_;  // while the appliance takes console input

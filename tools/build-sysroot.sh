@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Builds the static user-space sysroot: Debian's musl + LLVM libc++/libc++abi/libunwind 19 built
 # from Debian's llvm-toolchain-19 source against it (TOOLCHAIN.md has the measured recipe and its
-# pitfalls). The result is cached under ~/.cache/rootstock keyed by the musl and LLVM versions and
-# by this script's own hash, so a changed recipe builds a new sysroot instead of reusing a stale one.
+# pitfalls), and mbedTLS (TLS for the management API, SHA-256 for its images) built from Debian's
+# mbedtls source. The result is cached under ~/.cache/rootstock keyed by the musl, LLVM and mbedTLS
+# versions and by this script's own hash, so a changed recipe builds a new sysroot instead of
+# reusing a stale one.
 #
 # Usage: build-sysroot.sh            prints the sysroot path, building it first if needed
 set -euo pipefail
@@ -10,8 +12,11 @@ set -euo pipefail
 cache=${ROOTSTOCK_CACHE:-$HOME/.cache/rootstock}
 musl_ver=$(dpkg-query -W -f='${Version}' musl-dev)
 llvm_ver=$(dpkg-query -W -f='${source:Version}' clang-19)
+# The mbedtls source version apt offers (deb-src, tools/setup-host.sh), newest first.
+mbedtls_ver=$(apt-cache showsrc mbedtls 2>/dev/null | awk '/^Version:/ {print $2}' | sort -rV | head -n1)
+[[ -n $mbedtls_ver ]] || { echo "build-sysroot: no mbedtls source in the apt sources (run ./rootstock setup)" >&2; exit 1; }
 recipe=$(sha256sum "$0" | cut -c1-12)
-key="musl-${musl_ver}_llvm-${llvm_ver}_${recipe}"
+key="musl-${musl_ver}_llvm-${llvm_ver}_mbedtls-${mbedtls_ver}_${recipe}"
 key=${key//[:~+]/_}
 sysroot="$cache/sysroot-$key"
 
@@ -38,17 +43,27 @@ ln -s usr/lib "$stage/lib"
 cp -an /usr/include/linux /usr/include/asm-generic "$stage/usr/include/"
 cp -rL /usr/include/x86_64-linux-gnu/asm "$stage/usr/include/asm"
 
+# orig_tarball PACKAGE VERSION: the path of the source package's upstream tarball, downloaded
+# once (apt-get source, deb-src from tools/setup-host.sh) and kept in the cache.
+orig_tarball() {
+  local package=$1 version=$2 upstream=${2#*:}
+  upstream=${upstream%%-*}
+  local kept
+  kept=$(find "$cache" -maxdepth 1 -name "${package}_${upstream}.orig.tar.*" | head -n1)
+  if [[ -z $kept ]]; then
+    log "downloading the $package source"
+    (cd "$work" && apt-get source --download-only -q "$package=$version" >&2)
+    local found
+    found=$(find "$work" -maxdepth 1 -name "${package}_*.orig.tar.*" | head -n1)
+    [[ -n $found ]] || { log "apt-get source gave no $package orig tarball"; exit 1; }
+    mv "$found" "$cache/"
+    kept="$cache/$(basename "$found")"
+  fi
+  echo "$kept"
+}
+
 # 2. The LLVM runtimes' source from Debian's llvm-toolchain-19 (matches clang-19).
-src_pkg_ver=${llvm_ver#*:}
-orig=$(find "$cache" -maxdepth 1 -name "llvm-toolchain-19_${src_pkg_ver%%-*}.orig.tar.xz" | head -n1)
-if [[ -z $orig ]]; then
-  log "downloading the llvm-toolchain-19 source"
-  (cd "$work" && apt-get source --download-only -q "llvm-toolchain-19=$llvm_ver" >&2)
-  found=$(find "$work" -maxdepth 1 -name 'llvm-toolchain-19_*.orig.tar.xz' | head -n1)
-  [[ -n $found ]] || { log "apt-get source gave no orig tarball"; exit 1; }
-  mv "$found" "$cache/"
-  orig="$cache/$(basename "$found")"
-fi
+orig=$(orig_tarball llvm-toolchain-19 "$llvm_ver")
 top=$(tar -tf "$orig" 2>/dev/null | head -n1 | cut -d/ -f1 || true)
 log "extracting runtimes from $(basename "$orig")"
 tar -xf "$orig" -C "$work" \
@@ -80,7 +95,24 @@ cmake -G Ninja -S "$work/$top/runtimes" -B "$work/build" -Wno-dev \
   -DLIBCXX_INSTALL_MODULES=OFF -DLLVM_INCLUDE_TESTS=OFF >&2
 ninja -C "$work/build" install >&2
 
-# 4. Publish atomically: a killed build never leaves a half sysroot behind a valid key.
+# 4. mbedTLS, static, C only: its libraries and headers into the sysroot. Programs, tests and the
+# shared libraries are off; the work folder's name is mapped away as for the runtimes.
+mbed_orig=$(orig_tarball mbedtls "$mbedtls_ver")
+mkdir -p "$work/mbedtls"
+tar -xf "$mbed_orig" -C "$work/mbedtls" --strip-components=1
+cmake -G Ninja -S "$work/mbedtls" -B "$work/mbedtls-build" -Wno-dev \
+  -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_C_FLAGS="-ffile-prefix-map=$work/=" \
+  -DCMAKE_INSTALL_PREFIX="$stage/usr" \
+  -DCMAKE_C_COMPILER=clang-19 -DCMAKE_C_COMPILER_TARGET=x86_64-linux-musl \
+  -DCMAKE_SYSROOT="$stage" -DCMAKE_C_COMPILER_WORKS=ON \
+  -DCMAKE_AR=/usr/bin/llvm-ar-19 -DCMAKE_RANLIB=/usr/bin/llvm-ranlib-19 \
+  -DENABLE_PROGRAMS=OFF -DENABLE_TESTING=OFF \
+  -DUSE_STATIC_MBEDTLS_LIBRARY=ON -DUSE_SHARED_MBEDTLS_LIBRARY=OFF \
+  -DMBEDTLS_FATAL_WARNINGS=OFF >&2
+ninja -C "$work/mbedtls-build" install >&2
+
+# 5. Publish atomically: a killed build never leaves a half sysroot behind a valid key.
 touch "$stage/.complete"
 rm -rf "$sysroot"
 mv "$stage" "$sysroot"

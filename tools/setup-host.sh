@@ -15,7 +15,7 @@ keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 sources_changed=0
 
 # bookworm-backports: QEMU 10 and Catch2 3 come from there. deb-src of bookworm main: the LLVM 19
-# source for libc++ (TOOLCHAIN.md: an explicit signed-by avoids the "Conflicting values set for
+# source for libc++ and the mbedtls source for the sysroot (TOOLCHAIN.md: an explicit signed-by avoids the "Conflicting values set for
 # option Signed-By" clash with debian.sources).
 add_source() {
   local file=$1 body=$2
@@ -55,6 +55,7 @@ base_pkgs=(
   ovmf
   busybox-static util-linux
   nlohmann-json3-dev
+  libmbedtls-dev
 )
 # From bookworm-backports: QEMU 10 (QEMU 7.2 lacks x2APIC under TCG) and Catch2 v3.
 bpo_pkgs=(qemu-system-x86 qemu-utils libcatch2-dev)

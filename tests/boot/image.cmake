@@ -124,10 +124,12 @@ set_tests_properties(boot.img-nvme-after-first-cut PROPERTIES FIXTURES_REQUIRED 
 # the default child.
 #
 # Then its management API, from this host through a port QEMU forwards (docs/api.md): a request
-# without the token is refused; Firecracker's start sequence, as its Go SDK sends it, makes and
-# starts a VM with a drive and a network interface, which reaches its init; configuring it after
-# the start is refused in Firecracker's words; it pauses and resumes; its console is read back;
-# Ctrl-Alt-Del powers it off and it is deleted.
+# without the token is refused; an initramfs is uploaded (with its SHA-256) into the image store;
+# Firecracker's start sequence, as its Go SDK sends it, makes and starts a VM booting it, with a
+# drive and a network interface, which reaches its init (a kernel outside the image folders is
+# refused); configuring it after the start is refused in Firecracker's words, and so is deleting
+# the image it uses; it pauses and resumes; its console is read back; Ctrl-Alt-Del powers it off
+# and it is deleted, then its image.
 set(kernel /lib/rootstock/child/bzImage)
 set(initrd /lib/rootstock/child/initramfs.cpio)
 set(api_steps
@@ -139,7 +141,10 @@ set(api_steps
   --http "GET /vms/api-vm/machine-config -> 200 \"vcpu_count\":1@30"
   --http [=[PUT /vms/api-vm/machine-config {"vcpu_count": 1, "mem_size_mib": 64} -> 204@30]=]
   --http "GET /vms/api-vm/machine-config -> 200 \"mem_size_mib\":64@30"
-  --http "PUT /vms/api-vm/boot-source {\"kernel_image_path\": \"${kernel}\", \"initrd_path\": \"${initrd}\", \"boot_args\": \"console=ttyS0 quiet\"} -> 204@30"
+  --http "PUT /images/child-initramfs @${ROOTSTOCK_OUT}/child/initramfs.cpio -> 201 \"name\":\"child-initramfs\"@300"
+  --http "GET /images -> 200 \"path\":\"/var/lib/rootstock/images/child-initramfs\"@30"
+  --http "PUT /vms/api-vm/boot-source {\"kernel_image_path\": \"/init\"} -> 400 is not an image@30"
+  --http "PUT /vms/api-vm/boot-source {\"kernel_image_path\": \"${kernel}\", \"initrd_path\": \"/var/lib/rootstock/images/child-initramfs\", \"boot_args\": \"console=ttyS0 quiet\"} -> 204@30"
   --http [=[PUT /vms/api-vm/drives/data {"drive_id": "data", "path_on_host": "/usr/share/rootstock/examples/disks/reference.img", "is_root_device": false, "is_read_only": true} -> 204@30]=]
   --http [=[PUT /vms/api-vm/drives/data {"drive_id": "data", "path_on_host": "/nonexistent.img", "is_root_device": false} -> 400 does not exist@30]=]
   --http [=[PUT /vms/api-vm/network-interfaces/eth0 {"iface_id": "eth0", "host_dev_name": "api-vm0"} -> 204@30]=]
@@ -153,10 +158,12 @@ set(api_steps
   --http [=[PATCH /vms/api-vm/vm {"state": "Resumed"} -> 204@60]=]
   --http "GET /vms/api-vm/console -> 200 rootstock-child: init reached@30"
   --http "DELETE /vms/api-vm -> 400 running@30"
+  --http "DELETE /images/child-initramfs -> 400 is used by vm 'api-vm'@30"
   --http [=[PUT /vms/api-vm/actions {"action_type": "SendCtrlAltDel"} -> 204@30]=]
   --milestone "vm-exited id=api-vm name=api-vm reason=poweroff@120"
   --http "DELETE /vms/api-vm -> 204@30"
   --http "GET /vms/api-vm -> 404@30"
+  --http "DELETE /images/child-initramfs -> 204@30"
   --http "PUT /vms/keeper {\"name\": \"keeper\", \"autostart\": true, \"boot-source\": {\"kernel_image_path\": \"${kernel}\", \"initrd_path\": \"${initrd}\", \"boot_args\": \"console=ttyS0 quiet\"}, \"machine-config\": {\"vcpu_count\": 1, \"mem_size_mib\": 64}} -> 201@30")
 first_boot_steps(steps vda2 AFTER
   --milestone "config source=esp hostname=edge-7 api=on vms=1@60"

@@ -7,8 +7,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <mbedtls/sha256.h>
+
 #include <charconv>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 
 namespace rootstock::harness {
 namespace {
@@ -26,6 +30,18 @@ bool wait_for(int fd, short events, std::chrono::steady_clock::time_point deadli
     if (n > 0) return true;
     if (n < 0 && errno != EINTR) return false;
   }
+}
+
+std::string sha256_hex(std::string_view bytes) {
+  unsigned char digest[32];
+  mbedtls_sha256_ret(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest, 0);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : digest) {
+    out += kHex[b >> 4];
+    out += kHex[b & 15];
+  }
+  return out;
 }
 
 }  // namespace
@@ -49,6 +65,11 @@ std::optional<ApiCall> parse_api_call(std::string_view spec) {
   c.path = request.substr(0, sp2);
   if (sp2 != std::string_view::npos) c.body = request.substr(sp2 + 1);
   if (c.method.empty() || !c.path.starts_with('/')) return std::nullopt;
+  if (c.body.starts_with('@')) {
+    c.body_file = c.body.substr(1);
+    c.body.clear();
+    if (c.body_file.empty()) return std::nullopt;
+  }
   const size_t sp3 = expect.find(' ');
   const std::string_view status = expect.substr(0, sp3);
   const auto [end, ec] = std::from_chars(status.data(), status.data() + status.size(), c.status);
@@ -75,11 +96,23 @@ std::optional<std::string> send_api_call(uint16_t port, const std::string& token
     failure =
         std::string("connect 127.0.0.1:") + std::to_string(port) + ": " + std::strerror(errno);
   }
-  std::string request = call.method + " " + call.path + " HTTP/1.1\r\nHost: appliance\r\n";
-  if (!token.empty() && !call.anonymous) request += "Authorization: Bearer " + token + "\r\n";
-  if (!call.body.empty()) request += "Content-Type: application/json\r\n";
-  request += "Content-Length: " + std::to_string(call.body.size()) +
-             "\r\nConnection: close\r\n\r\n" + call.body;
+  std::string body = call.body;
+  std::string head = call.method + " " + call.path + " HTTP/1.1\r\nHost: appliance\r\n";
+  if (!token.empty() && !call.anonymous) head += "Authorization: Bearer " + token + "\r\n";
+  if (!call.body_file.empty()) {
+    std::ifstream in(call.body_file, std::ios::binary);
+    if (!in) {
+      ::close(fd);
+      return "cannot read " + call.body_file;
+    }
+    body.assign(std::istreambuf_iterator<char>(in), {});
+    head +=
+        "Content-Type: application/octet-stream\r\nX-Content-SHA256: " + sha256_hex(body) + "\r\n";
+  } else if (!body.empty()) {
+    head += "Content-Type: application/json\r\n";
+  }
+  const std::string request = head + "Content-Length: " + std::to_string(body.size()) +
+                              "\r\nConnection: close\r\n\r\n" + body;
   std::string_view left = request;
   while (!failure && !left.empty()) {
     if (!wait_for(fd, POLLOUT, deadline)) {
@@ -117,8 +150,8 @@ std::optional<std::string> send_api_call(uint16_t port, const std::string& token
   }
   const std::string_view status = std::string_view(answer).substr(9, 3);
   (void)std::from_chars(status.data(), status.data() + 3, reply.status);
-  const size_t body = answer.find("\r\n\r\n");
-  reply.body = body == std::string::npos ? std::string() : answer.substr(body + 4);
+  const size_t body_at = answer.find("\r\n\r\n");
+  reply.body = body_at == std::string::npos ? std::string() : answer.substr(body_at + 4);
   return std::nullopt;
 }
 

@@ -2,7 +2,8 @@
 // to 127.0.0.1 on the port QEMU forwards to the guest's API, and what its answer must be.
 // The spec reads "[anonymous] METHOD PATH [BODY] -> STATUS [TEXT]": BODY is sent as JSON when
 // given, the answer must have STATUS and, when TEXT is given, contain it in its body;
-// "anonymous" sends the request without the bearer token.
+// "anonymous" sends the request without the bearer token. A BODY of "@PATH" is the file at PATH,
+// sent with its SHA-256 in X-Content-SHA256 (as an image upload carries it).
 #pragma once
 
 #include <chrono>
@@ -17,7 +18,8 @@ struct ApiCall {
   bool anonymous = false;  ///< sent without the token
   std::string method;
   std::string path;
-  std::string body;  ///< empty: no body
+  std::string body;       ///< empty: no body
+  std::string body_file;  ///< set: the body is this file's bytes (BODY was "@PATH")
   int status = 0;
   std::string expect_text;  ///< empty: any body
 };

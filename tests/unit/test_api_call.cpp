@@ -28,6 +28,12 @@ TEST_CASE("an --http spec: method, path, body, status and text", "[harness]") {
   REQUIRE(arrow);
   CHECK(arrow->body == "echo a -> b");
 
+  auto upload = parse_api_call("PUT /images/k @/build/child/bzImage -> 201");
+  REQUIRE(upload);
+  CHECK(upload->body.empty());
+  CHECK(upload->body_file == "/build/child/bzImage");
+  CHECK_FALSE(parse_api_call("PUT /images/k @ -> 201"));
+
   CHECK_FALSE(parse_api_call("GET /vms"));
   CHECK_FALSE(parse_api_call("GET vms -> 200"));
   CHECK_FALSE(parse_api_call("GET /vms -> 2000"));

@@ -339,3 +339,50 @@ TEST_CASE("api: a VM's console, read and typed into", "[appliance][api]") {
   CHECK(r.body == "hello from the guest\n");
   CHECK(api.call("GET", "/vms/none/console").status == 404);
 }
+
+namespace {
+
+// Collects a streamed answer; ends it after `limit` writes.
+class CollectingWriter final : public ChunkWriter {
+ public:
+  explicit CollectingWriter(int limit) : limit_(limit) {}
+  bool write(std::string_view bytes) override {
+    text += bytes;
+    return --limit_ > 0;
+  }
+  bool open() override { return limit_ > 0; }
+  std::string text;
+
+ private:
+  int limit_;
+};
+
+}  // namespace
+
+TEST_CASE("api: a console followed as the VM prints", "[appliance][api]") {
+  Api api;
+  REQUIRE(api.call("PUT", "/vms/f", R"({"boot-source": {"kernel_image_path": "/k"}})").status ==
+          201);
+  auto ring = *api.vms.console("f");
+  ring->write("before\n");
+  ApiRequest r;
+  r.method = "GET";
+  r.path = "/vms/f/console";
+  r.query = "x=2&follow=1";
+  r.authorization = std::string("Bearer ") + kToken;
+  const ApiResponse follow = api.router.handle(r);
+  REQUIRE(follow.stream);
+  std::thread guest([&ring] {
+    std::this_thread::sleep_for(20ms);
+    ring->write("after\n");
+  });
+  CollectingWriter out(2);
+  follow.stream(out);
+  guest.join();
+  CHECK(out.text == "before\nafter\n");
+  // The VM deleted: a follower sees the end.
+  REQUIRE(api.vms.remove("f"));
+  CollectingWriter rest(100);
+  follow.stream(rest);
+  CHECK(rest.text.empty());
+}

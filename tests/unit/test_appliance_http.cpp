@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -267,4 +268,104 @@ TEST_CASE("http server: addresses it cannot bind are refused with the reason",
   auto two = ApiServer::start(second, echo);
   REQUIRE_FALSE(two);
   CHECK(two.error().find("bind") != std::string::npos);
+}
+
+namespace {
+
+// A sink that counts what streams into it and whether it was finished or dropped.
+struct UploadRecord {
+  std::atomic<uint64_t> bytes{0};
+  std::atomic<bool> finished{false};
+  std::atomic<bool> dropped{false};
+};
+
+class RecordingSink final : public BodySink {
+ public:
+  explicit RecordingSink(UploadRecord& r) : r_(r) {}
+  ~RecordingSink() override {
+    if (!r_.finished) r_.dropped = true;
+  }
+  std::optional<ApiResponse> write(std::string_view bytes) override {
+    r_.bytes += bytes.size();
+    return std::nullopt;
+  }
+  ApiResponse finish() override {
+    r_.finished = true;
+    return json_answer(201, "{\"bytes\":" + std::to_string(r_.bytes.load()) + "}");
+  }
+
+ private:
+  UploadRecord& r_;
+};
+
+}  // namespace
+
+TEST_CASE("http server: an upload larger than any body streams through", "[appliance][http]") {
+  UploadRecord record;
+  ApiServerOptions o;
+  o.port = 0;
+  o.max_body = 1024;
+  auto server = ApiServer::start(o, echo, [&record](const ApiRequest& head, uint64_t) {
+    UploadStart s;
+    if (head.path == "/images/big") s.sink = std::make_unique<RecordingSink>(record);
+    return s;
+  });
+  REQUIRE(server);
+  const int fd = connect_to((*server)->port());
+  const size_t size = 3 << 20;
+  send_text(fd, "PUT /images/big HTTP/1.1\r\nContent-Length: " + std::to_string(size) + "\r\n\r\n");
+  const std::string chunk(64 * 1024, 'z');
+  for (size_t sent = 0; sent < size; sent += chunk.size()) send_text(fd, chunk);
+  // The connection carries the next request after it.
+  send_text(fd, "GET /after HTTP/1.1\r\n\r\n");
+  const std::string r = read_responses(fd, 2);
+  CHECK(r.find("HTTP/1.1 201 ") != std::string::npos);
+  CHECK(r.find("{\"bytes\":" + std::to_string(size) + "}") != std::string::npos);
+  CHECK(r.find("\"path\":\"/after\"") != std::string::npos);
+  CHECK(record.finished);
+  ::close(fd);
+}
+
+TEST_CASE("http server: a cut upload is dropped, never finished", "[appliance][http]") {
+  UploadRecord record;
+  ApiServerOptions o;
+  o.port = 0;
+  auto server = ApiServer::start(o, echo, [&record](const ApiRequest&, uint64_t) {
+    UploadStart s;
+    s.sink = std::make_unique<RecordingSink>(record);
+    return s;
+  });
+  REQUIRE(server);
+  const int fd = connect_to((*server)->port());
+  send_text(fd, "PUT /images/x HTTP/1.1\r\nContent-Length: 1000\r\n\r\nonly this much");
+  ::close(fd);
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (!record.dropped && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
+  }
+  CHECK(record.dropped);
+  CHECK_FALSE(record.finished);
+}
+
+TEST_CASE("http server: an answer streams in chunks until it ends", "[appliance][http]") {
+  ApiServerOptions o;
+  o.port = 0;
+  auto server = ApiServer::start(o, [](const ApiRequest&) {
+    ApiResponse r;
+    r.content_type = "text/plain";
+    r.stream = [](ChunkWriter& out) {
+      for (const char* piece : {"one\n", "two\n", "three\n"}) {
+        if (!out.write(piece)) return;
+      }
+    };
+    return r;
+  });
+  REQUIRE(server);
+  const int fd = connect_to((*server)->port());
+  send_text(fd, "GET /vms/a/console?follow=1 HTTP/1.1\r\nConnection: close\r\n\r\n");
+  const std::string r = read_until_closed(fd);
+  CHECK(r.find("Transfer-Encoding: chunked\r\n") != std::string::npos);
+  CHECK(r.find("\r\n\r\n4\r\none\n\r\n4\r\ntwo\n\r\n6\r\nthree\n\r\n0\r\n\r\n") !=
+        std::string::npos);
+  ::close(fd);
 }

@@ -12,26 +12,14 @@
 
 #include "appliance/api_router.hpp"
 #include "appliance/spec_dir.hpp"
+#include "temp_dir.hpp"
 #include "test_appliance_fake_runner.hpp"
 
 using namespace rootstock::appliance;
 namespace fs = std::filesystem;
+using rootstock::testing::TempDir;
 
 namespace {
-
-class TempDir {
- public:
-  TempDir() {
-    char name[] = "/tmp/rootstock-specs-XXXXXX";
-    REQUIRE(::mkdtemp(name) != nullptr);
-    path_ = name;
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 VmSpec spec_with(uint32_t vcpus) {
   VmSpec s;
@@ -48,7 +36,7 @@ void write_text(const std::string& path, const std::string& text) {
 }  // namespace
 
 TEST_CASE("spec store: a kept spec reads back as it was", "[appliance][specs]") {
-  TempDir dir;
+  TempDir dir("rootstock-specs");
   REQUIRE(save_spec(dir.path(), "web", spec_with(2)));
   REQUIRE(save_spec(dir.path(), "web", spec_with(4)));
   const SpecDir read = read_spec_dir(dir.path());
@@ -69,7 +57,7 @@ TEST_CASE("spec store: a kept spec reads back as it was", "[appliance][specs]") 
 
 TEST_CASE("spec store: a power cut at any step leaves the old spec or the new one",
           "[appliance][specs]") {
-  TempDir dir;
+  TempDir dir("rootstock-specs");
   REQUIRE(save_spec(dir.path(), "db", spec_with(2)));
   const std::string tmp = dir.path() + "/.db.json.tmp";
 
@@ -92,7 +80,7 @@ TEST_CASE("spec store: a power cut at any step leaves the old spec or the new on
 }
 
 TEST_CASE("api: the VMs it makes are kept, what it deletes is forgotten", "[appliance][api]") {
-  TempDir dir;
+  TempDir dir("rootstock-specs");
   testing::FakeRunner runner;
   VmManager vms(runner, testing::with_grace(std::chrono::milliseconds(50)));
   ApiRouterOptions o;
