@@ -24,13 +24,15 @@ std::string errno_text(const char* what) {
   return std::string(what) + ": " + std::strerror(errno);
 }
 
-// Waits until `fd` is ready for `events`, the server stops, or `deadline`; true when ready.
-bool wait_ready(int fd, short events, int stop_fd, Clock::time_point deadline) {
+// Waits until `stream` can go on (its descriptor ready for what it wants, or bytes already
+// decoded), the server stops, or `deadline`; true when it can go on.
+bool wait_ready(ConnectionStream& stream, int stop_fd, Clock::time_point deadline) {
+  if (stream.buffered()) return true;
   while (true) {
     const auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     if (left.count() <= 0) return false;
-    pollfd fds[2] = {{fd, events, 0}, {stop_fd, POLLIN, 0}};
+    pollfd fds[2] = {{stream.fd(), stream.wants(), 0}, {stop_fd, POLLIN, 0}};
     const int n = ::poll(fds, 2, static_cast<int>(std::min<int64_t>(left.count(), 1000)));
     if (n < 0 && errno != EINTR) return false;
     if (n <= 0) continue;
@@ -40,21 +42,37 @@ bool wait_ready(int fd, short events, int stop_fd, Clock::time_point deadline) {
 }
 
 // Writes all of `bytes` by `deadline`; false when the client does not take them in time.
-bool write_all(int fd, std::string_view bytes, int stop_fd, Clock::time_point deadline) {
+bool write_all(ConnectionStream& stream, std::string_view bytes, int stop_fd,
+               Clock::time_point deadline) {
   while (!bytes.empty()) {
-    const ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    const ssize_t n = stream.write(bytes.data(), bytes.size());
     if (n > 0) {
       bytes.remove_prefix(static_cast<size_t>(n));
-      continue;
+    } else if (n != ConnectionStream::kWouldBlock || !wait_ready(stream, stop_fd, deadline)) {
+      return false;
     }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
-        wait_ready(fd, POLLOUT, stop_fd, deadline)) {
-      continue;
-    }
-    return false;
   }
   return true;
+}
+
+// Reads what comes by `deadline`: bytes (> 0), 0 when the peer closed, -1 when it failed, the
+// time passed or the server stops.
+ssize_t read_some(ConnectionStream& stream, char* buffer, size_t size, int stop_fd,
+                  Clock::time_point deadline) {
+  while (true) {
+    const ssize_t n = stream.read(buffer, size);
+    if (n != ConnectionStream::kWouldBlock) return n;
+    if (!wait_ready(stream, stop_fd, deadline)) return -1;
+  }
+}
+
+// The stream's set-up (TLS handshake) by `deadline`.
+bool handshake(ConnectionStream& stream, int stop_fd, Clock::time_point deadline) {
+  while (true) {
+    const ssize_t n = stream.handshake();
+    if (n == 1) return true;
+    if (n != ConnectionStream::kWouldBlock || !wait_ready(stream, stop_fd, deadline)) return false;
+  }
 }
 
 std::string peer_address(const sockaddr_storage& peer) {
@@ -214,7 +232,11 @@ void ApiServer::accept_loop() {
     c.fd = fd;
     c.client = client;
     c.thread = std::thread([this, &c] {
-      serve(c);
+      c.stream = options_.wrap ? options_.wrap(c.fd) : std::make_unique<PlainStream>(c.fd);
+      if (c.stream && handshake(*c.stream, stop_fd_, Clock::now() + options_.request_timeout)) {
+        serve(c);
+      }
+      c.stream.reset();  // before the descriptor it uses goes
       ::close(c.fd);
       c.done = true;
     });
@@ -227,8 +249,8 @@ namespace {
 // CRLF", each within the write deadline.
 class SocketChunkWriter final : public ChunkWriter {
  public:
-  SocketChunkWriter(int fd, int stop_fd, std::chrono::milliseconds timeout)
-      : fd_(fd), stop_fd_(stop_fd), timeout_(timeout) {}
+  SocketChunkWriter(ConnectionStream& stream, int stop_fd, std::chrono::milliseconds timeout)
+      : stream_(stream), stop_fd_(stop_fd), timeout_(timeout) {}
   bool write(std::string_view bytes) override {
     if (bytes.empty()) return open();
     char size[24];
@@ -237,17 +259,17 @@ class SocketChunkWriter final : public ChunkWriter {
     std::string chunk(size, static_cast<size_t>(n));
     chunk.append(bytes);
     chunk.append("\r\n");
-    return write_all(fd_, chunk, stop_fd_, deadline);
+    return write_all(stream_, chunk, stop_fd_, deadline);
   }
   bool open() override {
     // The client closed (readable with nothing to read, or hung up) or the server stops.
-    pollfd fds[2] = {{fd_, POLLRDHUP, 0}, {stop_fd_, POLLIN, 0}};
+    pollfd fds[2] = {{stream_.fd(), POLLRDHUP, 0}, {stop_fd_, POLLIN, 0}};
     if (::poll(fds, 2, 0) < 0) return errno == EINTR;
     return fds[0].revents == 0 && fds[1].revents == 0;
   }
 
  private:
-  int fd_;
+  ConnectionStream& stream_;
   int stop_fd_;
   std::chrono::milliseconds timeout_;
 };
@@ -257,14 +279,16 @@ class SocketChunkWriter final : public ChunkWriter {
 bool ApiServer::answer(Connection& c, const ApiResponse& response, bool keep_alive) {
   const auto deadline = Clock::now() + options_.request_timeout;
   if (!response.stream) {
-    return write_all(c.fd, http_response_bytes(response, keep_alive), stop_fd_, deadline) &&
+    return write_all(*c.stream, http_response_bytes(response, keep_alive), stop_fd_, deadline) &&
            keep_alive;
   }
-  if (!write_all(c.fd, http_stream_head(response, keep_alive), stop_fd_, deadline)) return false;
-  SocketChunkWriter writer(c.fd, stop_fd_, options_.request_timeout);
+  if (!write_all(*c.stream, http_stream_head(response, keep_alive), stop_fd_, deadline)) {
+    return false;
+  }
+  SocketChunkWriter writer(*c.stream, stop_fd_, options_.request_timeout);
   response.stream(writer);
   // The last chunk; the stream's end may have been the client's, which this then finds.
-  return write_all(c.fd, "0\r\n\r\n", stop_fd_, Clock::now() + options_.request_timeout) &&
+  return write_all(*c.stream, "0\r\n\r\n", stop_fd_, Clock::now() + options_.request_timeout) &&
          keep_alive;
 }
 
@@ -280,13 +304,8 @@ std::optional<ApiResponse> ApiServer::receive_upload(Connection& c, BodySink& si
     if (!pending.empty()) {
       got = pending;
     } else {
-      if (!wait_ready(c.fd, POLLIN, stop_fd_, deadline)) return std::nullopt;
-      const ssize_t n = ::recv(c.fd, buffer, sizeof buffer, 0);
-      if (n == 0) return std::nullopt;
-      if (n < 0) {
-        if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) continue;
-        return std::nullopt;
-      }
+      const ssize_t n = read_some(*c.stream, buffer, sizeof buffer, stop_fd_, deadline);
+      if (n <= 0) return std::nullopt;
       got = std::string_view(buffer, static_cast<size_t>(n));
     }
     const size_t take = static_cast<size_t>(std::min<uint64_t>(got.size(), left));
@@ -337,17 +356,16 @@ void ApiServer::serve(Connection& c) {
         const size_t used = parser.feed(pending);
         pending.erase(0, used);
       } else {
-        if (!wait_ready(c.fd, POLLIN, stop_fd_, deadline)) {
-          if (parser.started()) {
-            (void)answer(c, fault(408, "the request came too slowly"), false);
+        const ssize_t n = c.stream->read(buffer, sizeof buffer);
+        if (n == 0 || n == -1) return;  // the client closed, or the connection broke
+        if (n == ConnectionStream::kWouldBlock) {
+          if (!wait_ready(*c.stream, stop_fd_, deadline)) {
+            if (parser.started()) {
+              (void)answer(c, fault(408, "the request came too slowly"), false);
+            }
+            return;
           }
-          return;
-        }
-        const ssize_t n = ::recv(c.fd, buffer, sizeof buffer, 0);
-        if (n == 0) return;  // the client closed
-        if (n < 0) {
-          if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) continue;
-          return;
+          continue;
         }
         const std::string_view got(buffer, static_cast<size_t>(n));
         const size_t used = parser.feed(got);

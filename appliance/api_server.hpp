@@ -24,6 +24,7 @@
 #include <thread>
 
 #include "appliance/api_message.hpp"
+#include "appliance/connection_stream.hpp"
 #include "appliance/http_request_parser.hpp"
 
 namespace rootstock::appliance {
@@ -39,6 +40,9 @@ struct ApiServerOptions {
   std::chrono::milliseconds idle_timeout{60'000};
   /// An upload may take request_timeout plus its length at this rate (bytes a second).
   uint64_t min_upload_rate = 64 * 1024;
+  /// Wraps each accepted socket (TLS, tls_server.hpp); empty: plain HTTP. Called on the
+  /// connection's own thread; null refuses the connection.
+  std::function<std::unique_ptr<ConnectionStream>(int fd)> wrap;
 };
 
 /// What the API's routes see of a request off the wire.
@@ -67,7 +71,8 @@ class ApiServer {
  private:
   struct Connection {
     int fd = -1;
-    std::string client;  // the peer's address, for max_per_client
+    std::unique_ptr<ConnectionStream> stream;  // plain or TLS, over fd
+    std::string client;                        // the peer's address, for max_per_client
     std::thread thread;
     std::atomic<bool> done{false};
   };

@@ -231,6 +231,7 @@ ApiConfig api(ParseErrors& e, const Json& v) {
       a.listen = *listen;
     }
   }
+  a.tls = f.boolean("tls", Need::kOptional).value_or(true);
   f.finish();
   return a;
 }

@@ -73,6 +73,9 @@ struct ApiConfig {
   static constexpr size_t kMaxToken = 256;
   std::string token;  ///< RFC 6750 2.1 b64token characters: an HTTP Bearer token as it is
   ListenAddress listen;
+  /// HTTPS with the appliance's own certificate (tls_identity.hpp); false: plain HTTP, the token
+  /// readable by anyone on the path.
+  bool tls = true;
   bool operator==(const ApiConfig&) const = default;
 };
 

@@ -23,6 +23,8 @@ namespace rootstock::init {
 inline constexpr const char* kDataMount = "/var/lib/rootstock";
 /// The VM spec files the appliance keeps (NAME.json, as rootstock.vm_specs holds them).
 inline constexpr const char* kDataVmSpecs = "/var/lib/rootstock/vms";
+/// The management API's TLS key and certificate (appliance/tls_identity.hpp).
+inline constexpr const char* kDataApiIdentity = "/var/lib/rootstock/api";
 /// The images the management API takes (appliance/image_store.hpp).
 inline constexpr const char* kDataImages = "/var/lib/rootstock/images";
 /// Images built into the root's initramfs: the default child's kernel and initramfs, and the

@@ -328,6 +328,24 @@ void PidOne::start_api() {
   appliance::ApiServerOptions o;
   o.address = api->listen.address.text();
   o.port = api->listen.port;
+  std::string fingerprint;
+  if (api->tls) {
+    // The identity is kept with the data partition; without one it lasts this boot.
+    utsname u{};
+    ::uname(&u);
+    auto identity = data_ ? appliance::load_or_make_tls_identity(kDataApiIdentity, u.nodename)
+                          : appliance::make_tls_identity(u.nodename);
+    auto tls =
+        identity ? appliance::TlsServer::create(*identity) : std::unexpected(identity.error());
+    if (!tls) {
+      say("management API: no TLS: " + tls.error());
+      announce(milestone::Writer("api-unavailable").field("reason", "no-tls"));
+      return;
+    }
+    api_tls_ = std::move(*tls);
+    fingerprint = identity->fingerprint;
+    o.wrap = [tls_server = api_tls_.get()](int fd) { return tls_server->wrap(fd); };
+  }
   const appliance::ApiRouter* routes = api_router_.get();
   auto server = appliance::ApiServer::start(
       o, [routes](const appliance::ApiRequest& r) { return routes->handle(r); },
@@ -340,10 +358,12 @@ void PidOne::start_api() {
     return;
   }
   api_server_ = std::move(*server);
-  announce(milestone::Writer("api-ready")
-               .field("address", as_text(o.address))
-               .field("port", static_cast<uint64_t>(api_server_->port()))
-               .field("tls", "off"));
+  milestone::Writer ready("api-ready");
+  ready.field("address", as_text(o.address))
+      .field("port", static_cast<uint64_t>(api_server_->port()))
+      .field("tls", api->tls ? "on" : "off");
+  if (api->tls) ready.field("sha256", as_text(fingerprint));
+  announce(ready);
 }
 
 void PidOne::define_vms() {
@@ -386,6 +406,7 @@ void PidOne::shut_down(PowerAction action, const std::string& reason) {
   // No request reaches the VMs once their shutdown begins; a request being answered finishes.
   api_server_.reset();
   api_router_.reset();
+  api_tls_.reset();
   if (appliance_) {
     appliance_->shut_down();
     loop_.unwatch(STDIN_FILENO);

@@ -17,6 +17,7 @@
 #include "appliance/api_server.hpp"
 #include "appliance/appliance.hpp"
 #include "appliance/image_store.hpp"
+#include "appliance/tls_server.hpp"
 #include "data_partition.hpp"
 #include "esp_config.hpp"
 #include "event_loop.hpp"
@@ -85,6 +86,7 @@ class PidOne {
   // The management API over the network (docs/api.md): its routes over the appliance's VMs and
   // the server that takes connections; the server goes first at shutdown.
   std::unique_ptr<appliance::ImageStore> images_;  // on the data partition, for the API
+  std::unique_ptr<appliance::TlsServer> api_tls_;  // its HTTPS, unless api.tls is false
   std::unique_ptr<appliance::ApiRouter> api_router_;
   std::unique_ptr<appliance::ApiServer> api_server_;
   std::unique_ptr<RawTerminal> raw_terminal_;  // while the appliance takes console input

@@ -7,12 +7,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <mbedtls/sha256.h>
-
 #include <charconv>
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <memory>
+
+#include "tls_client.hpp"
 
 namespace rootstock::harness {
 namespace {
@@ -30,18 +31,6 @@ bool wait_for(int fd, short events, std::chrono::steady_clock::time_point deadli
     if (n > 0) return true;
     if (n < 0 && errno != EINTR) return false;
   }
-}
-
-std::string sha256_hex(std::string_view bytes) {
-  unsigned char digest[32];
-  mbedtls_sha256_ret(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest, 0);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : digest) {
-    out += kHex[b >> 4];
-    out += kHex[b & 15];
-  }
-  return out;
 }
 
 }  // namespace
@@ -81,30 +70,17 @@ std::optional<ApiCall> parse_api_call(std::string_view spec) {
   return c;
 }
 
-std::optional<std::string> send_api_call(uint16_t port, const std::string& token,
-                                         const ApiCall& call,
+std::optional<std::string> send_api_call(const ApiTarget& target, const ApiCall& call,
                                          std::chrono::steady_clock::time_point deadline,
                                          ApiReply& reply) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0) return std::string("socket: ") + std::strerror(errno);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  std::optional<std::string> failure;
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 && errno != EINPROGRESS) {
-    failure =
-        std::string("connect 127.0.0.1:") + std::to_string(port) + ": " + std::strerror(errno);
-  }
   std::string body = call.body;
   std::string head = call.method + " " + call.path + " HTTP/1.1\r\nHost: appliance\r\n";
-  if (!token.empty() && !call.anonymous) head += "Authorization: Bearer " + token + "\r\n";
+  if (!target.token.empty() && !call.anonymous) {
+    head += "Authorization: Bearer " + target.token + "\r\n";
+  }
   if (!call.body_file.empty()) {
     std::ifstream in(call.body_file, std::ios::binary);
-    if (!in) {
-      ::close(fd);
-      return "cannot read " + call.body_file;
-    }
+    if (!in) return "cannot read " + call.body_file;
     body.assign(std::istreambuf_iterator<char>(in), {});
     head +=
         "Content-Type: application/octet-stream\r\nX-Content-SHA256: " + sha256_hex(body) + "\r\n";
@@ -113,37 +89,66 @@ std::optional<std::string> send_api_call(uint16_t port, const std::string& token
   }
   const std::string request = head + "Content-Length: " + std::to_string(body.size()) +
                               "\r\nConnection: close\r\n\r\n" + body;
+
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return std::string("socket: ") + std::strerror(errno);
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(target.port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const std::string where = "127.0.0.1:" + std::to_string(target.port);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 && errno != EINPROGRESS) {
+    return "connect " + where + ": " + std::strerror(errno);
+  }
+  int so_error = 0;
+  socklen_t len = sizeof so_error;
+  if (!wait_for(fd, POLLOUT, deadline) ||
+      ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &len) != 0 || so_error != 0) {
+    return "connect " + where + ": " + (so_error ? std::strerror(so_error) : "no answer in time");
+  }
+  std::unique_ptr<TlsClient> tls;
+  if (target.tls) {
+    std::string error;
+    tls = TlsClient::connect(fd, target.pinned_sha256, deadline, error);
+    if (!tls) return error;
+  }
+
+  // The request, then the answer up to the end of the stream (Connection: close).
   std::string_view left = request;
-  while (!failure && !left.empty()) {
-    if (!wait_for(fd, POLLOUT, deadline)) {
-      failure = "the request was not taken in time";
+  while (!left.empty()) {
+    if (tls) {
+      if (!tls->write_all(left, deadline)) return std::string("the request was not taken in time");
       break;
     }
+    if (!wait_for(fd, POLLOUT, deadline)) return std::string("the request was not taken in time");
     const ssize_t n = ::send(fd, left.data(), left.size(), MSG_NOSIGNAL);
     if (n > 0) {
       left.remove_prefix(static_cast<size_t>(n));
     } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
-      failure = std::string("send: ") + std::strerror(errno);
+      return std::string("send: ") + std::strerror(errno);
     }
   }
   std::string answer;
   char buf[4096];
-  while (!failure) {
-    if (!wait_for(fd, POLLIN, deadline)) {
-      failure = "no whole answer in time (" + std::to_string(answer.size()) + " bytes came)";
-      break;
+  while (true) {
+    ssize_t n;
+    if (tls) {
+      n = tls->read(buf, sizeof buf, deadline);
+    } else {
+      if (!wait_for(fd, POLLIN, deadline))
+        n = -1;
+      else
+        n = ::recv(fd, buf, sizeof buf, 0);
+      if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
     }
-    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
     if (n == 0) break;
-    if (n < 0) {
-      if (errno == EAGAIN || errno == EINTR) continue;
-      failure = std::string("recv: ") + std::strerror(errno);
-      break;
-    }
+    if (n < 0) return "no whole answer in time (" + std::to_string(answer.size()) + " bytes came)";
     answer.append(buf, static_cast<size_t>(n));
   }
-  ::close(fd);
-  if (failure) return failure;
   // "HTTP/1.1 204 No Content\r\n…\r\n\r\nbody" (Connection: close: the body runs to the end).
   if (!answer.starts_with("HTTP/1.1 ") || answer.size() < 12) {
     return "not an HTTP answer: '" + answer.substr(0, 80) + "'";

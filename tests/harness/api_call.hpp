@@ -33,11 +33,19 @@ struct ApiReply {
   std::string body;
 };
 
-/// Sends `call` with `token` as its bearer token (none when empty) and reads the answer, all by
-/// `deadline`; the reason when that fails.
+/// How to reach the API.
+struct ApiTarget {
+  uint16_t port = 0;  ///< on 127.0.0.1
+  std::string token;  ///< the bearer token; none when empty
+  bool tls = false;   ///< HTTPS (tls_client.hpp)
+  /// With tls: the certificate's SHA-256 the server must show (64 hex digits); empty: any.
+  std::string pinned_sha256;
+};
+
+/// Sends `call` to `target` and reads the answer, all by `deadline`; the reason when that fails.
 [[nodiscard]] std::optional<std::string> send_api_call(
-    uint16_t port, const std::string& token, const ApiCall& call,
-    std::chrono::steady_clock::time_point deadline, ApiReply& reply);
+    const ApiTarget& target, const ApiCall& call, std::chrono::steady_clock::time_point deadline,
+    ApiReply& reply);
 
 /// The call's verdict: nullopt when the reply is what the call expects, else why not.
 [[nodiscard]] std::optional<std::string> judge_api_reply(const ApiCall& call,

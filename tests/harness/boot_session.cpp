@@ -188,6 +188,16 @@ SessionResult run_session(const SessionConfig& config) {
   }
 
   ConsoleJudge judge(config.failure_patterns);
+  // Where kApiCall steps go: the pinned fingerprint is what the console showed by then.
+  const auto api_target = [&](const ConsoleJudge& j) {
+    ApiTarget t{api_port, config.api_token, config.api_tls, {}};
+    if (!config.api_pin_variable.empty()) {
+      const auto found = j.variables().find(config.api_pin_variable);
+      // Not captured: a pin no certificate matches, so the call fails and says so.
+      t.pinned_sha256 = found != j.variables().end() ? found->second : "(not captured)";
+    }
+    return t;
+  };
   std::optional<std::string> failure;
   {
     ConsoleReader reader(*child, log, config.echo);
@@ -206,7 +216,7 @@ SessionResult run_session(const SessionConfig& config) {
           failure = step.describe() + " needs --api-forward";
         } else if (!call) {
           failure = step.describe() + " is not 'METHOD PATH [BODY] -> STATUS [TEXT]'";
-        } else if (auto err = send_api_call(api_port, config.api_token, *call, deadline, reply)) {
+        } else if (auto err = send_api_call(api_target(judge), *call, deadline, reply)) {
           failure = step.describe() + ": " + *err;
         } else if (auto wrong = judge_api_reply(*call, reply)) {
           failure = step.describe() + ": " + *wrong;

@@ -32,6 +32,10 @@ struct SessionConfig {
   /// session picks (kApiCall steps); 0: none.
   uint16_t api_guest_port = 0;
   std::string api_token;  ///< the bearer token kApiCall steps send; none when empty
+  bool api_tls = false;   ///< kApiCall steps speak HTTPS
+  /// With api_tls: the captured milestone value (a "sha256=>NAME" step) the server's
+  /// certificate must match; empty: any certificate.
+  std::string api_pin_variable;
 };
 
 /// How a run ended.

@@ -74,6 +74,8 @@ class ConsoleJudge {
   /// Whether a line judged before satisfies `step` (kSeenMilestone, kSeenText; false for other
   /// kinds). Captures of a matching milestone are kept.
   [[nodiscard]] bool seen_before(const Step& step);
+  /// The values captured so far ("key=>NAME" in a milestone step).
+  [[nodiscard]] const Variables& variables() const { return variables_; }
 
  private:
   // `parsed`: the line as a milestone, or null when it is none (parsed once per line).

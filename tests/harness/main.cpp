@@ -49,6 +49,8 @@ Options:
   --api-forward PORT  forward a free port on 127.0.0.1 to the guest's PORT (a hostfwd on the
                       command's first user network, which must have restrict=on)
   --api-token TOKEN   the bearer token --http steps send
+  --api-tls VAR       --http steps speak HTTPS and pin the server's certificate to the SHA-256
+                      a milestone step captured as VAR ("sha256=>VAR")
   --http SPEC@S       a step: '[anonymous] METHOD PATH [BODY] -> STATUS [TEXT]' sent through
                       --api-forward (with --api-token unless anonymous); the answer must have
                       STATUS and contain TEXT, within S seconds
@@ -132,6 +134,9 @@ SessionConfig parse_args(int argc, char** argv) {
       config.api_guest_port = static_cast<uint16_t>(port);
     } else if (opt == "--api-token") {
       config.api_token = value(opt);
+    } else if (opt == "--api-tls") {
+      config.api_tls = true;
+      config.api_pin_variable = value(opt);
     } else if (opt == "--http") {
       auto [arg, timeout] = split_timeout(value(opt));
       if (!rootstock::harness::parse_api_call(arg)) {
