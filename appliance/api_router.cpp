@@ -149,6 +149,15 @@ ApiResponse ApiRouter::route(const ApiRequest& request,
     if (path != kImages && name.empty()) return invalid_path(request);
     return serve_images(options_.images, vms_, request.method, name, request);
   }
+  if (path == "/metrics") {
+    if (request.method != "GET") return invalid_path(request);
+    ApiResponse r;
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    std::optional<ApplianceFigures> own;
+    if (options_.appliance_figures) own = options_.appliance_figures();
+    r.body = prometheus_metrics(vms_, own);
+    return r;
+  }
   if (path == "/vms") {
     ApiResponse r = vms_collection(request);
     if (r.status == 201) {

@@ -4,6 +4,7 @@
 // connection of the server at once: it holds no state of its own beyond what the VM manager guards.
 #pragma once
 
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -11,6 +12,7 @@
 
 #include "appliance/api_message.hpp"
 #include "appliance/image_store.hpp"
+#include "appliance/prometheus_metrics.hpp"
 #include "appliance/vm_manager.hpp"
 
 namespace rootstock::appliance {
@@ -29,6 +31,8 @@ struct ApiRouterOptions {
   /// The folders whose files a VM made through the API may boot from and use
   /// (image_paths.hpp); empty: any file.
   std::vector<std::string> image_roots;
+  /// The appliance's own figures for GET /metrics (prometheus_metrics.hpp); empty: VMs only.
+  std::function<ApplianceFigures()> appliance_figures;
 };
 
 class ApiRouter {

@@ -88,6 +88,17 @@ void LinuxRunningVm::send_input(std::string_view bytes) {
   if (vm_) vm_->send_input(bytes);
 }
 
+VmFigures LinuxRunningVm::figures() {
+  std::shared_lock lock(vm_mutex_);
+  VmFigures f;
+  if (!vm_) return f;
+  for (const auto& [name, count] : vm_->exit_counts_by_kind())
+    f.exits_by_kind.emplace_back(name, count);
+  f.vmm_exits = vm_->handled_exits();
+  f.vcpus = vm_->vcpu_count();
+  return f;
+}
+
 LinuxVmRunner::LinuxVmRunner(vmm::Backend& backend, VmConsoleOutput::TextFn console,
                              Options options)
     : backend_(backend), console_(std::move(console)), options_(options) {}

@@ -52,6 +52,7 @@ class LinuxRunningVm final : public RunningVm {
   [[nodiscard]] PowerButtonResult press_power_button();
   /// Bytes typed for the VM, queued for its UART (COM1).
   void send_input(std::string_view bytes) override;
+  [[nodiscard]] VmFigures figures() override;
 
  private:
   friend class LinuxVmRunner;

@@ -313,6 +313,18 @@ std::expected<VmSpec, VmError> VmManager::spec(const std::string& id) const {
   return *(*found)->spec;
 }
 
+std::expected<VmFigures, VmError> VmManager::figures(const std::string& id) const {
+  std::shared_ptr<RunningVm> handle;
+  {
+    std::lock_guard lock(mutex_);
+    auto found = find_locked(id);
+    if (!found) return std::unexpected(found.error());
+    handle = (*found)->handle;
+  }
+  if (!handle) return VmFigures{};
+  return handle->figures();  // outside the lock, as every call into a run
+}
+
 std::expected<std::shared_ptr<ConsoleRing>, VmError> VmManager::console(
     const std::string& id) const {
   std::lock_guard lock(mutex_);

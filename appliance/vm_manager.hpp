@@ -136,6 +136,8 @@ class VmManager {
   /// Every VM, by id.
   [[nodiscard]] std::vector<VmInfo> list() const;
   [[nodiscard]] std::expected<VmSpec, VmError> spec(const std::string& id) const;
+  /// A VM's figures now: its run's (RunningVm::figures), all zero when it does not run.
+  [[nodiscard]] std::expected<VmFigures, VmError> figures(const std::string& id) const;
   [[nodiscard]] std::expected<std::shared_ptr<ConsoleRing>, VmError> console(
       const std::string& id) const;
 

@@ -11,6 +11,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "appliance/console_ring.hpp"
 #include "appliance/vm_spec.hpp"
@@ -37,6 +39,14 @@ struct VmExit {
   bool operator==(const VmExit&) const = default;
 };
 
+/// What a running VM has done so far, for the API's metrics.
+struct VmFigures {
+  /// hv's counts of the guest's exits by kind (docs/hypercalls.md, RS_STAT_*), every vCPU's.
+  std::vector<std::pair<std::string, uint64_t>> exits_by_kind;
+  uint64_t vmm_exits = 0;  ///< the exits the VMM's user space handled (port I/O, MMIO)
+  uint32_t vcpus = 0;
+};
+
 /// One started VM. Its methods may be called from any thread, also after the VM ended (then
 /// they do nothing).
 class RunningVm {
@@ -53,6 +63,8 @@ class RunningVm {
   virtual void stop() = 0;
   /// Bytes typed for the VM's console, queued for its serial port.
   virtual void send_input(std::string_view bytes) = 0;
+  /// Its figures now (all zero once it ended, or for a runner that keeps none).
+  [[nodiscard]] virtual VmFigures figures() { return {}; }
 };
 
 /// What a runner gets to start a VM.

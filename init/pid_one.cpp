@@ -296,6 +296,37 @@ void PidOne::start_appliance() {
   define_vms();
 }
 
+namespace {
+
+// GET /metrics' figures of the appliance: the root's uptime and memory, hv's frames.
+appliance::ApplianceFigures appliance_figures(vmm::Backend& backend) {
+  appliance::ApplianceFigures f;
+  struct sysinfo si{};
+  if (::sysinfo(&si) == 0) {
+    f.uptime_seconds = static_cast<double>(si.uptime);
+    f.memory_total_bytes = static_cast<uint64_t>(si.totalram) * si.mem_unit;
+  }
+  // MemAvailable: what the kernel can give without swapping (proc(5)); in kB.
+  const std::string meminfo = read_file("/proc/meminfo");
+  if (const size_t at = meminfo.find("MemAvailable:"); at != std::string::npos) {
+    f.memory_available_bytes = std::strtoull(meminfo.c_str() + at + 13, nullptr, 10) * 1024;
+  }
+  if (auto frames = backend.check_invariants()) {
+    const std::pair<const char*, unsigned> states[] = {{"root", RS_FRAME_ROOT},
+                                                       {"hv_free", RS_FRAME_HV_FREE},
+                                                       {"hv_used", RS_FRAME_HV_USED},
+                                                       {"deposited_free", RS_FRAME_DEPOSITED_FREE},
+                                                       {"deposited_used", RS_FRAME_DEPOSITED_USED},
+                                                       {"child", RS_FRAME_CHILD},
+                                                       {"run_page", RS_FRAME_RUN_PAGE}};
+    for (const auto& [name, state] : states) f.hv_frames.emplace_back(name, frames->frames[state]);
+    f.hv_partitions = frames->partitions;
+  }
+  return f;
+}
+
+}  // namespace
+
 // The management API, when the configuration has one: on its address and port, answering
 // only requests with the configuration's token (a token is required wherever `api` is given,
 // appliance_config.cpp). The outcome is a milestone: api-ready, or api-unavailable and why.
@@ -324,6 +355,7 @@ void PidOne::start_api() {
   }
   // A VM made through the API boots and uses images only: the store's and those built in.
   router.image_roots = {kDataImages, kBuiltInChildImages, kBuiltInExamples};
+  router.appliance_figures = [backend = backend_.get()] { return appliance_figures(*backend); };
   api_router_ = std::make_unique<appliance::ApiRouter>(appliance_->manager(), std::move(router));
   appliance::ApiServerOptions o;
   o.address = api->listen.address.text();

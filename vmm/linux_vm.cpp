@@ -381,20 +381,25 @@ uint64_t LinuxVm::unclaimed_mmio() const {
   return m_->board->mmio().unclaimed();
 }
 
-std::string LinuxVm::exit_stats() {
+std::vector<std::pair<const char*, uint64_t>> LinuxVm::exit_counts_by_kind() {
   static constexpr const char* kNames[RS_STAT_COUNT] = {
       "cpuid",  "msr",       "lapic-msr",   "xapic-mmio", "ioapic-mmio", "hlt",
       "window", "interrupt", "nmi",         "xsetbv",     "io",          "memory",
       "other",  "injected",  "timer-rearm", "doorbell",   "pause"};
-  uint64_t sums[RS_STAT_COUNT] = {};
+  std::vector<std::pair<const char*, uint64_t>> out;
+  for (uint32_t i = 0; i < RS_STAT_COUNT; ++i) out.emplace_back(kNames[i], 0);
   for (auto& vp : m_->vps) {
-    for (uint32_t i = 0; i < RS_STAT_COUNT; ++i) sums[i] += vp.run_page().exit_stats[i];
+    for (uint32_t i = 0; i < RS_STAT_COUNT; ++i) out[i].second += vp.run_page().exit_stats[i];
   }
+  return out;
+}
+
+std::string LinuxVm::exit_stats() {
   std::string out;
-  for (uint32_t i = 0; i < RS_STAT_COUNT; ++i) {
-    if (sums[i] == 0) continue;
+  for (const auto& [name, count] : exit_counts_by_kind()) {
+    if (count == 0) continue;
     if (!out.empty()) out += ' ';
-    out += std::string(kNames[i]) + "=" + std::to_string(sums[i]);
+    out += std::string(name) + "=" + std::to_string(count);
   }
   return out;
 }

@@ -120,6 +120,8 @@ class LinuxVm {
   [[nodiscard]] std::string exit_stats();
   /// The same counts, totalled: every guest exit hv saw, and the doorbells among them.
   [[nodiscard]] ExitCounts exit_counts();
+  /// The same counts by kind (RS_STAT_*), summed over the vCPUs, with the kinds' names.
+  [[nodiscard]] std::vector<std::pair<const char*, uint64_t>> exit_counts_by_kind();
   [[nodiscard]] uint64_t unclaimed_io() const;
   /// Accesses to guest-physical addresses with neither RAM nor a device behind them (they read
   /// all ones; writes are dropped).

@@ -386,3 +386,50 @@ TEST_CASE("api: a console followed as the VM prints", "[appliance][api]") {
   follow.stream(rest);
   CHECK(rest.text.empty());
 }
+
+TEST_CASE("api: GET /metrics in Prometheus's text format", "[appliance][api]") {
+  Api api;
+  REQUIRE(api.call("PUT", "/vms", "").status == 400);  // POST only: the collection stays empty
+  REQUIRE(api.call("PUT", "/vms/m1", R"({"name": "web \"one\"",
+      "boot-source": {"kernel_image_path": "/k"},
+      "machine-config": {"vcpu_count": 2, "mem_size_mib": 64}})")
+              .status == 201);
+  REQUIRE(api.vms.start("m1"));
+  const ApiResponse r = api.call("GET", "/metrics");
+  CHECK(r.status == 200);
+  CHECK(r.content_type.starts_with("text/plain; version=0.0.4"));
+  CHECK(has(r, "# TYPE rootstock_vm_info gauge\n"));
+  CHECK(has(r, "rootstock_vm_info{id=\"m1\",name=\"web \\\"one\\\"\",state=\"running\"} 1\n"));
+  CHECK(has(r, "rootstock_vm_running{id=\"m1\"} 1\n"));
+  CHECK(has(r, "rootstock_vm_vcpus{id=\"m1\"} 2\n"));
+  CHECK(has(r, "rootstock_vm_memory_bytes{id=\"m1\"} 67108864\n"));
+  CHECK(has(r, "rootstock_vm_starts_total{id=\"m1\"} 1\n"));
+  // No appliance figures given: none written.
+  CHECK_FALSE(has(r, "rootstock_uptime_seconds"));
+  CHECK(api.call("POST", "/metrics", "{}").status == 400);
+  CHECK(prometheus_label("a\\b\"c\nd") == "a\\\\b\\\"c\\nd");
+}
+
+TEST_CASE("api: the appliance's own figures in /metrics", "[appliance][api]") {
+  FakeRunner runner;
+  VmManager vms(runner);
+  ApiRouterOptions o;
+  o.appliance_figures = [] {
+    ApplianceFigures f;
+    f.uptime_seconds = 12.5;
+    f.memory_total_bytes = 1 << 30;
+    f.memory_available_bytes = 1 << 29;
+    f.hv_frames = {{"root", 1000}, {"child", 20}};
+    f.hv_partitions = 1;
+    return f;
+  };
+  const ApiRouter router(vms, o);
+  ApiRequest q;
+  q.method = "GET";
+  q.path = "/metrics";
+  const ApiResponse r = router.handle(q);
+  CHECK(has(r, "rootstock_uptime_seconds 12.500\n"));
+  CHECK(has(r, "rootstock_memory_available_bytes 536870912\n"));
+  CHECK(has(r, "rootstock_hv_frames{state=\"child\"} 20\n"));
+  CHECK(has(r, "rootstock_hv_partitions 1\n"));
+}

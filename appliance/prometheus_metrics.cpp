@@ -1,0 +1,139 @@
+#include "appliance/prometheus_metrics.hpp"
+
+#include <cstdio>
+
+namespace rootstock::appliance {
+namespace {
+
+// One metric family: its HELP and TYPE lines, then its samples.
+class Family {
+ public:
+  Family(std::string& out, const char* name, const char* type, const char* help)
+      : out_(out), name_(name) {
+    out_ += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+  }
+  void sample(const std::string& labels, uint64_t value) {
+    out_ += name_ + (labels.empty() ? "" : "{" + labels + "}") + " " + std::to_string(value) + "\n";
+  }
+  void sample(const std::string& labels, double value) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.3f", value);
+    out_ += name_ + (labels.empty() ? "" : "{" + labels + "}") + " " + text + "\n";
+  }
+
+ private:
+  std::string& out_;
+  std::string name_;
+};
+
+std::string vm_label(const std::string& id) {
+  return "id=\"" + prometheus_label(id) + "\"";
+}
+
+}  // namespace
+
+std::string prometheus_label(std::string_view value) {
+  std::string out;
+  for (char c : value) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '"') {
+      out += "\\\"";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string prometheus_metrics(const VmManager& vms,
+                               const std::optional<ApplianceFigures>& appliance) {
+  std::string out;
+  struct Vm {
+    VmInfo info;
+    VmSpec spec;
+    VmFigures figures;
+  };
+  std::vector<Vm> all;
+  for (const VmInfo& info : vms.list()) {
+    auto spec = vms.spec(info.id);
+    auto figures = vms.figures(info.id);
+    if (!spec || !figures) continue;  // deleted meanwhile
+    all.push_back(Vm{info, *spec, *figures});
+  }
+  {
+    Family f(out, "rootstock_vm_info", "gauge", "A VM, with its name and state (value 1).");
+    for (const Vm& vm : all) {
+      f.sample(vm_label(vm.info.id) + ",name=\"" + prometheus_label(vm.info.name) + "\",state=\"" +
+                   describe(vm.info.state) + "\"",
+               uint64_t{1});
+    }
+  }
+  {
+    Family f(out, "rootstock_vm_running", "gauge", "1 while the VM runs or is paused, else 0.");
+    for (const Vm& vm : all) {
+      const bool runs = vm.info.state == VmState::kRunning || vm.info.state == VmState::kPaused ||
+                        vm.info.state == VmState::kPausing || vm.info.state == VmState::kResuming;
+      f.sample(vm_label(vm.info.id), uint64_t{runs ? 1u : 0u});
+    }
+  }
+  {
+    Family f(out, "rootstock_vm_vcpus", "gauge", "The VM's vCPUs, as its spec gives them.");
+    for (const Vm& vm : all)
+      f.sample(vm_label(vm.info.id), uint64_t{vm.spec.machine_config.vcpu_count});
+  }
+  {
+    Family f(out, "rootstock_vm_memory_bytes", "gauge", "The VM's memory, as its spec gives it.");
+    for (const Vm& vm : all) {
+      f.sample(vm_label(vm.info.id), vm.spec.machine_config.mem_size_mib << 20);
+    }
+  }
+  {
+    Family f(out, "rootstock_vm_starts_total", "counter",
+             "Successful starts of the VM, restarts after a reset included.");
+    for (const Vm& vm : all) f.sample(vm_label(vm.info.id), uint64_t{vm.info.start_count});
+  }
+  {
+    Family f(out, "rootstock_vm_exits_total", "counter",
+             "The current run's guest exits by kind, as hv counts them (every vCPU).");
+    for (const Vm& vm : all) {
+      for (const auto& [kind, count] : vm.figures.exits_by_kind) {
+        f.sample(vm_label(vm.info.id) + ",kind=\"" + prometheus_label(kind) + "\"", count);
+      }
+    }
+  }
+  {
+    Family f(out, "rootstock_vm_vmm_exits_total", "counter",
+             "The current run's exits the VMM's user space handled (port I/O and MMIO).");
+    for (const Vm& vm : all) f.sample(vm_label(vm.info.id), vm.figures.vmm_exits);
+  }
+  if (!appliance) return out;
+  {
+    Family f(out, "rootstock_uptime_seconds", "gauge", "Time since the root partition started.");
+    f.sample("", appliance->uptime_seconds);
+  }
+  {
+    Family f(out, "rootstock_memory_total_bytes", "gauge", "The root partition's memory.");
+    f.sample("", appliance->memory_total_bytes);
+  }
+  {
+    Family f(out, "rootstock_memory_available_bytes", "gauge",
+             "Memory the root partition can give to new VMs and work (MemAvailable).");
+    f.sample("", appliance->memory_available_bytes);
+  }
+  if (!appliance->hv_frames.empty()) {
+    Family f(out, "rootstock_hv_frames", "gauge", "hv's 4 KiB frames of RAM by state.");
+    for (const auto& [state, count] : appliance->hv_frames) {
+      f.sample("state=\"" + prometheus_label(state) + "\"", count);
+    }
+  }
+  if (appliance->hv_partitions) {
+    Family f(out, "rootstock_hv_partitions", "gauge", "Child partitions hv holds.");
+    f.sample("", *appliance->hv_partitions);
+  }
+  return out;
+}
+
+}  // namespace rootstock::appliance
