@@ -181,6 +181,15 @@ ApiResponse ApiRouter::route(const ApiRequest& request,
     changed_vm.reset();  // typing changes no spec
     return console(request, id);
   }
+  if (rest == "/stop") {
+    // Rootstock's: the power button, then a hard stop at the end of the appliance's grace
+    // (Firecracker has no such call: its VM ends with its process). Answered once it stopped.
+    changed_vm.reset();
+    if (request.method != "POST") return invalid_path(request);
+    auto r = vms_.stop(id);
+    if (!r) return manager_refusal(r.error());
+    return no_content();
+  }
   return serve_vm_request(vms_, id, request.method, rest, request.body, [this](const VmSpec& spec) {
     return spec_path_problem(spec, options_.image_roots);
   });

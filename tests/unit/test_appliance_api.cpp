@@ -283,6 +283,13 @@ TEST_CASE("api: pause, resume, power button and stop through the API", "[applian
   }
   CHECK(has(api.call("GET", "/vms/life"), "\"reason\":\"poweroff\""));
   CHECK(api.call("PUT", "/vms/life/actions", R"({"action_type": "SendCtrlAltDel"})").status == 400);
+  // Rootstock's stop: the button, then the grace; refused when it is not running.
+  CHECK(api.call("POST", "/vms/life/stop").status == 400);
+  REQUIRE(api.call("PUT", "/vms/life/actions", R"({"action_type": "InstanceStart"})").status ==
+          204);
+  CHECK(api.call("GET", "/vms/life/stop").status == 400);
+  CHECK(api.call("POST", "/vms/life/stop").status == 204);
+  CHECK(api.vms.get("life")->state == VmState::kStopped);
   // Stopped, it may be configured again and deleted.
   CHECK(api.call("PUT", "/vms/life/boot-source", R"({"kernel_image_path": "/k3"})").status == 204);
   CHECK(api.call("DELETE", "/vms/life").status == 204);
