@@ -1,5 +1,8 @@
 #include "appliance/api_router.hpp"
 
+#include <charconv>
+#include <chrono>
+
 #include <nlohmann/json.hpp>
 
 #include "appliance/api_images.hpp"
@@ -45,6 +48,26 @@ bool wants_follow(std::string_view query) {
     query.remove_prefix(amp + 1);
   }
   return false;
+}
+
+// ?lines=N of GET /logs: the newest N lines (1000 when not given, at most 100000).
+size_t log_lines(std::string_view query) {
+  constexpr size_t kDefault = 1000;
+  constexpr size_t kMost = 100000;
+  constexpr std::string_view kKey = "lines=";
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    const std::string_view field = query.substr(0, amp);
+    if (field.starts_with(kKey)) {
+      size_t n = 0;
+      const std::string_view v = field.substr(kKey.size());
+      const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+      if (ec == std::errc() && end == v.data() + v.size()) return std::min(n, kMost);
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return kDefault;
 }
 
 ApiResponse manager_refusal(const VmError& e) {
@@ -106,18 +129,64 @@ bool ApiRouter::authorized(std::string_view authorization) const {
 }
 
 ApiResponse ApiRouter::handle(const ApiRequest& request) const {
+  const auto start = std::chrono::steady_clock::now();
   std::optional<std::string> changed_vm;
   ApiResponse response = route(request, changed_vm);
   if (changed_vm && request.method != "GET" && response.status >= 200 && response.status < 300) {
     if (auto failed = keep(*changed_vm)) {
-      return fault(500,
-                   "the change was made but the appliance could not keep it (it is lost "
-                   "at the next boot): " +
-                       *failed);
+      response = fault(500,
+                       "the change was made but the appliance could not keep it (it is lost at "
+                       "the next boot): " +
+                           *failed);
     }
+  }
+  if (options_.log) {
+    options_.log->api_request(request.method, request.path, response.status,
+                              std::chrono::duration_cast<std::chrono::microseconds>(
+                                  std::chrono::steady_clock::now() - start));
   }
   return response;
 }
+
+namespace {
+
+// An upload's sink that logs the request once its answer is known (status 0: the client went
+// away before the body was whole).
+class LoggedSink final : public BodySink {
+ public:
+  LoggedSink(std::unique_ptr<BodySink> inner, EventLog& log, std::string path)
+      : inner_(std::move(inner)), log_(log), path_(std::move(path)) {}
+  ~LoggedSink() override {
+    if (!logged_) log_.api_request("PUT", path_, 0, elapsed());
+  }
+  std::optional<ApiResponse> write(std::string_view bytes) override {
+    auto refused = inner_->write(bytes);
+    if (refused) done(refused->status);
+    return refused;
+  }
+  ApiResponse finish() override {
+    ApiResponse r = inner_->finish();
+    done(r.status);
+    return r;
+  }
+
+ private:
+  std::chrono::microseconds elapsed() const {
+    return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                                 start_);
+  }
+  void done(int status) {
+    logged_ = true;
+    log_.api_request("PUT", path_, status, elapsed());
+  }
+  std::unique_ptr<BodySink> inner_;
+  EventLog& log_;
+  std::string path_;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  bool logged_ = false;
+};
+
+}  // namespace
 
 std::optional<std::string> ApiRouter::keep(const std::string& id) const {
   if (options_.spec_dir.empty()) return std::nullopt;
@@ -148,6 +217,14 @@ ApiResponse ApiRouter::route(const ApiRequest& request,
         path == kImages ? std::string_view() : std::string_view(path).substr(kImages.size() + 1);
     if (path != kImages && name.empty()) return invalid_path(request);
     return serve_images(options_.images, vms_, request.method, name, request);
+  }
+  if (path == "/logs") {
+    if (request.method != "GET") return invalid_path(request);
+    if (!options_.log) return fault(400, "this appliance keeps no log");
+    ApiResponse r;
+    r.content_type = "application/x-ndjson";
+    r.body = options_.log->text(log_lines(request.query));
+    return r;
   }
   if (path == "/metrics") {
     if (request.method != "GET") return invalid_path(request);
@@ -201,10 +278,19 @@ UploadStart ApiRouter::start_upload(const ApiRequest& head, uint64_t length) con
   UploadStart start;
   if (!authorized(head.authorization)) {
     start.refused = unauthorized();
-    return start;
+  } else {
+    start =
+        start_image_upload(options_.images, vms_,
+                           std::string_view(head.path).substr(kImagePrefix.size()), head, length);
   }
-  return start_image_upload(options_.images, vms_,
-                            std::string_view(head.path).substr(kImagePrefix.size()), head, length);
+  if (options_.log) {
+    if (start.refused) {
+      options_.log->api_request(head.method, head.path, start.refused->status, {});
+    } else if (start.sink) {
+      start.sink = std::make_unique<LoggedSink>(std::move(start.sink), *options_.log, head.path);
+    }
+  }
+  return start;
 }
 
 ApiResponse ApiRouter::vms_collection(const ApiRequest& request) const {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "appliance/api_message.hpp"
+#include "appliance/event_log.hpp"
 #include "appliance/image_store.hpp"
 #include "appliance/prometheus_metrics.hpp"
 #include "appliance/vm_manager.hpp"
@@ -33,6 +34,8 @@ struct ApiRouterOptions {
   std::vector<std::string> image_roots;
   /// The appliance's own figures for GET /metrics (prometheus_metrics.hpp); empty: VMs only.
   std::function<ApplianceFigures()> appliance_figures;
+  /// Where every request is logged (event_log.hpp) and what GET /logs reads; null: neither.
+  EventLog* log = nullptr;
 };
 
 class ApiRouter {

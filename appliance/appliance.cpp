@@ -38,6 +38,13 @@ std::string Appliance::name_of(const std::string& id) const {
 
 void Appliance::on_event(const VmEvent& e) {
   const std::string name = e.spec->name.value_or(e.id);
+  if (options_.log) {
+    if (e.kind == VmEvent::Kind::kStarted) {
+      options_.log->vm_event(e.id, "started", "start " + std::to_string(e.start_count));
+    } else {
+      options_.log->vm_event(e.id, "ended", describe(e.exit.reason));
+    }
+  }
   if (e.kind == VmEvent::Kind::kStarted) {
     options_.announce(milestone::Writer("vm-started")
                           .field("id", text(e.id))

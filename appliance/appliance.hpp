@@ -14,6 +14,7 @@
 #include <rootstock/milestone.hpp>
 
 #include "appliance/console_input.hpp"
+#include "appliance/event_log.hpp"
 #include "appliance/linux_vm_runner.hpp"
 #include "appliance/vm_manager.hpp"
 
@@ -30,6 +31,8 @@ class Appliance {
     std::function<void(const milestone::Writer&)> announce;
     /// The VMs' console text (VmConsoleOutput::TextFn), from several threads at once.
     VmConsoleOutput::TextFn console;
+    /// Where VMs' starts and ends are logged (event_log.hpp); null: nowhere.
+    EventLog* log = nullptr;
   };
 
   /// `backend` must outlive the appliance.

@@ -25,6 +25,8 @@ inline constexpr const char* kDataMount = "/var/lib/rootstock";
 inline constexpr const char* kDataVmSpecs = "/var/lib/rootstock/vms";
 /// The management API's TLS key and certificate (appliance/tls_identity.hpp).
 inline constexpr const char* kDataApiIdentity = "/var/lib/rootstock/api";
+/// The appliance's JSON-lines log (appliance/event_log.hpp): appliance.jsonl and .1.
+inline constexpr const char* kDataLogs = "/var/lib/rootstock/log";
 /// The images the management API takes (appliance/image_store.hpp).
 inline constexpr const char* kDataImages = "/var/lib/rootstock/images";
 /// Images built into the root's initramfs: the default child's kernel and initramfs, and the

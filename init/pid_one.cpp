@@ -281,7 +281,14 @@ void PidOne::start_appliance() {
   backend_ = std::move(*backend);
   (void)::mkdir("/run/rootstock", 0755);
   (void)::mkdir(kVmLogDir, 0755);
+  appliance::EventLog::Options log;
+  if (data_) {
+    (void)::mkdir(kDataLogs, 0755);
+    log.file = std::string(kDataLogs) + "/appliance.jsonl";
+  }
+  log_ = std::make_unique<appliance::EventLog>(std::move(log));
   appliance::Appliance::Options o;
+  o.log = log_.get();
   o.stop_timeout = std::chrono::seconds(options_.stop_timeout_s.value_or(30));
   o.say = [](const std::string& line) { say(line); };
   o.announce = [](const milestone::Writer& line) { announce(line); };
@@ -356,6 +363,7 @@ void PidOne::start_api() {
   // A VM made through the API boots and uses images only: the store's and those built in.
   router.image_roots = {kDataImages, kBuiltInChildImages, kBuiltInExamples};
   router.appliance_figures = [backend = backend_.get()] { return appliance_figures(*backend); };
+  router.log = log_.get();
   api_router_ = std::make_unique<appliance::ApiRouter>(appliance_->manager(), std::move(router));
   appliance::ApiServerOptions o;
   o.address = api->listen.address.text();

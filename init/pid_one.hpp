@@ -82,6 +82,9 @@ class PidOne {
   bool stopping_ = false;
   bool hvroot_loaded_ = false;
   std::unique_ptr<vmm::Backend> backend_;  // hvroot, for the appliance's VMs
+  // The appliance's JSON-lines log (VM starts and ends, API requests): before the appliance,
+  // which writes to it, and gone after it.
+  std::unique_ptr<appliance::EventLog> log_;
   std::unique_ptr<appliance::Appliance> appliance_;
   // The management API over the network (docs/api.md): its routes over the appliance's VMs and
   // the server that takes connections; the server goes first at shutdown.

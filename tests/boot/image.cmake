@@ -163,6 +163,8 @@ set(api_steps
   --http "GET /vms/api-vm/console -> 200 rootstock-child: init reached@30"
   --http "GET /metrics -> 200 rootstock_vm_exits_total{id=\"api-vm\",kind=\"io\"}@30"
   --http "GET /metrics -> 200 rootstock_hv_frames{state=\"child\"}@30"
+  --http "GET /logs -> 200 \"method\":\"PUT\",\"path\":\"/vms/api-vm/actions\",\"status\":204@30"
+  --http "GET /logs -> 200 \"kind\":\"vm\",\"id\":\"api-vm\",\"event\":\"started\"@30"
   --http "DELETE /vms/api-vm -> 400 running@30"
   --http "DELETE /images/child-initramfs -> 400 is used by vm 'api-vm'@30"
   --http [=[PUT /vms/api-vm/actions {"action_type": "SendCtrlAltDel"} -> 204@30]=]

@@ -11,6 +11,7 @@
 
 #include "appliance/api_router.hpp"
 #include "appliance/vm_manager.hpp"
+#include "temp_dir.hpp"
 #include "test_appliance_fake_runner.hpp"
 
 using namespace rootstock::appliance;
@@ -439,4 +440,49 @@ TEST_CASE("api: the appliance's own figures in /metrics", "[appliance][api]") {
   CHECK(has(r, "rootstock_memory_available_bytes 536870912\n"));
   CHECK(has(r, "rootstock_hv_frames{state=\"child\"} 20\n"));
   CHECK(has(r, "rootstock_hv_partitions 1\n"));
+}
+
+TEST_CASE("api: every request in the log, GET /logs reads it", "[appliance][api]") {
+  FakeRunner runner;
+  VmManager vms(runner);
+  EventLog log(EventLog::Options{});
+  ApiRouterOptions o;
+  o.log = &log;
+  const ApiRouter router(vms, o);
+  auto call = [&router](std::string method, std::string path, std::string query = {}) {
+    ApiRequest r;
+    r.method = std::move(method);
+    r.path = std::move(path);
+    r.query = std::move(query);
+    return router.handle(r);
+  };
+  CHECK(call("GET", "/vms").status == 200);
+  CHECK(call("GET", "/vms/nobody").status == 404);
+  log.vm_event("web", "ended", "poweroff");
+  const ApiResponse all = call("GET", "/logs");
+  CHECK(all.content_type == "application/x-ndjson");
+  CHECK(has(all, R"("kind":"api","method":"GET","path":"/vms","status":200)"));
+  CHECK(has(all, R"("path":"/vms/nobody","status":404)"));
+  CHECK(has(all, R"("kind":"vm","id":"web","event":"ended","detail":"poweroff")"));
+  // Each line one JSON object with its time.
+  size_t lines = 0;
+  for (size_t at = 0; (at = all.body.find("{\"time\":\"", at)) != std::string::npos; ++at) ++lines;
+  CHECK(lines == 3);
+  const ApiResponse newest = call("GET", "/logs", "lines=1");
+  CHECK(newest.body.find("/vms/nobody") == std::string::npos);
+  CHECK(has(newest, R"("path":"/logs")"));
+}
+
+TEST_CASE("event log: bounded in memory, one generation kept on disk", "[appliance][api]") {
+  rootstock::testing::TempDir dir("rootstock-log");
+  const std::string file = dir.path() + "/appliance.jsonl";
+  EventLog log(EventLog::Options{2048, file});
+  for (int i = 0; i < 100; ++i) log.vm_event("vm" + std::to_string(i), "started", "start 1");
+  const std::string kept = log.text(100000);
+  CHECK(kept.size() <= 2048);
+  CHECK(kept.find("\"id\":\"vm99\"") != std::string::npos);
+  CHECK(kept.find("\"id\":\"vm0\"") == std::string::npos);
+  CHECK(std::filesystem::file_size(file) <= 2048);
+  CHECK(std::filesystem::file_size(file + ".1") <= 2048);
+  CHECK(utc_timestamp(std::chrono::system_clock::time_point{}) == "1970-01-01T00:00:00.000Z");
 }
