@@ -20,19 +20,6 @@ namespace {
 
 constexpr std::string_view kArrow = " -> ";
 
-// Waits for `events` on fd until the deadline; false when it passed.
-bool wait_for(int fd, short events, std::chrono::steady_clock::time_point deadline) {
-  while (true) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return false;
-    pollfd p{fd, events, 0};
-    const int n = ::poll(&p, 1, static_cast<int>(left.count()));
-    if (n > 0) return true;
-    if (n < 0 && errno != EINTR) return false;
-  }
-}
-
 }  // namespace
 
 std::optional<ApiCall> parse_api_call(std::string_view spec) {

@@ -58,8 +58,17 @@ int receive_bytes(void* context, unsigned char* buffer, size_t size) {
 }
 
 // Waits for what mbedTLS asked for by `deadline`; false when it passed.
-bool wait_for(int fd, int want, TlsClient::Deadline deadline) {
-  const short events = want == MBEDTLS_ERR_SSL_WANT_WRITE ? POLLOUT : POLLIN;
+bool wait_for_tls(int fd, int want, TlsClient::Deadline deadline) {
+  return wait_for(fd, want == MBEDTLS_ERR_SSL_WANT_WRITE ? POLLOUT : POLLIN, deadline);
+}
+
+bool retry(int r) {
+  return r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE;
+}
+
+}  // namespace
+
+bool wait_for(int fd, short events, std::chrono::steady_clock::time_point deadline) {
   while (true) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
@@ -70,12 +79,6 @@ bool wait_for(int fd, int want, TlsClient::Deadline deadline) {
     if (n < 0 && errno != EINTR) return false;
   }
 }
-
-bool retry(int r) {
-  return r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE;
-}
-
-}  // namespace
 
 std::string sha256_hex(std::string_view bytes) {
   unsigned char digest[32];
@@ -110,7 +113,7 @@ std::unique_ptr<TlsClient> TlsClient::connect(int fd, const std::string& pinned_
   }
   mbedtls_ssl_set_bio(&s->ssl, &s->fd, send_bytes, receive_bytes, nullptr);
   while ((r = mbedtls_ssl_handshake(&s->ssl)) != 0) {
-    if (!retry(r) || !wait_for(fd, r, deadline)) {
+    if (!retry(r) || !wait_for_tls(fd, r, deadline)) {
       char text[96];
       std::snprintf(text, sizeof text, "the TLS handshake failed (mbedTLS error -0x%04x)",
                     static_cast<unsigned>(-r));
@@ -139,7 +142,7 @@ bool TlsClient::write_all(std::string_view bytes, Deadline deadline) {
         &state_->ssl, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
     if (r > 0) {
       bytes.remove_prefix(static_cast<size_t>(r));
-    } else if (!retry(r) || !wait_for(state_->fd, r, deadline)) {
+    } else if (!retry(r) || !wait_for_tls(state_->fd, r, deadline)) {
       return false;
     }
   }
@@ -151,7 +154,7 @@ ssize_t TlsClient::read(char* buffer, size_t size, Deadline deadline) {
     const int r = mbedtls_ssl_read(&state_->ssl, reinterpret_cast<unsigned char*>(buffer), size);
     if (r > 0) return r;
     if (r == 0 || r == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) return 0;
-    if (!retry(r) || !wait_for(state_->fd, r, deadline)) return -1;
+    if (!retry(r) || !wait_for_tls(state_->fd, r, deadline)) return -1;
   }
 }
 

@@ -14,6 +14,9 @@
 
 namespace rootstock::harness {
 
+/// Waits until `fd` is ready for the poll(2) `events` or `deadline` passes; false then.
+[[nodiscard]] bool wait_for(int fd, short events, std::chrono::steady_clock::time_point deadline);
+
 /// SHA-256 of `bytes` as 64 lower-case hex digits (certificates' fingerprints, uploads' digests).
 [[nodiscard]] std::string sha256_hex(std::string_view bytes);
 
