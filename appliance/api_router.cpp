@@ -9,6 +9,7 @@
 #include "appliance/firecracker_api.hpp"
 #include "appliance/image_paths.hpp"
 #include "appliance/spec_dir.hpp"
+#include "appliance/vm_log.hpp"
 #include "appliance/vm_spec_sections.hpp"
 
 namespace rootstock::appliance {
@@ -145,7 +146,26 @@ ApiResponse ApiRouter::handle(const ApiRequest& request) const {
                               std::chrono::duration_cast<std::chrono::microseconds>(
                                   std::chrono::steady_clock::now() - start));
   }
+  log_for_vm(request, response);
   return response;
+}
+
+void ApiRouter::log_for_vm(const ApiRequest& request, const ApiResponse& response) const {
+  if (!request.path.starts_with(kVmsPrefix)) return;
+  const std::string_view after = std::string_view(request.path).substr(kVmsPrefix.size());
+  const std::string id(after.substr(0, after.find('/')));
+  auto spec = vms_.spec(id);
+  if (!spec || !spec->logger) return;
+  std::string message = request.method + " " + request.path + " " + std::to_string(response.status);
+  LogLevel level = LogLevel::kInfo;
+  if (response.status >= 400) {
+    level = response.status >= 500 ? LogLevel::kError : LogLevel::kWarning;
+    const Json body = Json::parse(response.body, nullptr, false);
+    if (body.is_object() && body.contains("fault_message") && body["fault_message"].is_string()) {
+      message += ": " + body["fault_message"].get<std::string>();
+    }
+  }
+  append_vm_log(spec->logger, id, "api", level, message);
 }
 
 namespace {
@@ -187,6 +207,11 @@ class LoggedSink final : public BodySink {
 };
 
 }  // namespace
+
+std::optional<std::string> ApiRouter::spec_problem(const VmSpec& spec) const {
+  if (auto problem = spec_path_problem(spec, options_.image_roots)) return problem;
+  return spec_output_problem(spec, options_.output_roots);
+}
 
 std::optional<std::string> ApiRouter::keep(const std::string& id) const {
   if (options_.spec_dir.empty()) return std::nullopt;
@@ -267,9 +292,12 @@ ApiResponse ApiRouter::route(const ApiRequest& request,
     if (!r) return manager_refusal(r.error());
     return no_content();
   }
-  return serve_vm_request(vms_, id, request.method, rest, request.body, [this](const VmSpec& spec) {
-    return spec_path_problem(spec, options_.image_roots);
-  });
+  FirecrackerHooks hooks;
+  hooks.check = [this](const VmSpec& spec) { return spec_problem(spec); };
+  if (options_.metrics) {
+    hooks.flush_metrics = [this](const std::string& vm) { return options_.metrics->flush(vm); };
+  }
+  return serve_vm_request(vms_, id, request.method, rest, request.body, hooks);
 }
 
 UploadStart ApiRouter::start_upload(const ApiRequest& head, uint64_t length) const {
@@ -302,7 +330,7 @@ ApiResponse ApiRouter::vms_collection(const ApiRequest& request) const {
   if (request.method != "POST") return invalid_path(request);
   auto vm = parse_new_vm(request.body);
   if (!vm) return fault(400, vm.error().text());
-  if (auto problem = spec_path_problem(vm->spec, options_.image_roots)) return fault(400, *problem);
+  if (auto problem = spec_problem(vm->spec)) return fault(400, *problem);
   auto id = vms_.create(std::move(vm->spec), vm->id);
   if (!id) return manager_refusal(id.error());
   Json o = Json::object();
@@ -325,7 +353,7 @@ ApiResponse ApiRouter::one_vm(const ApiRequest& request, const std::string& id) 
   // PUT: a whole /vm/config document; creates the VM or replaces a created or stopped one's.
   auto spec = parse_vm_spec(request.body);
   if (!spec) return fault(400, spec.error().text());
-  if (auto problem = spec_path_problem(*spec, options_.image_roots)) return fault(400, *problem);
+  if (auto problem = spec_problem(*spec)) return fault(400, *problem);
   if (vms_.get(id)) {
     auto r = vms_.update_spec(id, [&spec](VmSpec& s) -> std::expected<void, std::string> {
       s = *spec;

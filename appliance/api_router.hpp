@@ -12,6 +12,7 @@
 
 #include "appliance/api_message.hpp"
 #include "appliance/event_log.hpp"
+#include "appliance/firecracker_metrics.hpp"
 #include "appliance/image_store.hpp"
 #include "appliance/prometheus_metrics.hpp"
 #include "appliance/vm_manager.hpp"
@@ -32,6 +33,11 @@ struct ApiRouterOptions {
   /// The folders whose files a VM made through the API may boot from and use
   /// (image_paths.hpp); empty: any file.
   std::vector<std::string> image_roots;
+  /// The folders a VM made through the API may write its files in (its console log, its
+  /// logger's and metrics' files: image_paths.hpp's spec_output_problem); empty: anywhere.
+  std::vector<std::string> output_roots;
+  /// Writes the VMs' Firecracker metrics files (FlushMetrics); null: FlushMetrics is refused.
+  MetricsFlusher* metrics = nullptr;
   /// The appliance's own figures for GET /metrics (prometheus_metrics.hpp); empty: VMs only.
   std::function<ApplianceFigures()> appliance_figures;
   /// Where every request is logged (event_log.hpp) and what GET /logs reads; null: neither.
@@ -56,6 +62,10 @@ class ApiRouter {
   ApiResponse one_vm(const ApiRequest& request, const std::string& id) const;
   ApiResponse console(const ApiRequest& request, const std::string& id) const;
   ApiResponse route(const ApiRequest& request, std::optional<std::string>& changed_vm) const;
+  // The image and output path checks of a spec the API made or changed.
+  std::optional<std::string> spec_problem(const VmSpec& spec) const;
+  // A request for /vms/{id}/… into that VM's own log, if its spec has one (vm_log.hpp).
+  void log_for_vm(const ApiRequest& request, const ApiResponse& response) const;
   // Keeps VM `id` as the manager has it now (or forgets it, gone); the failure's words.
   std::optional<std::string> keep(const std::string& id) const;
 

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "appliance/vm_log.hpp"
+
 namespace rootstock::appliance {
 namespace {
 
@@ -45,6 +47,7 @@ void Appliance::on_event(const VmEvent& e) {
       options_.log->vm_event(e.id, "ended", describe(e.exit.reason));
     }
   }
+  log_to_vm(e);
   if (e.kind == VmEvent::Kind::kStarted) {
     options_.announce(milestone::Writer("vm-started")
                           .field("id", text(e.id))
@@ -65,6 +68,21 @@ void Appliance::on_event(const VmEvent& e) {
                         .field("name", text(name))
                         .field("reason", describe(e.exit.reason)));
   if (!e.restarting) act(input_.remove(e.id));
+}
+
+void Appliance::log_to_vm(const VmEvent& e) {
+  if (e.kind == VmEvent::Kind::kStarted) {
+    append_vm_log(e.spec->logger, e.id, "vmm", LogLevel::kInfo,
+                  "started (start " + std::to_string(e.start_count) + ")");
+    return;
+  }
+  // A run that ended by itself in order is news; one that failed or faulted is an error.
+  const bool orderly = e.exit.reason == ExitReason::kPowerOff ||
+                       e.exit.reason == ExitReason::kStopped || e.exit.reason == ExitReason::kReset;
+  std::string message = std::string("ended: ") + describe(e.exit.reason);
+  if (!e.exit.detail.empty()) message += " (" + e.exit.detail + ")";
+  if (!e.exit.stats.empty()) message += "; " + e.exit.stats;
+  append_vm_log(e.spec->logger, e.id, "vmm", orderly ? LogLevel::kInfo : LogLevel::kError, message);
 }
 
 void Appliance::act(const std::vector<ConsoleInput::Action>& actions) {

@@ -56,6 +56,8 @@ class Appliance {
 
  private:
   void on_event(const VmEvent& event);
+  // The event into the VM's own log, if its spec has one (vm_log.hpp).
+  void log_to_vm(const VmEvent& event);
   void act(const std::vector<ConsoleInput::Action>& actions);
   std::string name_of(const std::string& id) const;
 

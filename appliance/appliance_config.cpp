@@ -232,6 +232,24 @@ ApiConfig api(ParseErrors& e, const Json& v) {
     }
   }
   a.tls = f.boolean("tls", Need::kOptional).value_or(true);
+  // File names in the ESP's root folder: nothing that leads elsewhere.
+  for (auto [key, out] :
+       {std::pair<const char*, std::optional<std::string>*>{"certificate", &a.certificate_file},
+        {"key", &a.key_file}}) {
+    *out = f.string(key, Need::kOptional);
+    if (*out && (out->value().empty() || out->value().size() > 255 || *out == "." || *out == ".." ||
+                 out->value().find('/') != std::string::npos ||
+                 out->value().find('\\') != std::string::npos)) {
+      e.fail(f.path(key), "must be the name of a file beside the configuration file");
+    }
+  }
+  if (a.certificate_file.has_value() != a.key_file.has_value()) {
+    e.fail(f.path(a.certificate_file ? "key" : "certificate"),
+           "is needed too: a certificate and its key go together");
+  }
+  if (a.certificate_file && !a.tls) {
+    e.fail(f.path("certificate"), "is for HTTPS, which \"tls\": false turns off");
+  }
   f.finish();
   return a;
 }

@@ -76,6 +76,10 @@ struct ApiConfig {
   /// HTTPS with the appliance's own certificate (tls_identity.hpp); false: plain HTTP, the token
   /// readable by anyone on the path.
   bool tls = true;
+  /// The user's own certificate and key (PEM) instead of the appliance's: file names at the
+  /// root of the EFI system partition, beside the configuration file; both or neither.
+  std::optional<std::string> certificate_file;
+  std::optional<std::string> key_file;
   bool operator==(const ApiConfig&) const = default;
 };
 

@@ -1,15 +1,19 @@
 // serve_vm_request(): Firecracker's per-VM paths over the VM manager. Configuration (PUT
-// /machine-config, /boot-source, /drives/{id}, /network-interfaces/{id}, /vsock, /entropy and
-// PATCH /machine-config) changes the spec of a created or stopped VM through
-// VmManager::update_spec; what Firecracker allows only after the start (PATCH of a drive or an
-// interface) needs a running VM; /actions and PATCH /vm drive the VM's state.
+// /machine-config, /boot-source, /drives/{id}, /network-interfaces/{id}, /vsock, /entropy,
+// /logger, /metrics and PATCH /machine-config) changes the spec of a created or stopped VM
+// through VmManager::update_spec; what Firecracker allows only after the start (PATCH of a
+// drive or an interface) needs a running VM; /actions and PATCH /vm drive the VM's state; GET
+// /metrics answers the run's figures in Firecracker's metrics document.
 #include "appliance/firecracker_api.hpp"
 
 #include <sys/stat.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "appliance/firecracker_bodies.hpp"
+#include "appliance/firecracker_metrics.hpp"
 #include "appliance/json_fields.hpp"
 #include "appliance/vm_spec_sections.hpp"
 
@@ -190,12 +194,21 @@ ApiResponse drive(VmManager& vms, const std::string& id, std::string_view method
   if (configurable(info->state)) return bad_request(kNotBeforeStart);
   auto spec = vms.spec(id);
   if (!spec) return answer(spec.error());
-  bool known = false;
-  for (const Drive& d : spec->drives) known = known || d.drive_id == p->drive_id;
+  const bool known =
+      std::ranges::find(spec->drives, p->drive_id, &Drive::drive_id) != spec->drives.end();
   if (!known) return bad_request("vm '" + id + "' has no drive '" + p->drive_id + "'");
-  if (p->path_on_host) {
-    return bad_request("changing a running VM's drive to another backing file is not supported");
+  if (!p->path_on_host) return no_content();  // naming the drive alone changes nothing
+  if (auto problem = backing_file_problem(*p->path_on_host)) {
+    return bad_request("drive " + p->drive_id + ": " + *problem);
   }
+  // The path must be one a VM may use, as in a PUT.
+  VmSpec changed = *spec;
+  std::ranges::find(changed.drives, p->drive_id, &Drive::drive_id)->path_on_host = *p->path_on_host;
+  if (check) {
+    if (auto problem = check(changed)) return bad_request(*problem);
+  }
+  auto r = vms.replace_drive(id, p->drive_id, *p->path_on_host);
+  if (!r) return answer(r.error());
   return no_content();
 }
 
@@ -228,7 +241,9 @@ ApiResponse network_interface(VmManager& vms, const std::string& id, std::string
   return bad_request("vm '" + id + "' has no network interface '" + *p + "'");
 }
 
-ApiResponse action(VmManager& vms, const std::string& id, std::string_view body) {
+ApiResponse action(
+    VmManager& vms, const std::string& id, std::string_view body,
+    const std::function<std::expected<void, std::string>(const std::string&)>& flush) {
   auto a = parse_action(body);
   if (!a) return refused(a.error());
   switch (*a) {
@@ -247,10 +262,11 @@ ApiResponse action(VmManager& vms, const std::string& id, std::string_view body)
       if (!r) return answer(r.error());
       return no_content();
     }
-    case FirecrackerAction::kFlushMetrics:
-      return bad_request(
-          "FlushMetrics: no metrics file is configured (PUT /metrics is not supported: the "
-          "appliance serves every VM's figures at GET /metrics)");
+    case FirecrackerAction::kFlushMetrics: {
+      if (!flush) return bad_request("this appliance writes no metrics files");
+      if (auto r = flush(id); !r) return bad_request("FlushMetrics: " + r.error());
+      return no_content();
+    }
   }
   return bad_request("unknown action");
 }
@@ -297,7 +313,9 @@ const char* firecracker_state(VmState state) {
 }
 
 ApiResponse serve_vm_request(VmManager& vms, const std::string& id, std::string_view method,
-                             std::string_view rest, std::string_view body, const SpecCheck& check) {
+                             std::string_view rest, std::string_view body,
+                             const FirecrackerHooks& hooks) {
+  const SpecCheck& check = hooks.check;
   if (needs_body(method) && body.empty()) {
     return bad_request("Empty " + std::string(method) + " request.");
   }
@@ -348,7 +366,7 @@ ApiResponse serve_vm_request(VmManager& vms, const std::string& id, std::string_
       });
     }
   } else if (rest == "/actions") {
-    if (method == "PUT") return action(vms, id, body);
+    if (method == "PUT") return action(vms, id, body, hooks.flush_metrics);
   } else if (rest == "/vm") {
     if (method == "PATCH") return vm_state(vms, id, body);
   } else if (rest == "/vm/config") {
@@ -357,12 +375,29 @@ ApiResponse serve_vm_request(VmManager& vms, const std::string& id, std::string_
       if (!spec) return answer(spec.error());
       return json_answer(200, to_json(*spec));
     }
-  } else if (rest == "/logger" || rest == "/metrics") {
+  } else if (rest == "/logger") {
     if (method == "PUT") {
-      return bad_request(
-          "PUT " + std::string(rest) +
-          " is not supported: the appliance keeps one log and serves every VM's figures at "
-          "GET /metrics");
+      auto l = parse_logger(body);
+      if (!l) return refused(l.error());
+      return configure(vms, id, check, [&l](VmSpec& s) -> std::expected<void, std::string> {
+        s.logger = *l;
+        return {};
+      });
+    }
+  } else if (rest == "/metrics") {
+    if (method == "PUT") {
+      auto m = parse_metrics(body);
+      if (!m) return refused(m.error());
+      return configure(vms, id, check, [&m](VmSpec& s) -> std::expected<void, std::string> {
+        s.metrics = *m;
+        return {};
+      });
+    }
+    if (method == "GET") {
+      // Rootstock's: the current run's totals in Firecracker's document.
+      auto f = vms.figures(id);
+      if (!f) return answer(f.error());
+      return json_answer(200, firecracker_metrics_json(*f, std::chrono::system_clock::now()));
     }
   }
   return wrong_method(method, rest);

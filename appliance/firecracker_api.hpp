@@ -6,6 +6,7 @@
 // client written for Firecracker works unchanged against /vms/{id}. docs/api.md lists the paths.
 #pragma once
 
+#include <expected>
 #include <functional>
 #include <optional>
 #include <string>
@@ -28,12 +29,21 @@ inline constexpr const char* kAppVersion = "0.1.0";
 /// words, or nullopt. Empty: none.
 using SpecCheck = std::function<std::optional<std::string>(const VmSpec&)>;
 
+/// What the per-VM paths need beyond the VM manager.
+struct FirecrackerHooks {
+  /// Every configuration change is refused, changing nothing, when this refuses the spec it
+  /// would make.
+  SpecCheck check;
+  /// FlushMetrics (firecracker_metrics.hpp's MetricsFlusher::flush); empty: refused.
+  std::function<std::expected<void, std::string>(const std::string& id)> flush_metrics;
+};
+
 /// Serves `method` on `rest`, the path after /vms/{id} ("" is Firecracker's "/",
-/// "/machine-config", "/drives/rootfs", …). Every configuration change is refused, changing
-/// nothing, when `check` refuses the spec it would make.
+/// "/machine-config", "/drives/rootfs", "/metrics" …).
 [[nodiscard]] ApiResponse serve_vm_request(VmManager& vms, const std::string& id,
                                            std::string_view method, std::string_view rest,
-                                           std::string_view body, const SpecCheck& check = {});
+                                           std::string_view body,
+                                           const FirecrackerHooks& hooks = {});
 
 /// Firecracker's InstanceInfo.state for a VM state: "Not started", "Running" or "Paused".
 [[nodiscard]] const char* firecracker_state(VmState state);

@@ -101,6 +101,14 @@ std::expected<Entropy, SpecError> parse_entropy(std::string_view body) {
   return parse_body<Entropy>(body, sections::entropy);
 }
 
+std::expected<LoggerSpec, SpecError> parse_logger(std::string_view body) {
+  return parse_body<LoggerSpec>(body, sections::logger);
+}
+
+std::expected<MetricsSpec, SpecError> parse_metrics(std::string_view body) {
+  return parse_body<MetricsSpec>(body, sections::metrics);
+}
+
 std::expected<FirecrackerAction, SpecError> parse_action(std::string_view body) {
   return parse_body<FirecrackerAction>(body, [](ParseErrors& e, const Json& v) {
     JsonFields f(e, v, "action");

@@ -41,6 +41,8 @@ struct DrivePatch {
 [[nodiscard]] std::expected<std::string, SpecError> parse_interface_patch(std::string_view body);
 [[nodiscard]] std::expected<Vsock, SpecError> parse_vsock(std::string_view body);
 [[nodiscard]] std::expected<Entropy, SpecError> parse_entropy(std::string_view body);
+[[nodiscard]] std::expected<LoggerSpec, SpecError> parse_logger(std::string_view body);
+[[nodiscard]] std::expected<MetricsSpec, SpecError> parse_metrics(std::string_view body);
 [[nodiscard]] std::expected<FirecrackerAction, SpecError> parse_action(std::string_view body);
 [[nodiscard]] std::expected<RequestedVmState, SpecError> parse_vm_state(std::string_view body);
 

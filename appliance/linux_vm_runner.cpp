@@ -51,6 +51,7 @@ void LinuxRunningVm::run() {
     // did not leave VP_RUN keeps its VM until it does: vmm::LinuxVm::stranded_vms().)
     std::unique_lock lock(vm_mutex_);
     vm_.reset();
+    devices_.reset();
   }
   console_->finish();  // no console byte comes any more: ~LinuxVm dropped the callback
   auto on_exit = std::move(on_exit_);
@@ -96,7 +97,19 @@ VmFigures LinuxRunningVm::figures() {
     f.exits_by_kind.emplace_back(name, count);
   f.vmm_exits = vm_->handled_exits();
   f.vcpus = vm_->vcpu_count();
+  f.vcpu_time_ns = static_cast<uint64_t>(vm_->vcpu_cpu_time().count());
+  if (devices_) {
+    f.drives = devices_->drive_figures();
+    f.interfaces = devices_->interface_figures();
+  }
   return f;
+}
+
+std::expected<void, std::string> LinuxRunningVm::replace_drive(const std::string& drive_id,
+                                                               const std::string& path) {
+  std::shared_lock lock(vm_mutex_);
+  if (!vm_ || !devices_) return std::unexpected("the VM does not run");
+  return devices_->replace_drive(drive_id, path);
 }
 
 LinuxVmRunner::LinuxVmRunner(vmm::Backend& backend, VmConsoleOutput::TextFn console,
@@ -143,6 +156,7 @@ std::expected<std::unique_ptr<LinuxRunningVm>, std::string> LinuxVmRunner::start
   config.stop_timeout = options_.stop_timeout;
   auto devices = VirtioDevices::open(spec, launch.id);
   if (!devices) return std::unexpected(devices.error());
+  handle->devices_ = *devices;
   config.extra_devices = std::move(*devices);
   // create() copies the images into the VM's RAM: `kernel` and `initrd` go when this returns.
   auto vm = vmm::LinuxVm::create(backend_, std::move(config));

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "appliance/console_mux.hpp"
+#include "appliance/virtio_devices.hpp"
 #include "appliance/vm_console_output.hpp"
 #include "appliance/vm_runner.hpp"
 #include "vmm/backend.hpp"
@@ -53,6 +54,8 @@ class LinuxRunningVm final : public RunningVm {
   /// Bytes typed for the VM, queued for its UART (COM1).
   void send_input(std::string_view bytes) override;
   [[nodiscard]] VmFigures figures() override;
+  [[nodiscard]] std::expected<void, std::string> replace_drive(const std::string& drive_id,
+                                                               const std::string& path) override;
 
  private:
   friend class LinuxVmRunner;
@@ -64,6 +67,7 @@ class LinuxRunningVm final : public RunningVm {
   // share it, so that a pause() kicking vCPUs for seconds holds up no stop().
   std::shared_mutex vm_mutex_;
   std::unique_ptr<vmm::LinuxVm> vm_;
+  std::shared_ptr<VirtioDevices> devices_;  // used only while vm_ (whose board has them) lives
   std::function<void(VmExit)> on_exit_;
   std::thread thread_;  // last: started once everything above is in place
 };

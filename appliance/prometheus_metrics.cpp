@@ -30,6 +30,80 @@ std::string vm_label(const std::string& id) {
   return "id=\"" + prometheus_label(id) + "\"";
 }
 
+struct Vm {
+  VmInfo info;
+  VmSpec spec;
+  VmFigures figures;
+};
+
+// A family with a sample per VM and device: `label` names the device ("drive", "interface"),
+// `of` picks the devices from a VM's figures and `value` the number from one device's.
+template <typename Devices, typename Value>
+void device_family(std::string& out, const std::vector<Vm>& all, const char* name, const char* help,
+                   const char* label, Devices of, Value value) {
+  Family f(out, name, "counter", help);
+  for (const Vm& vm : all) {
+    for (const auto& device : of(vm.figures)) {
+      f.sample(vm_label(vm.info.id) + "," + label + "=\"" + prometheus_label(device.first) + "\"",
+               value(device.second));
+    }
+  }
+}
+
+void block_families(std::string& out, const std::vector<Vm>& all) {
+  using C = vmm::virtio::BlockCounters;
+  auto drives = [](const VmFigures& f) {
+    std::vector<std::pair<std::string, C>> v;
+    for (const DriveFigures& d : f.drives) v.emplace_back(d.drive_id, d.counters);
+    return v;
+  };
+  const char* d = "drive";
+  device_family(out, all, "rootstock_vm_block_read_bytes_total",
+                "Bytes the current run read from the drive.", d, drives,
+                [](const C& c) { return c.bytes_read; });
+  device_family(out, all, "rootstock_vm_block_written_bytes_total",
+                "Bytes the current run wrote to the drive.", d, drives,
+                [](const C& c) { return c.bytes_written; });
+  device_family(out, all, "rootstock_vm_block_reads_total", "Read requests of the current run.", d,
+                drives, [](const C& c) { return c.reads; });
+  device_family(out, all, "rootstock_vm_block_writes_total", "Write requests of the current run.",
+                d, drives, [](const C& c) { return c.writes; });
+  device_family(out, all, "rootstock_vm_block_flushes_total", "Flush requests of the current run.",
+                d, drives, [](const C& c) { return c.flushes; });
+  device_family(out, all, "rootstock_vm_block_discards_total",
+                "Discard and write-zeroes requests of the current run.", d, drives,
+                [](const C& c) { return c.discards + c.write_zeroes; });
+  device_family(out, all, "rootstock_vm_block_errors_total",
+                "Requests of the current run that failed or were not supported.", d, drives,
+                [](const C& c) { return c.errors + c.unsupported; });
+}
+
+void net_families(std::string& out, const std::vector<Vm>& all) {
+  using C = vmm::virtio::NetCounters;
+  auto interfaces = [](const VmFigures& f) {
+    std::vector<std::pair<std::string, C>> v;
+    for (const InterfaceFigures& i : f.interfaces) v.emplace_back(i.iface_id, i.counters);
+    return v;
+  };
+  const char* i = "interface";
+  device_family(out, all, "rootstock_vm_net_rx_bytes_total",
+                "Bytes of frames the current run received (virtio-net header not counted).", i,
+                interfaces, [](const C& c) { return c.rx_bytes; });
+  device_family(out, all, "rootstock_vm_net_tx_bytes_total",
+                "Bytes of frames the current run sent.", i, interfaces,
+                [](const C& c) { return c.tx_bytes; });
+  device_family(out, all, "rootstock_vm_net_rx_packets_total", "Frames the current run received.",
+                i, interfaces, [](const C& c) { return c.rx_packets; });
+  device_family(out, all, "rootstock_vm_net_tx_packets_total", "Frames the current run sent.", i,
+                interfaces, [](const C& c) { return c.tx_packets; });
+  device_family(out, all, "rootstock_vm_net_dropped_total",
+                "Frames dropped either way (too large, or no room).", i, interfaces,
+                [](const C& c) { return c.rx_dropped + c.tx_dropped; });
+  device_family(out, all, "rootstock_vm_net_errors_total",
+                "Malformed chains and the tap's failures, either way.", i, interfaces,
+                [](const C& c) { return c.rx_errors + c.tx_errors; });
+}
+
 }  // namespace
 
 std::string prometheus_label(std::string_view value) {
@@ -51,11 +125,6 @@ std::string prometheus_label(std::string_view value) {
 std::string prometheus_metrics(const VmManager& vms,
                                const std::optional<ApplianceFigures>& appliance) {
   std::string out;
-  struct Vm {
-    VmInfo info;
-    VmSpec spec;
-    VmFigures figures;
-  };
   std::vector<Vm> all;
   for (const VmInfo& info : vms.list()) {
     auto spec = vms.spec(info.id);
@@ -109,6 +178,16 @@ std::string prometheus_metrics(const VmManager& vms,
              "The current run's exits the VMM's user space handled (port I/O and MMIO).");
     for (const Vm& vm : all) f.sample(vm_label(vm.info.id), vm.figures.vmm_exits);
   }
+  {
+    Family f(out, "rootstock_vm_vcpu_seconds_total", "counter",
+             "The current run's CPU time on its vCPU threads: the guest running, and the "
+             "VMM's work for its exits (a halted vCPU uses none).");
+    for (const Vm& vm : all) {
+      f.sample(vm_label(vm.info.id), static_cast<double>(vm.figures.vcpu_time_ns) / 1e9);
+    }
+  }
+  block_families(out, all);
+  net_families(out, all);
   if (!appliance) return out;
   {
     Family f(out, "rootstock_uptime_seconds", "gauge", "Time since the root partition started.");

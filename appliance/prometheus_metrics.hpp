@@ -1,7 +1,9 @@
 // GET /metrics: the appliance's and every VM's figures in Prometheus's text exposition format
 // (version 0.0.4: "# HELP", "# TYPE", then `name{label="value"} number` lines; label values
 // escape \, " and newlines). Per VM: its state, vCPUs, memory, starts, exits by kind as hv
-// counts them and those the VMM handled; the appliance: uptime, memory, hv's frames.
+// counts them and those the VMM handled, its vCPU threads' CPU time, and per drive and network
+// interface its bytes, requests or frames and failures; the appliance: uptime, memory, hv's
+// frames.
 #pragma once
 
 #include <stdint.h>

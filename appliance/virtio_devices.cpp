@@ -1,5 +1,7 @@
 #include "appliance/virtio_devices.hpp"
 
+#include <algorithm>
+
 #include "appliance/appliance_config.hpp"
 #include "vmm/virtio/block_backend.hpp"
 #include "vmm/virtio/block_device.hpp"
@@ -26,7 +28,7 @@ uint64_t fnv1a(uint64_t hash, std::string_view text) {
   return hash;
 }
 
-std::expected<std::unique_ptr<vmm::virtio::Device>, std::string> open_nic(
+std::expected<std::unique_ptr<vmm::virtio::NetDevice>, std::string> open_nic(
     const NetworkInterface& nic, std::string_view vm_id) {
   const std::string what = "network interface " + nic.iface_id + ": ";
   auto tap = vmm::virtio::TapPort::open(nic.host_dev_name);
@@ -74,12 +76,20 @@ std::expected<std::shared_ptr<VirtioDevices>, std::string> VirtioDevices::open(
   for (const Drive* d : ordered) {
     auto medium = vmm::virtio::FileMedium::open(d->path_on_host, d->is_read_only);
     if (!medium) return std::unexpected("drive " + d->drive_id + ": " + medium.error());
-    set->devices_.push_back(
-        std::make_unique<vmm::virtio::BlockDevice>(std::move(*medium), d->drive_id));
+    auto disk = std::make_unique<vmm::virtio::BlockDevice>(std::move(*medium), d->drive_id);
+    set->drives_.push_back({d->drive_id, d->is_read_only, disk.get()});
+    set->devices_.push_back(std::move(disk));
   }
+  // The figures list drives in the spec's order, the root drive where the spec has it.
+  std::vector<DriveDevice> in_spec_order;
+  for (const Drive& d : spec.drives) {
+    in_spec_order.push_back(*std::ranges::find(set->drives_, d.drive_id, &DriveDevice::drive_id));
+  }
+  set->drives_ = std::move(in_spec_order);
   for (const NetworkInterface& nic : spec.network_interfaces) {
     auto device = open_nic(nic, vm_id);
     if (!device) return std::unexpected(device.error());
+    set->interfaces_.emplace_back(nic.iface_id, device->get());
     set->devices_.push_back(std::move(*device));
   }
   if (spec.entropy) {
@@ -127,6 +137,31 @@ vmm::Result<void> VirtioDevices::plug(vmm::Board& board, vmm::GuestMemory& ram) 
   vmm::virtio::ConsoleDevice* hvc0 = console.get();
   if (auto r = plug_one(board, std::move(console)); !r) return r;
   return board.add_console_input([hvc0](std::string_view bytes) { hvc0->feed(bytes); });
+}
+
+std::vector<DriveFigures> VirtioDevices::drive_figures() const {
+  std::vector<DriveFigures> out;
+  for (const DriveDevice& d : drives_) {
+    out.push_back({d.drive_id, d.device->counters(), d.device->medium_replacements()});
+  }
+  return out;
+}
+
+std::vector<InterfaceFigures> VirtioDevices::interface_figures() const {
+  std::vector<InterfaceFigures> out;
+  for (const auto& [iface_id, device] : interfaces_) out.push_back({iface_id, device->counters()});
+  return out;
+}
+
+std::expected<void, std::string> VirtioDevices::replace_drive(const std::string& drive_id,
+                                                              const std::string& path) {
+  auto d = std::ranges::find(drives_, drive_id, &DriveDevice::drive_id);
+  if (d == drives_.end()) return std::unexpected("there is no drive " + drive_id);
+  auto medium = vmm::virtio::FileMedium::open(path, d->read_only);
+  if (!medium) return std::unexpected("drive " + drive_id + ": " + medium.error());
+  auto replaced = d->device->replace_medium(std::move(*medium));
+  if (!replaced) return std::unexpected("drive " + drive_id + ": " + replaced.error());
+  return {};
 }
 
 vmm::Result<void> VirtioDevices::plug_one(vmm::Board& board,

@@ -19,13 +19,20 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
+#include "appliance/vm_runner.hpp"
 #include "appliance/vm_spec.hpp"
 #include "vmm/extra_devices.hpp"
 #include "vmm/virtio/device.hpp"
 #include "vmm/virtio/mapped_guest_ram.hpp"
 #include "vmm/virtio/net_header.hpp"
+
+namespace rootstock::vmm::virtio {
+class BlockDevice;
+class NetDevice;
+}  // namespace rootstock::vmm::virtio
 
 namespace rootstock::appliance {
 
@@ -48,6 +55,15 @@ class VirtioDevices final : public vmm::ExtraDevices {
   void describe(vmm::acpi::AcpiConfig& acpi, std::string& cmdline) override;
   [[nodiscard]] vmm::Result<void> plug(vmm::Board& board, vmm::GuestMemory& ram) override;
 
+  // While the devices live (on the board, once plugged: as long as the VM), from any thread.
+  /// Every drive's and interface's counts, in the spec's order.
+  [[nodiscard]] std::vector<DriveFigures> drive_figures() const;
+  [[nodiscard]] std::vector<InterfaceFigures> interface_figures() const;
+  /// Opens `path` as drive `drive_id`'s new medium, with the drive's read-only setting, and
+  /// puts the disk on it (BlockDevice::replace_medium); refused with the id and the reason.
+  [[nodiscard]] std::expected<void, std::string> replace_drive(const std::string& drive_id,
+                                                               const std::string& path);
+
  private:
   explicit VirtioDevices(VirtioTransport transport) : transport_(transport) {}
   /// Puts `device` on `board` over the spec's transport, in the next slot.
@@ -60,6 +76,14 @@ class VirtioDevices final : public vmm::ExtraDevices {
   size_t plugged_ = 0;
   std::string root_words_;  // "root=/dev/vda rw", or empty without a root drive
   std::unique_ptr<vmm::virtio::MappedGuestRam> ram_;
+  // The devices the figures read, owned by devices_ and then by the board.
+  struct DriveDevice {
+    std::string drive_id;
+    bool read_only;
+    vmm::virtio::BlockDevice* device;
+  };
+  std::vector<DriveDevice> drives_;
+  std::vector<std::pair<std::string, vmm::virtio::NetDevice*>> interfaces_;
 };
 
 }  // namespace rootstock::appliance

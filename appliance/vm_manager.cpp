@@ -7,6 +7,7 @@
 // outside the lock, and commits under it if the VM is still where it left it.
 #include "appliance/vm_manager.hpp"
 
+#include <algorithm>
 #include <utility>
 
 #include "appliance/vm_manager_vm.hpp"
@@ -311,6 +312,37 @@ std::expected<VmSpec, VmError> VmManager::spec(const std::string& id) const {
   auto found = find_locked(id);
   if (!found) return std::unexpected(found.error());
   return *(*found)->spec;
+}
+
+VmManager::Result VmManager::replace_drive(const std::string& id, const std::string& drive_id,
+                                           const std::string& path) {
+  auto has_drive = [&drive_id](const VmSpec& spec) {
+    return std::ranges::find(spec.drives, drive_id, &Drive::drive_id) != spec.drives.end();
+  };
+  std::shared_ptr<RunningVm> handle;
+  {
+    std::lock_guard lock(mutex_);
+    auto found = find_locked(id);
+    if (!found) return std::unexpected(found.error());
+    const Vm& vm = **found;
+    const bool runs = vm.state == VmState::kRunning || vm.state == VmState::kPaused;
+    if (!runs || !vm.handle) return std::unexpected(wrong_state(vm, "running or paused"));
+    if (!has_drive(*vm.spec)) {
+      return std::unexpected(
+          VmError{VmErrc::kBadSpec, "vm '" + id + "' has no drive '" + drive_id + "'", {}});
+    }
+    handle = vm.handle;
+  }
+  if (auto r = handle->replace_drive(drive_id, path); !r) {  // outside the lock
+    return std::unexpected(VmError{VmErrc::kBadSpec, r.error(), std::nullopt});
+  }
+  std::lock_guard lock(mutex_);
+  auto found = find_locked(id);
+  if (!found || !has_drive(*(*found)->spec)) return {};  // removed meanwhile: nothing to keep
+  VmSpec changed = *(*found)->spec;
+  std::ranges::find(changed.drives, drive_id, &Drive::drive_id)->path_on_host = path;
+  (*found)->spec = std::make_shared<const VmSpec>(std::move(changed));
+  return {};
 }
 
 std::expected<VmFigures, VmError> VmManager::figures(const std::string& id) const {

@@ -129,6 +129,11 @@ class VmManager {
   /// Changes a created or stopped VM's spec (the next start runs the new one); refused in any
   /// other state, and when `edit` refuses (kBadSpec, its message).
   [[nodiscard]] Result update_spec(const std::string& id, const SpecEdit& edit);
+  /// Gives a running or paused VM's drive `drive_id` the file `path` (RunningVm::replace_drive)
+  /// and keeps the path in its spec; refused (kBadSpec) for a drive the spec lacks or a file
+  /// the runner cannot use, changing nothing.
+  [[nodiscard]] Result replace_drive(const std::string& id, const std::string& drive_id,
+                                     const std::string& path);
   /// Forgets a created or stopped VM; its console ring is closed.
   [[nodiscard]] Result remove(const std::string& id);
 

@@ -1,7 +1,7 @@
 // The seam between the VM manager and whatever runs a VM: the manager starts VMs through a
-// VmRunner and drives each through its RunningVm handle, so it knows nothing of vmm/ and unit
-// tests run it over a fake. The real runner is LinuxVmRunner (linux_vm_runner.hpp: vmm::LinuxVm
-// on a thread).
+// VmRunner and drives each through its RunningVm handle, so it knows nothing of vmm/ (but what
+// the devices count) and unit tests run it over a fake. The real runner is LinuxVmRunner
+// (linux_vm_runner.hpp: vmm::LinuxVm on a thread).
 #pragma once
 
 #include <stdint.h>
@@ -16,6 +16,7 @@
 
 #include "appliance/console_ring.hpp"
 #include "appliance/vm_spec.hpp"
+#include "vmm/virtio/device_counters.hpp"
 
 namespace rootstock::appliance {
 
@@ -39,12 +40,29 @@ struct VmExit {
   bool operator==(const VmExit&) const = default;
 };
 
+/// One virtio-blk disk's counts (the spec's drive), and how often its medium was replaced.
+struct DriveFigures {
+  std::string drive_id;
+  vmm::virtio::BlockCounters counters;
+  uint64_t medium_replacements = 0;
+};
+
+/// One virtio-net interface's counts (the spec's network interface).
+struct InterfaceFigures {
+  std::string iface_id;
+  vmm::virtio::NetCounters counters;
+};
+
 /// What a running VM has done so far, for the API's metrics.
 struct VmFigures {
   /// hv's counts of the guest's exits by kind (docs/hypercalls.md, RS_STAT_*), every vCPU's.
   std::vector<std::pair<std::string, uint64_t>> exits_by_kind;
   uint64_t vmm_exits = 0;  ///< the exits the VMM's user space handled (port I/O, MMIO)
   uint32_t vcpus = 0;
+  /// CPU time every vCPU's thread used (vmm::LinuxVm::vcpu_cpu_time), nanoseconds.
+  uint64_t vcpu_time_ns = 0;
+  std::vector<DriveFigures> drives;  ///< in the spec's order
+  std::vector<InterfaceFigures> interfaces;
 };
 
 /// One started VM. Its methods may be called from any thread, also after the VM ended (then
@@ -65,6 +83,14 @@ class RunningVm {
   virtual void send_input(std::string_view bytes) = 0;
   /// Its figures now (all zero once it ended, or for a runner that keeps none).
   [[nodiscard]] virtual VmFigures figures() { return {}; }
+  /// Gives the running child's drive `drive_id` the file `path` as its medium (the drive's
+  /// read-only setting stays); the refusal's words when that cannot be done.
+  [[nodiscard]] virtual std::expected<void, std::string> replace_drive(const std::string& drive_id,
+                                                                       const std::string& path) {
+    (void)drive_id;
+    (void)path;
+    return std::unexpected("this VM's runner cannot change a drive while it runs");
+  }
 };
 
 /// What a runner gets to start a VM.

@@ -22,6 +22,24 @@ const char* describe(OnReset on_reset) {
   return on_reset == OnReset::kRestart ? "restart" : "stop";
 }
 
+const char* describe(LogLevel level) {
+  switch (level) {
+    case LogLevel::kOff:
+      return "Off";
+    case LogLevel::kError:
+      return "Error";
+    case LogLevel::kWarning:
+      return "Warning";
+    case LogLevel::kInfo:
+      return "Info";
+    case LogLevel::kDebug:
+      return "Debug";
+    case LogLevel::kTrace:
+      return "Trace";
+  }
+  return "Info";
+}
+
 bool is_valid_id(std::string_view id) {
   if (id.empty() || id.size() > 64) return false;
   for (char c : id) {

@@ -79,6 +79,27 @@ struct Entropy {
   bool operator==(const Entropy&) const = default;
 };
 
+/// swagger `Logger.level`, most severe first: a line is written when its level is at most
+/// the configured one.
+enum class LogLevel : uint8_t { kOff, kError, kWarning, kInfo, kDebug, kTrace };
+
+/// swagger `Logger`: the VM's own log (vm_telemetry.hpp) — its starts and ends and the API's
+/// requests for it, as text lines. Without `log_path` nothing is written.
+struct LoggerSpec {
+  std::optional<std::string> log_path;  ///< appended to; absolute
+  LogLevel level = LogLevel::kInfo;
+  bool show_level = false;
+  bool show_log_origin = false;       ///< adds the appliance's source file and line
+  std::optional<std::string> module;  ///< kept as given: the appliance has one module
+  bool operator==(const LoggerSpec&) const = default;
+};
+
+/// swagger `Metrics`: where the VM's Firecracker-format metrics go (vm_telemetry.hpp).
+struct MetricsSpec {
+  std::string metrics_path;  ///< appended to, a JSON document per line; absolute
+  bool operator==(const MetricsSpec&) const = default;
+};
+
 /// Rootstock's `console`: where a VM's console output goes.
 struct ConsoleSpec {
   static constexpr uint32_t kMaxRingKib = 64 * 1024;
@@ -111,6 +132,8 @@ struct VmSpec {
   std::vector<NetworkInterface> network_interfaces;
   std::optional<Vsock> vsock;
   std::optional<Entropy> entropy;
+  std::optional<LoggerSpec> logger;
+  std::optional<MetricsSpec> metrics;
   bool operator==(const VmSpec&) const = default;
 };
 
@@ -137,6 +160,8 @@ inline constexpr size_t kMaxSpecBytes = 1 << 20;
 [[nodiscard]] const char* describe(CacheType type);
 [[nodiscard]] const char* describe(IoEngine engine);
 [[nodiscard]] const char* describe(OnReset on_reset);
+/// swagger's words: "Off", "Error", "Warning", "Info", "Debug", "Trace".
+[[nodiscard]] const char* describe(LogLevel level);
 /// "pci" or "mmio".
 [[nodiscard]] const char* describe(VirtioTransport transport);
 

@@ -2,6 +2,8 @@
 // fields and limits follow Firecracker's swagger (src/firecracker/swagger/firecracker.yaml,
 // definitions BootSource, MachineConfiguration, Drive, NetworkInterface, Vsock,
 // FullVmConfiguration); where Rootstock is stricter it says why.
+#include <algorithm>
+#include <cctype>
 #include <set>
 #include <string>
 #include <utility>
@@ -156,6 +158,43 @@ Vsock vsock(ParseErrors& e, const Json& v) {
   return s;
 }
 
+LoggerSpec logger(ParseErrors& e, const Json& v) {
+  JsonFields f(e, v, "logger");
+  LoggerSpec l;
+  l.log_path = host_path(e, f, "log_path", Need::kOptional);
+  if (auto level = f.string("level", Need::kOptional)) {
+    // swagger: case-insensitive.
+    auto same = [&level](const char* word) {
+      return std::ranges::equal(*level, std::string_view(word), [](char a, char b) {
+        return std::tolower(static_cast<unsigned char>(a)) ==
+               std::tolower(static_cast<unsigned char>(b));
+      });
+    };
+    bool known = false;
+    for (LogLevel candidate : {LogLevel::kOff, LogLevel::kError, LogLevel::kWarning,
+                               LogLevel::kInfo, LogLevel::kDebug, LogLevel::kTrace}) {
+      if (same(describe(candidate))) {
+        l.level = candidate;
+        known = true;
+      }
+    }
+    if (!known) e.fail(f.path("level"), "must be one of Off, Error, Warning, Info, Debug, Trace");
+  }
+  l.show_level = f.boolean("show_level", Need::kOptional).value_or(false);
+  l.show_log_origin = f.boolean("show_log_origin", Need::kOptional).value_or(false);
+  l.module = f.string("module", Need::kOptional);
+  f.finish();
+  return l;
+}
+
+MetricsSpec metrics(ParseErrors& e, const Json& v) {
+  JsonFields f(e, v, "metrics");
+  MetricsSpec m;
+  if (auto p = host_path(e, f, "metrics_path", Need::kRequired)) m.metrics_path = *p;
+  f.finish();
+  return m;
+}
+
 ConsoleSpec console(ParseErrors& e, const Json& v) {
   JsonFields f(e, v, "console");
   ConsoleSpec c;
@@ -238,8 +277,9 @@ VmSpec spec(ParseErrors& e, const Json& doc) {
   s.network_interfaces = array_of<NetworkInterface>(e, f, "network-interfaces", network_interface);
   if (const Json* v = f.take("vsock", Need::kOptional)) s.vsock = vsock(e, *v);
   if (const Json* v = f.take("entropy", Need::kOptional)) s.entropy = entropy(e, *v);
-  for (const char* key :
-       {"balloon", "cpu-config", "logger", "memory-hotplug", "metrics", "mmds-config", "pmem"}) {
+  if (const Json* v = f.take("logger", Need::kOptional)) s.logger = logger(e, *v);
+  if (const Json* v = f.take("metrics", Need::kOptional)) s.metrics = metrics(e, *v);
+  for (const char* key : {"balloon", "cpu-config", "memory-hotplug", "mmds-config", "pmem"}) {
     f.unsupported(key);
   }
   f.finish();
@@ -269,6 +309,12 @@ Vsock vsock(ParseErrors& e, const Json& v) {
 }
 Entropy entropy(ParseErrors& e, const Json& v) {
   return appliance::entropy(e, v);
+}
+LoggerSpec logger(ParseErrors& e, const Json& v) {
+  return appliance::logger(e, v);
+}
+MetricsSpec metrics(ParseErrors& e, const Json& v) {
+  return appliance::metrics(e, v);
 }
 void check_drives(ParseErrors& e, const std::vector<Drive>& drives) {
   appliance::check_drives(e, drives);

@@ -21,6 +21,8 @@ namespace rootstock::appliance::sections {
                                                  const std::string& path);
 [[nodiscard]] Vsock vsock(ParseErrors& e, const Json& v);
 [[nodiscard]] Entropy entropy(ParseErrors& e, const Json& v);
+[[nodiscard]] LoggerSpec logger(ParseErrors& e, const Json& v);
+[[nodiscard]] MetricsSpec metrics(ParseErrors& e, const Json& v);
 /// Ids unique, at most one root drive.
 void check_drives(ParseErrors& e, const std::vector<Drive>& drives);
 /// Ids, tap devices and MAC addresses unique.

@@ -80,6 +80,15 @@ std::string to_json(const VmSpec& spec) {
     v["uds_path"] = spec.vsock->uds_path;
     put(v, "vsock_id", spec.vsock->vsock_id);
   }
+  if (spec.logger) {
+    Out& l = o["logger"];
+    put(l, "log_path", spec.logger->log_path);
+    l["level"] = describe(spec.logger->level);
+    l["show_level"] = spec.logger->show_level;
+    l["show_log_origin"] = spec.logger->show_log_origin;
+    put(l, "module", spec.logger->module);
+  }
+  if (spec.metrics) o["metrics"]["metrics_path"] = spec.metrics->metrics_path;
   // A spec built in code may hold bytes that are not UTF-8 (parsed ones cannot): replaced,
   // never thrown.
   return o.dump(2, ' ', false, Out::error_handler_t::replace) + "\n";

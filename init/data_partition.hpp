@@ -27,6 +27,9 @@ inline constexpr const char* kDataVmSpecs = "/var/lib/rootstock/vms";
 inline constexpr const char* kDataApiIdentity = "/var/lib/rootstock/api";
 /// The appliance's JSON-lines log (appliance/event_log.hpp): appliance.jsonl and .1.
 inline constexpr const char* kDataLogs = "/var/lib/rootstock/log";
+/// Where VMs made through the API may keep their logger's and metrics' files (and their
+/// console logs), beside /run/rootstock/vm: not the appliance's own log, one folder up.
+inline constexpr const char* kDataVmLogs = "/var/lib/rootstock/log/vms";
 /// The images the management API takes (appliance/image_store.hpp).
 inline constexpr const char* kDataImages = "/var/lib/rootstock/images";
 /// Images built into the root's initramfs: the default child's kernel and initramfs, and the

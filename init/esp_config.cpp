@@ -40,13 +40,32 @@ EspConfig load_esp_config(const std::string& esp_device) {
   auto text = absent ? std::expected<std::vector<uint8_t>, std::string>{}
                      : appliance::read_image_file(path, "configuration file",
                                                   appliance::kMaxApplianceConfigBytes);
-  (void)::umount2(kEspMount, MNT_DETACH);
-  if (absent) return out;
-  if (!text) {
-    out.problem = text.error();
+  if (absent || !text) {
+    (void)::umount2(kEspMount, MNT_DETACH);
+    if (!absent) out.problem = text.error();
     return out;
   }
-  return config_from_text(std::string(text->begin(), text->end()));
+  out = config_from_text(std::string(text->begin(), text->end()));
+  const auto& api = out.config.api;
+  if (api && api->certificate_file && api->key_file) {
+    // Read while the ESP is mounted; checked where the API starts.
+    constexpr uint64_t kMaxPemBytes = 64 * 1024;
+    auto read = [](const std::string& name, const char* what) {
+      return appliance::read_image_file(std::string(kEspMount) + "/" + name, what, kMaxPemBytes);
+    };
+    auto certificate = read(*api->certificate_file, "API certificate");
+    auto key = read(*api->key_file, "API key");
+    if (!certificate || !key) {
+      out.api_identity_problem = !certificate ? certificate.error() : key.error();
+    } else {
+      out.api_identity =
+          appliance::TlsIdentity{std::string(certificate->begin(), certificate->end()),
+                                 std::string(key->begin(), key->end()),
+                                 {}};
+    }
+  }
+  (void)::umount2(kEspMount, MNT_DETACH);
+  return out;
 }
 
 }  // namespace rootstock::init

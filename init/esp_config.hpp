@@ -9,6 +9,7 @@
 #include <string>
 
 #include "appliance/appliance_config.hpp"
+#include "appliance/tls_identity.hpp"
 
 namespace rootstock::init {
 
@@ -26,6 +27,11 @@ struct EspConfig {
   /// in refused_key. Empty when it was used or is simply absent.
   std::string problem;
   std::string refused_key;  ///< the key path the parser refused ("api.token"); "" for the whole
+  /// The API's certificate and key, read from the ESP when the file names them (PEM, not yet
+  /// checked: appliance::check_tls_identity); empty when it names none or they cannot be read,
+  /// which api_identity_problem then says.
+  std::optional<appliance::TlsIdentity> api_identity;
+  std::string api_identity_problem;
 };
 
 /// Mounts `esp_device` (FAT) read-only at kEspMount, reads kApplianceConfigFile from its root,

@@ -337,6 +337,20 @@ appliance::ApplianceFigures appliance_figures(vmm::Backend& backend) {
 // The management API, when the configuration has one: on its address and port, answering
 // only requests with the configuration's token (a token is required wherever `api` is given,
 // appliance_config.cpp). The outcome is a milestone: api-ready, or api-unavailable and why.
+std::expected<appliance::TlsIdentity, std::string> PidOne::supplied_api_identity() const {
+  if (!config_.api_identity) {
+    return std::unexpected(config_.api_identity_problem.empty()
+                               ? std::string("the configuration's certificate was not read")
+                               : config_.api_identity_problem);
+  }
+  appliance::TlsIdentity identity = *config_.api_identity;
+  auto fingerprint = appliance::check_tls_identity(identity);
+  if (!fingerprint)
+    return std::unexpected("the configuration's certificate: " + fingerprint.error());
+  identity.fingerprint = *fingerprint;
+  return identity;
+}
+
 void PidOne::start_api() {
   const std::optional<appliance::ApiConfig>& api = config_.config.api;
   if (!api) return;
@@ -362,6 +376,15 @@ void PidOne::start_api() {
   }
   // A VM made through the API boots and uses images only: the store's and those built in.
   router.image_roots = {kDataImages, kBuiltInChildImages, kBuiltInExamples};
+  // What such a VM writes (console log, logger, metrics) goes to the VMs' log folders only.
+  router.output_roots = {kVmLogDir};
+  if (data_) {
+    (void)::mkdir(kDataVmLogs, 0755);
+    router.output_roots.emplace_back(kDataVmLogs);
+  }
+  metrics_ =
+      std::make_unique<appliance::MetricsFlusher>(appliance_->manager(), std::chrono::seconds(60));
+  router.metrics = metrics_.get();
   router.appliance_figures = [backend = backend_.get()] { return appliance_figures(*backend); };
   router.log = log_.get();
   api_router_ = std::make_unique<appliance::ApiRouter>(appliance_->manager(), std::move(router));
@@ -373,8 +396,11 @@ void PidOne::start_api() {
     // The identity is kept with the data partition; without one it lasts this boot.
     utsname u{};
     ::uname(&u);
-    auto identity = data_ ? appliance::load_or_make_tls_identity(kDataApiIdentity, u.nodename)
-                          : appliance::make_tls_identity(u.nodename);
+    auto identity =
+        api->certificate_file
+            ? supplied_api_identity()
+            : (data_ ? appliance::load_or_make_tls_identity(kDataApiIdentity, u.nodename)
+                     : appliance::make_tls_identity(u.nodename));
     auto tls =
         identity ? appliance::TlsServer::create(*identity) : std::unexpected(identity.error());
     if (!tls) {

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <expected>
 #include <functional>
 #include <map>
 #include <memory>
@@ -68,6 +69,8 @@ class PidOne {
   void start_appliance();
   void define_vms();
   void start_api();
+  // The certificate and key the configuration names (read from the ESP), checked.
+  [[nodiscard]] std::expected<appliance::TlsIdentity, std::string> supplied_api_identity() const;
   [[noreturn]] void shut_down(PowerAction action, const std::string& reason);
   [[noreturn]] void fatal(const std::string& message);
 
@@ -88,8 +91,9 @@ class PidOne {
   std::unique_ptr<appliance::Appliance> appliance_;
   // The management API over the network (docs/api.md): its routes over the appliance's VMs and
   // the server that takes connections; the server goes first at shutdown.
-  std::unique_ptr<appliance::ImageStore> images_;  // on the data partition, for the API
-  std::unique_ptr<appliance::TlsServer> api_tls_;  // its HTTPS, unless api.tls is false
+  std::unique_ptr<appliance::ImageStore> images_;       // on the data partition, for the API
+  std::unique_ptr<appliance::TlsServer> api_tls_;       // its HTTPS, unless api.tls is false
+  std::unique_ptr<appliance::MetricsFlusher> metrics_;  // the VMs' metrics files, for the API
   std::unique_ptr<appliance::ApiRouter> api_router_;
   std::unique_ptr<appliance::ApiServer> api_server_;
   std::unique_ptr<RawTerminal> raw_terminal_;  // while the appliance takes console input

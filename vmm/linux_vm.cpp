@@ -14,6 +14,7 @@
 #include "vmm/loader/linux_loader.hpp"
 #include "vmm/partition.hpp"
 #include "vmm/pc_devices.hpp"
+#include "vmm/thread_cpu_time.hpp"
 #include "vmm/tsc_frequency.hpp"
 #include "vmm/vp.hpp"
 
@@ -143,6 +144,7 @@ struct LinuxVm::Machine {
   std::optional<HvDoorbells> doorbells;
   std::optional<Board> board;  // after the partition and its sink: its lines deliver there
   std::vector<Vp> vps;         // reserved up front: the threads hold references, no reallocation
+  std::unique_ptr<ThreadCpuTime[]> cpu_times;  // each vCPU thread's, one per vp
 
   // The end of the VM (the first reason wins), the pause request and each vCPU's state: one
   // mutex, so that a parked vCPU cannot miss either the end or a resume.
@@ -240,6 +242,7 @@ Result<void> LinuxVm::Machine::build(Backend& backend) {
     if (auto r = vps[i].set_registers(wait_for_sipi); !r) return r;
   }
   vcpu_states.assign(config.vcpus, VcpuState::kNotStarted);
+  cpu_times = std::make_unique<ThreadCpuTime[]>(config.vcpus);
   return vps[0].set_registers(loaded->registers);
 }
 
@@ -265,6 +268,7 @@ void LinuxVm::stop() {
 
 void LinuxVm::Machine::vcpu_thread(uint32_t index) {
   Vp& vp = vps[index];
+  cpu_times[index].begin();
   const auto k = accept_kicks();
   if (!k) end({LinuxVmExit::Reason::kFailed, index, describe(k.error())});
   for (;;) {
@@ -299,6 +303,7 @@ void LinuxVm::Machine::vcpu_thread(uint32_t index) {
     std::lock_guard lock(state_mutex);
     vcpu_states[index] = VcpuState::kStopped;
   }
+  cpu_times[index].end();
   state_cv.notify_all();
 }
 
@@ -370,6 +375,12 @@ uint32_t LinuxVm::vcpu_count() const {
 uint64_t LinuxVm::handled_exits() const {
   uint64_t sum = 0;
   for (const auto& vp : m_->vps) sum += vp.handled_exits();
+  return sum;
+}
+
+std::chrono::nanoseconds LinuxVm::vcpu_cpu_time() const {
+  std::chrono::nanoseconds sum{0};
+  for (uint32_t i = 0; i < vcpu_count(); ++i) sum += m_->cpu_times[i].used();
   return sum;
 }
 

@@ -111,6 +111,9 @@ class LinuxVm {
   void send_input(std::string_view bytes);
 
   [[nodiscard]] uint32_t vcpu_count() const;
+  /// The CPU time every vCPU's thread has used (the child's running time and the VMM's exit
+  /// handling; halts sleep): thread_cpu_time.hpp.
+  [[nodiscard]] std::chrono::nanoseconds vcpu_cpu_time() const;
   /// Exits the VMM handled (port and MMIO) on every vCPU.
   [[nodiscard]] uint64_t handled_exits() const;
   /// Exits each vCPU returned from VP_RUN with (rs_run_page.exit_count), summed.

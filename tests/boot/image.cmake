@@ -2,17 +2,18 @@
 # Included at the end of tests/boot/CMakeLists.txt, whose helpers (root_boot_steps, efi_modules,
 # BOOTTEST) it uses.
 #
-# image_boot_test(NAME TIMEOUT <s> DISK nvme|virtio|usb [SIZE <size>] [CONFIG <file>]
-#   [AGAIN <test>] [ACCEL <accel>] QEMU <args> STEPS <steps>): run-ovmf-disk.sh boots a sparse
-#   copy of rootstock.img (with CONFIG as its ESP's rootstock.json; with AGAIN, of the disk that
-#   test left), grown to
+# image_boot_test(NAME TIMEOUT <s> DISK nvme|virtio|usb [SIZE <size>] [CONFIG <file>
+#   [ESP_FILES <files>]] [AGAIN <test>] [ACCEL <accel>] QEMU <args> STEPS <steps>):
+#   run-ovmf-disk.sh boots a sparse copy of rootstock.img (with CONFIG as its ESP's
+#   rootstock.json and ESP_FILES beside it; with AGAIN, of the disk that test left), grown to
 #   SIZE (the image's own size when not given), as the machine's one disk of that kind, in the
 #   test's folder ${ROOTSTOCK_OUT}/test-logs/NAME.ovmf, where it stays after the run; the
 #   monitor as qemu_monitor_test has it. ACCEL defaults to multi-threaded TCG.
 set(DISK_IMAGE ${ROOTSTOCK_OUT}/rootstock.img)
 
 function(image_boot_test name)
-  cmake_parse_arguments(PARSE_ARGV 1 arg "" "TIMEOUT;DISK;SIZE;ACCEL;CONFIG;AGAIN" "QEMU;STEPS")
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "TIMEOUT;DISK;SIZE;ACCEL;CONFIG;AGAIN"
+                        "QEMU;STEPS;ESP_FILES")
   if(NOT arg_ACCEL)
     set(arg_ACCEL tcg)
   endif()
@@ -23,6 +24,9 @@ function(image_boot_test name)
   if(arg_CONFIG)
     list(APPEND size --config ${arg_CONFIG})
   endif()
+  foreach(file IN LISTS arg_ESP_FILES)
+    list(APPEND size --esp-file ${file})
+  endforeach()
   # AGAIN <test>: a copy of the disk and firmware variables that test's run left.
   set(dir ${ROOTSTOCK_OUT}/test-logs/${name}.ovmf)
   if(arg_AGAIN)
@@ -152,6 +156,12 @@ set(api_steps
   --http [=[PUT /vms/api-vm/drives/data {"drive_id": "data", "path_on_host": "/usr/share/rootstock/examples/disks/reference.img", "is_root_device": false, "is_read_only": true} -> 204@30]=]
   --http [=[PUT /vms/api-vm/drives/data {"drive_id": "data", "path_on_host": "/nonexistent.img", "is_root_device": false} -> 400 does not exist@30]=]
   --http [=[PUT /vms/api-vm/network-interfaces/eth0 {"iface_id": "eth0", "host_dev_name": "api-vm0"} -> 204@30]=]
+  --http [=[PUT /vms/api-vm/logger {"log_path": "/var/lib/rootstock/log/vms/api-vm.log", "level": "Info", "show_level": true} -> 204@30]=]
+  --http [=[PUT /vms/api-vm/metrics {"metrics_path": "/etc/api-vm.metrics"} -> 400 outside the folders VMs may write to@30]=]
+  --http [=[PUT /vms/api-vm/metrics {"metrics_path": "/var/lib/rootstock/log/vms/api-vm.metrics"} -> 204@30]=]
+  --http "cut PUT /images/cut-upload @${ROOTSTOCK_OUT}/child/initramfs.cpio -> none@60"
+  --http "until GET /logs -> 200 \"path\":\"/images/cut-upload\",\"status\":0@60"
+  --http "GET /images -> 200 !cut-upload@30"
   --http [=[PUT /vms/api-vm/actions {"action_type": "InstanceStart"} -> 204@120]=]
   --milestone "vm-started id=api-vm name=api-vm vcpus=1 mem_mib=64 start=1@60"
   --text "api-vm: rootstock-child: init reached cpus=1@400"
@@ -161,6 +171,12 @@ set(api_steps
   --http "GET /vms/api-vm/ -> 200 \"state\":\"Paused\"@30"
   --http [=[PATCH /vms/api-vm/vm {"state": "Resumed"} -> 204@60]=]
   --http "GET /vms/api-vm/console -> 200 rootstock-child: init reached@30"
+  --http [=[PATCH /vms/api-vm/drives/data {"drive_id": "data", "path_on_host": "/var/lib/rootstock/images/child-initramfs"} -> 204@30]=]
+  --http "GET /vms/api-vm/vm/config -> 200 \"path_on_host\": \"/var/lib/rootstock/images/child-initramfs\"@30"
+  --http "GET /vms/api-vm/metrics -> 200 \"update_count\":1@30"
+  --http [=[PUT /vms/api-vm/actions {"action_type": "FlushMetrics"} -> 204@30]=]
+  --http "GET /metrics -> 200 rootstock_vm_block_reads_total{id=\"api-vm\",drive=\"data\"}@30"
+  --http "GET /metrics -> 200 rootstock_vm_vcpu_seconds_total{id=\"api-vm\"}@30"
   --http "GET /metrics -> 200 rootstock_vm_exits_total{id=\"api-vm\",kind=\"io\"}@30"
   --http "GET /metrics -> 200 rootstock_hv_frames{state=\"child\"}@30"
   --http "GET /logs -> 200 \"method\":\"PUT\",\"path\":\"/vms/api-vm/actions\",\"status\":204@30"
@@ -182,7 +198,23 @@ image_boot_test(img-virtio TIMEOUT 1200 DISK virtio SIZE 256M
   CONFIG ${CMAKE_CURRENT_SOURCE_DIR}/configs/edge-7.json ACCEL tcg,thread=single
   QEMU -cpu EPYC,+svm,+npt -smp 2 -m 1G -nic user,model=e1000e,restrict=on STEPS ${steps})
 # The same disk booted again: the VM the API made with autostart was kept on the data partition
-# and starts by itself; the one it deleted does not come back.
+# and starts by itself; the one it deleted does not come back. Then ten VMs made, started to
+# their init, powered off and deleted through the API leave hv's frames as they found them:
+# every frame the children had is back with the root.
+set(churn_make)
+set(churn_up)
+set(churn_down)
+foreach(i RANGE 1 10)
+  list(APPEND churn_make
+    --http "PUT /vms/churn${i} {\"boot-source\": {\"kernel_image_path\": \"${kernel}\", \"initrd_path\": \"${initrd}\", \"boot_args\": \"console=ttyS0 loglevel=1\"}, \"machine-config\": {\"vcpu_count\": 1, \"mem_size_mib\": 64}} -> 201@30"
+    --http "PUT /vms/churn${i}/actions {\"action_type\": \"InstanceStart\"} -> 204@60")
+  list(APPEND churn_up --seen-text "churn${i}: rootstock-child: init reached@400")
+  list(APPEND churn_down
+    --http "PUT /vms/churn${i}/actions {\"action_type\": \"SendCtrlAltDel\"} -> 204@30"
+    --seen "vm-exited id=churn${i} name=churn${i} reason=poweroff@120"
+    --http "DELETE /vms/churn${i} -> 204@30")
+endforeach()
+set(frames "rootstock_hv_frames{state=")
 root_boot_steps(steps 2
   BEFORE_INIT ${efi_modules}
   AFTER_INIT
@@ -192,12 +224,35 @@ root_boot_steps(steps 2
   --text "keeper: rootstock-child: init reached cpus=1@400"
   --api-forward 8080 --api-token rootstock-boot-test-token-0123456789abcdefXYZ --api-tls API_SHA256
   --http "GET /vms/keeper -> 200 \"state\":\"running\"@30"
-  --http "GET /vms/api-vm -> 404@30")
+  --http "GET /vms/api-vm -> 404@30"
+  --http "GET /metrics -> 200 ${frames}\"child\"} =>CHILD_FRAMES@30"
+  --http "GET /metrics -> 200 ${frames}\"root\"} =>ROOT_FRAMES@30"
+  --http "GET /metrics -> 200 \nrootstock_hv_partitions =>PARTITIONS@30"
+  ${churn_make} ${churn_up} ${churn_down}
+  --http "GET /vms -> 200 !churn@30"
+  --http "until GET /metrics -> 200 ${frames}\"child\"} {{CHILD_FRAMES}}\n@60"
+  --http "GET /metrics -> 200 ${frames}\"root\"} {{ROOT_FRAMES}}\n@30"
+  --http "GET /metrics -> 200 \nrootstock_hv_partitions {{PARTITIONS}}\n@30")
 image_boot_test(img-virtio-again TIMEOUT 900 DISK virtio AGAIN img-virtio ACCEL tcg,thread=single
-  QEMU -cpu EPYC,+svm,+npt -smp 2 -m 1G -nic user,model=e1000e,restrict=on
+  QEMU -cpu EPYC,+svm,+npt -smp 2 -m 2G -nic user,model=e1000e,restrict=on
   STEPS --text "rootstock.efi: started from GPT partition@300" --fail "id=api-vm" ${steps})
 set_tests_properties(boot.img-virtio PROPERTIES FIXTURES_SETUP img-virtio-disk)
 set_tests_properties(boot.img-virtio-again PROPERTIES FIXTURES_REQUIRED img-virtio-disk)
+
+# The user's own certificate for the management API (a test key, made for this test only),
+# named by the configuration and copied beside it onto the ESP: the API serves HTTPS with it,
+# and the api-ready milestone prints its fingerprint (openssl x509 -outform DER | sha256sum).
+set(own_cert ${CMAKE_CURRENT_SOURCE_DIR}/configs/own-cert)
+first_boot_steps(steps vda2 AFTER
+  --milestone "config source=esp hostname=edge-own-cert api=on vms=0@60"
+  --milestone "api-ready address=0.0.0.0 port=8080 tls=on sha256=>API_SHA256@120"
+  --seen "api-ready sha256=ed183cd97c626f75004aad593539277ff70f60c81ddef658371933275c38431b@10"
+  --api-forward 8080 --api-token rootstock-boot-test-token-0123456789abcdefXYZ --api-tls API_SHA256
+  --http "GET /version -> 200 firecracker_version@30")
+image_boot_test(img-own-cert TIMEOUT 600 DISK virtio SIZE 256M
+  CONFIG ${own_cert}/own-cert.json ESP_FILES ${own_cert}/api.crt ${own_cert}/api.key
+  ACCEL tcg,thread=single
+  QEMU -cpu EPYC,+svm,+npt -smp 2 -m 1G -nic user,model=e1000e,restrict=on STEPS ${steps})
 
 # A USB stick with a configuration the appliance refuses (an API token too short): the key is
 # named, and the appliance comes up with the defaults, its default child VM and its data

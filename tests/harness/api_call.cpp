@@ -28,10 +28,17 @@ std::optional<ApiCall> parse_api_call(std::string_view spec) {
   std::string_view request = spec.substr(0, arrow);
   std::string_view expect = spec.substr(arrow + kArrow.size());
   ApiCall c;
-  constexpr std::string_view kAnonymous = "anonymous ";
-  if (request.starts_with(kAnonymous)) {
-    c.anonymous = true;
-    request.remove_prefix(kAnonymous.size());
+  for (bool more = true; more;) {
+    more = false;
+    for (auto [word, flag] : {std::pair<std::string_view, bool*>{"anonymous ", &c.anonymous},
+                              {"until ", &c.until},
+                              {"cut ", &c.cut}}) {
+      if (request.starts_with(word)) {
+        *flag = true;
+        request.remove_prefix(word.size());
+        more = true;
+      }
+    }
   }
   const size_t sp1 = request.find(' ');
   if (sp1 == std::string_view::npos) return std::nullopt;
@@ -46,6 +53,12 @@ std::optional<ApiCall> parse_api_call(std::string_view spec) {
     c.body.clear();
     if (c.body_file.empty()) return std::nullopt;
   }
+  if (c.cut) {
+    // Nothing comes back from a request cut short, and only an upload can be cut.
+    if (expect != "none" || c.until || c.body_file.empty()) return std::nullopt;
+    return c;
+  }
+  if (c.until && c.method != "GET") return std::nullopt;  // only what is safe to repeat
   const size_t sp3 = expect.find(' ');
   const std::string_view status = expect.substr(0, sp3);
   const auto [end, ec] = std::from_chars(status.data(), status.data() + status.size(), c.status);
@@ -54,7 +67,35 @@ std::optional<ApiCall> parse_api_call(std::string_view spec) {
     return std::nullopt;
   }
   if (sp3 != std::string_view::npos) c.expect_text = expect.substr(sp3 + 1);
+  if (c.expect_text.starts_with('!')) {
+    c.expect_absent = true;
+    c.expect_text.erase(0, 1);
+  } else if (const size_t arrow_at = c.expect_text.rfind(" =>"); arrow_at != std::string::npos) {
+    c.capture = c.expect_text.substr(arrow_at + 3);
+    c.expect_text.resize(arrow_at + 1);  // the space before the word stays part of the text
+    if (c.capture.empty()) return std::nullopt;
+  }
+  if (c.expect_text.empty() && (c.expect_absent || !c.capture.empty())) return std::nullopt;
   return c;
+}
+
+std::expected<std::string, std::string> substitute_variables(
+    std::string_view text,
+    const std::function<std::optional<std::string>(const std::string&)>& lookup) {
+  std::string out;
+  for (;;) {
+    const size_t open = text.find("{{");
+    const size_t close = open == std::string_view::npos ? open : text.find("}}", open);
+    if (close == std::string_view::npos) break;
+    const std::string name(text.substr(open + 2, close - open - 2));
+    const auto value = lookup(name);
+    if (!value) return std::unexpected(name);
+    out += text.substr(0, open);
+    out += *value;
+    text.remove_prefix(close + 2);
+  }
+  out += text;
+  return out;
 }
 
 std::optional<std::string> send_api_call(const ApiTarget& target, const ApiCall& call,
@@ -75,7 +116,8 @@ std::optional<std::string> send_api_call(const ApiTarget& target, const ApiCall&
     head += "Content-Type: application/json\r\n";
   }
   const std::string request = head + "Content-Length: " + std::to_string(body.size()) +
-                              "\r\nConnection: close\r\n\r\n" + body;
+                              "\r\nConnection: close\r\n\r\n" +
+                              (call.cut ? body.substr(0, body.size() / 2) : body);
 
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return std::string("socket: ") + std::strerror(errno);
@@ -119,6 +161,8 @@ std::optional<std::string> send_api_call(const ApiTarget& target, const ApiCall&
       return std::string("send: ") + std::strerror(errno);
     }
   }
+  // Cut: the connection ends here, with the body half sent (the closer closes it).
+  if (call.cut) return std::nullopt;
   std::string answer;
   char buf[4096];
   while (true) {
@@ -147,13 +191,29 @@ std::optional<std::string> send_api_call(const ApiTarget& target, const ApiCall&
   return std::nullopt;
 }
 
-std::optional<std::string> judge_api_reply(const ApiCall& call, const ApiReply& reply) {
+std::optional<std::string> judge_api_reply(const ApiCall& call, const ApiReply& reply,
+                                           std::string* captured) {
+  if (call.cut) return std::nullopt;
   if (reply.status != call.status) {
     return "answered " + std::to_string(reply.status) + " (expected " +
            std::to_string(call.status) + "): " + reply.body.substr(0, 300);
   }
-  if (!call.expect_text.empty() && reply.body.find(call.expect_text) == std::string::npos) {
+  if (call.expect_text.empty()) return std::nullopt;
+  const size_t at = reply.body.find(call.expect_text);
+  if (call.expect_absent) {
+    if (at == std::string::npos) return std::nullopt;
+    return "the answer has '" + call.expect_text + "': " + reply.body.substr(at, 300);
+  }
+  if (at == std::string::npos) {
     return "the answer lacks '" + call.expect_text + "': " + reply.body.substr(0, 300);
+  }
+  if (!call.capture.empty()) {
+    const size_t from = at + call.expect_text.size();
+    const size_t to = reply.body.find_first_of(" \t\r\n,}", from);
+    const std::string word = reply.body.substr(from, to - from);
+    if (word.empty())
+      return "nothing follows '" + call.expect_text + "' to keep as " + call.capture;
+    if (captured) *captured = word;
   }
   return std::nullopt;
 }

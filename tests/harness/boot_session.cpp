@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <deque>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -199,6 +200,44 @@ SessionResult run_session(const SessionConfig& config) {
     return t;
   };
   std::optional<std::string> failure;
+  std::map<std::string, std::string> api_variables;  // what --http steps kept ("=>VAR")
+  // One --http step: its variables filled in, sent (again, with "until", until it passes),
+  // judged; the failure, or nullopt.
+  const auto api_step = [&](const Step& step, const ApiTarget& target,
+                            const std::map<std::string, std::string>& console_variables,
+                            Clock::time_point deadline) -> std::optional<std::string> {
+    std::optional<ApiCall> call = parse_api_call(step.arg);
+    if (!call) return step.describe() + " is not 'METHOD PATH [BODY] -> STATUS [TEXT]'";
+    auto text = substitute_variables(
+        call->expect_text, [&](const std::string& name) -> std::optional<std::string> {
+          for (const std::map<std::string, std::string>* vars :
+               {static_cast<const std::map<std::string, std::string>*>(&api_variables),
+                &console_variables}) {
+            if (auto it = vars->find(name); it != vars->end()) return it->second;
+          }
+          return std::nullopt;
+        });
+    if (!text) return step.describe() + ": no value was kept as " + text.error();
+    call->expect_text = *text;
+    for (;;) {
+      ApiReply reply;
+      std::string captured;
+      std::optional<std::string> wrong = send_api_call(target, *call, deadline, reply);
+      if (!wrong) wrong = judge_api_reply(*call, reply, &captured);
+      if (!wrong) {
+        if (!call->capture.empty()) api_variables[call->capture] = captured;
+        note("api: " + call->method + " " + call->path + " -> " +
+             (call->cut ? std::string("cut") : std::to_string(reply.status)));
+        return std::nullopt;
+      }
+      // Repeated while there is time: a condition the appliance reaches in its own time.
+      constexpr auto kRetryInterval = std::chrono::milliseconds(250);
+      if (!call->until || Clock::now() + kRetryInterval >= deadline) {
+        return step.describe() + ": " + *wrong;
+      }
+      std::this_thread::sleep_for(kRetryInterval);
+    }
+  };
   {
     ConsoleReader reader(*child, log, config.echo);
     for (const Step& step : config.steps) {
@@ -210,18 +249,10 @@ SessionResult run_session(const SessionConfig& config) {
       if (step.kind == Step::Kind::kType) {
         if (!child->write_stdin(step.arg)) failure = "the console closed before " + step.describe();
       } else if (step.kind == Step::Kind::kApiCall) {
-        const std::optional<ApiCall> call = parse_api_call(step.arg);
-        ApiReply reply;
         if (api_port == 0) {
           failure = step.describe() + " needs --api-forward";
-        } else if (!call) {
-          failure = step.describe() + " is not 'METHOD PATH [BODY] -> STATUS [TEXT]'";
-        } else if (auto err = send_api_call(api_target(judge), *call, deadline, reply)) {
-          failure = step.describe() + ": " + *err;
-        } else if (auto wrong = judge_api_reply(*call, reply)) {
-          failure = step.describe() + ": " + *wrong;
         } else {
-          note("api: " + call->method + " " + call->path + " -> " + std::to_string(reply.status));
+          failure = api_step(step, api_target(judge), judge.variables(), deadline);
         }
       } else if (step.kind == Step::Kind::kMonitor) {
         if (config.monitor_socket.empty()) {

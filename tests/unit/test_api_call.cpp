@@ -51,3 +51,39 @@ TEST_CASE("a reply is judged by its status and its text", "[harness]") {
   REQUIRE(wrong_text);
   CHECK(wrong_text->find("lacks") != std::string::npos);
 }
+
+TEST_CASE("--http specs: absent text, kept words, until, cut", "[harness]") {
+  auto absent = parse_api_call("GET /vms -> 200 !churn");
+  REQUIRE(absent);
+  CHECK(absent->expect_absent);
+  CHECK(absent->expect_text == "churn");
+  CHECK_FALSE(judge_api_reply(*absent, {200, R"([{"id":"web"}])"}));
+  CHECK(judge_api_reply(*absent, {200, R"([{"id":"churn1"}])"}));
+
+  auto keep = parse_api_call(R"(until GET /metrics -> 200 frames{state="child"} =>FRAMES)");
+  REQUIRE(keep);
+  CHECK(keep->until);
+  CHECK(keep->capture == "FRAMES");
+  CHECK(keep->expect_text == R"(frames{state="child"} )");
+  std::string word;
+  CHECK_FALSE(judge_api_reply(*keep, {200, "x 1\nframes{state=\"child\"} 4096\ny 2\n"}, &word));
+  CHECK(word == "4096");
+  CHECK(judge_api_reply(*keep, {200, "frames{state=\"child\"} \n"}, &word));
+  CHECK_FALSE(parse_api_call("until PUT /vms/a {} -> 204"));  // not safe to repeat
+
+  auto cut = parse_api_call("cut PUT /images/half @/tmp/f -> none");
+  REQUIRE(cut);
+  CHECK(cut->cut);
+  CHECK(cut->body_file == "/tmp/f");
+  CHECK_FALSE(judge_api_reply(*cut, {}));
+  CHECK_FALSE(parse_api_call("cut PUT /images/half @/tmp/f -> 201"));
+  CHECK_FALSE(parse_api_call("cut PUT /images/half {} -> none"));
+
+  auto lookup = [](const std::string& name) -> std::optional<std::string> {
+    if (name == "FRAMES") return "4096";
+    return std::nullopt;
+  };
+  CHECK(substitute_variables("child} {{FRAMES}}\n", lookup) == "child} 4096\n");
+  CHECK(substitute_variables("{{NONE}}", lookup).error() == "NONE");
+  CHECK(substitute_variables("no {{ end", lookup) == "no {{ end");
+}

@@ -206,6 +206,26 @@ TEST_CASE("appliance config refusals: api", "[appliance]") {
       {listen("239.0.0.1:8080"), "api.listen: must not be a multicast address"},
       {listen("[ff02::1]:8080"), "api.listen: must not be a multicast address"},
   });
+  const std::string t = R"("token": ")" + std::string(32, 't') + R"(", )";
+  const char* name = "must be the name of a file beside the configuration file";
+  check_refusals({
+      {api(t + R"("certificate": "api.crt")"),
+       "api.key: is needed too: a certificate and its key go together"},
+      {api(t + R"("key": "api.key")"),
+       "api.certificate: is needed too: a certificate and its key go together"},
+      {api(t + R"("certificate": "../api.crt", "key": "api.key")"),
+       (std::string("api.certificate: ") + name).c_str()},
+      {api(t + R"("certificate": "api.crt", "key": "")"),
+       (std::string("api.key: ") + name).c_str()},
+      {api(t + R"("certificate": "api.crt", "key": "..")"),
+       (std::string("api.key: ") + name).c_str()},
+      {api(t + R"("tls": false, "certificate": "api.crt", "key": "api.key")"),
+       "api.certificate: is for HTTPS, which \"tls\": false turns off"},
+  });
+  auto given = parse_appliance_config(api(t + R"("certificate": "api.crt", "key": "api.key")"));
+  REQUIRE(given);
+  CHECK(given->api->certificate_file == "api.crt");
+  CHECK(given->api->key_file == "api.key");
 }
 
 TEST_CASE("appliance config refusals: a bad token is not quoted back", "[appliance]") {

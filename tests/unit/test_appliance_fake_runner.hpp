@@ -25,6 +25,7 @@ struct FakeBehaviour {
   bool pause_fails = false;
   bool exit_during_start = false;  ///< on_exit(triple-fault) before start() returns
   std::chrono::milliseconds start_delay{0};
+  bool replace_drive_fails = false;  ///< replace_drive() refuses ("cannot open …")
 };
 
 /// One run of a fake VM.
@@ -79,6 +80,27 @@ class FakeVm {
     return typed_;
   }
 
+  /// What figures() answers; the test sets it as the "guest" works.
+  void set_figures(VmFigures f) {
+    std::lock_guard lock(mutex_);
+    figures_ = std::move(f);
+  }
+  VmFigures figures() {
+    std::lock_guard lock(mutex_);
+    return figures_;
+  }
+  std::expected<void, std::string> replace_drive(const std::string& drive_id,
+                                                 const std::string& path) {
+    if (behaviour_.replace_drive_fails) return std::unexpected("cannot open " + path);
+    std::lock_guard lock(mutex_);
+    replaced_.emplace_back(drive_id, path);
+    return {};
+  }
+  /// Every replace_drive() that succeeded: (drive id, path).
+  std::vector<std::pair<std::string, std::string>> replaced() {
+    std::lock_guard lock(mutex_);
+    return replaced_;
+  }
   const std::string& id() const { return launch_.id; }
   const VmSpec& spec() const { return *launch_.spec; }
   std::atomic<int> pauses{0}, resumes{0}, power_buttons{0}, stops{0};
@@ -88,9 +110,11 @@ class FakeVm {
   VmLaunch launch_;
   FakeBehaviour behaviour_;
   std::atomic<bool> ended_{false};
-  std::mutex mutex_;  // guest_, typed_
+  std::mutex mutex_;  // guest_, typed_, figures_, replaced_
   std::thread guest_;
   std::string typed_;
+  VmFigures figures_;
+  std::vector<std::pair<std::string, std::string>> replaced_;
 };
 
 /// The handle the manager holds: destroying it joins the "guest" thread, as the real one joins
@@ -107,6 +131,11 @@ class FakeHandle : public RunningVm {
   void power_button() override { vm_->power_button(); }
   void stop() override { vm_->stop(); }
   void send_input(std::string_view bytes) override { vm_->type(bytes); }
+  VmFigures figures() override { return vm_->figures(); }
+  std::expected<void, std::string> replace_drive(const std::string& drive_id,
+                                                 const std::string& path) override {
+    return vm_->replace_drive(drive_id, path);
+  }
 
  private:
   std::shared_ptr<FakeVm> vm_;

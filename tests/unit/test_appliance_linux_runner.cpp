@@ -325,3 +325,39 @@ TEST_CASE("linux runner: the console log is bounded, and one that cannot open fa
   CHECK(text == "01234567\n[console log full: the rest is not kept here]\n");
   CHECK(ring->read_since(0).bytes == "0123456789\nabcdef\n");  // the ring has it all
 }
+
+TEST_CASE("linux runner: a running VM's figures and its drive given another file", "[appliance]") {
+  TempDir dir;
+  std::ofstream(dir.file("data.img")) << std::string(4096, '\0');
+  std::ofstream(dir.file("bigger.img")) << std::string(8192, '\0');
+  auto running = std::make_shared<std::promise<void>>();
+  std::future<void> started = running->get_future();
+  ScriptedBackend backend([running](FakeVp& vp) { busy(vp, running); });
+  Observed seen;
+  LinuxVmRunner runner(backend, seen.text_fn());
+  VmSpec spec = spec_for(dir);
+  spec.drives.push_back(Drive{"data", dir.file("data.img"), false, false, std::nullopt,
+                              CacheType::kUnsafe, IoEngine::kSync});
+  auto vm = runner.start_linux(launch("f", spec, seen));
+  REQUIRE(vm);
+  started.wait();
+  VmFigures f = (*vm)->figures();
+  CHECK(f.vcpus == 1);
+  REQUIRE(f.drives.size() == 1);
+  CHECK(f.drives[0].drive_id == "data");
+  CHECK(f.drives[0].medium_replacements == 0);
+  CHECK(f.interfaces.empty());
+
+  REQUIRE((*vm)->replace_drive("data", dir.file("bigger.img")));
+  CHECK((*vm)->figures().drives.at(0).medium_replacements == 1);
+  auto missing = (*vm)->replace_drive("data", dir.file("none.img"));
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().starts_with("drive data: "));
+  CHECK((*vm)->replace_drive("other", dir.file("bigger.img")).error() == "there is no drive other");
+
+  (*vm)->stop();
+  REQUIRE(seen.wait_exit());
+  CHECK((*vm)->replace_drive("data", dir.file("data.img")).error() == "the VM does not run");
+  CHECK((*vm)->figures().drives.empty());
+  vm->reset();
+}

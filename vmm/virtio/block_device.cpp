@@ -17,7 +17,7 @@ constexpr size_t kBounceBytes = 64 * 1024;
 }  // namespace
 
 BlockDevice::BlockDevice(std::unique_ptr<BlockMedium> medium, std::string drive_id, BlockIo io)
-    : medium_(std::move(medium)), io_(io), bounce_(kBounceBytes) {
+    : read_only_(medium->read_only()), io_(io), medium_(std::move(medium)), bounce_(kBounceBytes) {
   memcpy(id_.data(), drive_id.data(), std::min(drive_id.size(), id_.size()));
   config_.capacity = medium_->size() / kBlockSectorSize;
   config_.seg_max = kQueueSize - 2;  // the header and the status take a descriptor each
@@ -42,7 +42,7 @@ uint64_t BlockDevice::features() const {
       kFeatureVersion1 | feature_mask(FeatureBit::kIndirectDesc) |
       feature_mask(FeatureBit::kEventIdx) | block_feature_mask(BlockFeatureBit::kSegMax) |
       block_feature_mask(BlockFeatureBit::kBlkSize) | block_feature_mask(BlockFeatureBit::kFlush);
-  if (medium_->read_only()) return features | block_feature_mask(BlockFeatureBit::kReadOnly);
+  if (read_only_) return features | block_feature_mask(BlockFeatureBit::kReadOnly);
   return features | block_feature_mask(BlockFeatureBit::kDiscard) |
          block_feature_mask(BlockFeatureBit::kWriteZeroes);
 }
@@ -52,7 +52,37 @@ uint16_t BlockDevice::max_queue_size(uint16_t queue) const {
 }
 
 void BlockDevice::read_config(uint32_t offset, std::span<uint8_t> out) const {
+  std::lock_guard lock(mutex_);
   read_config_bytes(config_, offset, out);
+}
+
+BlockConfig BlockDevice::config() const {
+  std::lock_guard lock(mutex_);
+  return config_;
+}
+
+std::expected<void, std::string> BlockDevice::replace_medium(std::unique_ptr<BlockMedium> medium) {
+  if (!medium) return std::unexpected("no medium");
+  if (medium->read_only() != read_only_) {
+    return std::unexpected(read_only_ ? "the disk is read-only: its new medium must be too"
+                                      : "the disk is writable: its new medium must be too");
+  }
+  std::unique_ptr<BlockMedium> old;
+  {
+    // The worker serves the queue under this lock: no request is half on the old medium.
+    std::lock_guard lock(mutex_);
+    old = std::exchange(medium_, std::move(medium));
+    config_.capacity = medium_->size() / kBlockSectorSize;
+    limits_.capacity = config_.capacity;
+    ++replacements_;
+    if (link_ != nullptr) link_->config_changed();
+  }
+  return {};  // `old` closes here, outside the lock
+}
+
+uint64_t BlockDevice::medium_replacements() const {
+  std::lock_guard lock(mutex_);
+  return replacements_;
 }
 
 void BlockDevice::write_config(uint32_t, std::span<const uint8_t>) {}
@@ -156,7 +186,7 @@ uint32_t BlockDevice::serve(const DescriptorChain& chain) {
 }
 
 BlockStatus BlockDevice::execute(const DescriptorChain& chain, uint32_t& data_written) {
-  const bool read_only = medium_->read_only();
+  const bool read_only = read_only_;
   switch (request_.type) {
     case BlockRequestType::kIn:
       ++counters_.reads;
@@ -226,7 +256,7 @@ BlockStatus BlockDevice::transfer_out(const DescriptorChain& chain) {
 BlockStatus BlockDevice::zero_ranges() {
   const bool discard = request_.type == BlockRequestType::kDiscard;
   ++(discard ? counters_.discards : counters_.write_zeroes);
-  if (medium_->read_only())
+  if (read_only_)
     return failed(BlockStatus::kIoErr, "a discard or write-zeroes to a read-only disk");
   const auto feature = discard ? BlockFeatureBit::kDiscard : BlockFeatureBit::kWriteZeroes;
   if ((negotiated_ & block_feature_mask(feature)) == 0) {

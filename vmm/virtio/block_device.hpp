@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include <array>
+#include <expected>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -26,6 +27,7 @@
 #include "vmm/virtio/block_backend.hpp"
 #include "vmm/virtio/block_request.hpp"
 #include "vmm/virtio/device.hpp"
+#include "vmm/virtio/device_counters.hpp"
 #include "vmm/virtio/queue_worker.hpp"
 
 namespace rootstock::vmm::virtio {
@@ -96,20 +98,6 @@ static_assert(offsetof(BlockConfig, write_zeroes_may_unmap) == 56);
 static_assert(offsetof(BlockConfig, max_secure_erase_sectors) == 60);
 static_assert(offsetof(BlockConfig, secure_erase_sector_alignment) == 68);
 
-/// What the device counts, for the exits-per-I/O figures.
-struct BlockCounters {
-  uint64_t reads = 0;
-  uint64_t writes = 0;
-  uint64_t flushes = 0;
-  uint64_t get_ids = 0;
-  uint64_t discards = 0;
-  uint64_t write_zeroes = 0;
-  uint64_t unsupported = 0;  ///< requests answered VIRTIO_BLK_S_UNSUPP
-  uint64_t errors = 0;       ///< requests answered VIRTIO_BLK_S_IOERR, or with no status at all
-  uint64_t bytes_read = 0;   ///< from the medium into the child
-  uint64_t bytes_written = 0;
-};
-
 /// Which thread serves the requests.
 enum class BlockIo : uint8_t {
   kWorker,  ///< the disk's own worker thread
@@ -151,10 +139,19 @@ class BlockDevice final : public Device {
   /// The worker's kick fd while it runs; -1 for BlockIo::kInline.
   [[nodiscard]] int kick_fd(uint16_t queue) const override;
 
-  /// The configuration space as the driver reads it.
-  [[nodiscard]] const BlockConfig& config() const { return config_; }
+  /// The configuration space as the driver reads it now.
+  [[nodiscard]] BlockConfig config() const;
   /// A snapshot of the counters.
   [[nodiscard]] BlockCounters counters() const;
+  /// Puts the disk on another medium while the child runs (Firecracker's PATCH of a drive's
+  /// path_on_host): a request in flight finishes on the old one, the next goes to the new one,
+  /// the capacity follows the new size and an active driver gets a configuration change
+  /// notification (2.5.1) to read it again. Refused, changing nothing, when the new medium's
+  /// read-only setting differs (the features the driver negotiated announce the old one).
+  [[nodiscard]] std::expected<void, std::string> replace_medium(
+      std::unique_ptr<BlockMedium> medium);
+  /// How many times replace_medium() succeeded.
+  [[nodiscard]] uint64_t medium_replacements() const;
   /// Why the last request that failed did (a refusal, a queue fault or the medium's words);
   /// empty while none has. The VMM has no log yet: its owner reads this.
   [[nodiscard]] std::string last_error() const;
@@ -173,14 +170,16 @@ class BlockDevice final : public Device {
   /// A failed request: counted, its reason kept for last_error().
   BlockStatus failed(BlockStatus status, std::string reason);
 
-  std::unique_ptr<BlockMedium> medium_;
   std::array<uint8_t, kBlockIdBytes> id_{};
-  BlockConfig config_{};
-  BlockRequestLimits limits_{};
+  const bool read_only_;
   const BlockIo io_;
   QueueWorker worker_;  ///< runs between activate() and reset() with BlockIo::kWorker
 
   mutable std::mutex mutex_;  ///< guards everything below
+  std::unique_ptr<BlockMedium> medium_;
+  BlockConfig config_{};
+  BlockRequestLimits limits_{};
+  uint64_t replacements_ = 0;
   uint64_t negotiated_ = 0;
   SplitVirtqueue* queue_ = nullptr;
   DeviceLink* link_ = nullptr;

@@ -32,23 +32,12 @@
 
 #include "vmm/unique_fd.hpp"
 #include "vmm/virtio/device.hpp"
+#include "vmm/virtio/device_counters.hpp"
 #include "vmm/virtio/net_header.hpp"
 #include "vmm/virtio/net_rx.hpp"
 #include "vmm/virtio/packet_port.hpp"
 
 namespace rootstock::vmm::virtio {
-
-/// What the device counts. Bytes are the frames', without the virtio-net header.
-struct NetCounters {
-  uint64_t tx_packets = 0;  ///< sent to the port
-  uint64_t tx_bytes = 0;
-  uint64_t tx_dropped = 0;  ///< too long, or the port had no room
-  uint64_t tx_errors = 0;   ///< malformed chains and headers, the port's failures
-  uint64_t rx_packets = 0;  ///< placed into the driver's buffers
-  uint64_t rx_bytes = 0;
-  uint64_t rx_dropped = 0;  ///< too large for the buffers, or from the port cut or unwanted
-  uint64_t rx_errors = 0;   ///< unusable receive chains, the port's failures
-};
 
 /// Where transmit chains are served.
 enum class NetTransmit : uint8_t {

@@ -200,6 +200,33 @@ TEST_CASE("virtio blk device: a read-only disk refuses writes, discards and writ
   CHECK(d.device.counters().errors == 3);
 }
 
+TEST_CASE("virtio blk device: another medium while the driver runs", "[virtio][blk]") {
+  Disk d(memory_disk());
+  auto bigger = std::make_unique<MemoryBlockMedium>(2 * kDiskBytes, false);
+  bigger->bytes()[kDiskBytes + 7] = 0x5a;  // beyond the old end
+  REQUIRE(d.device.replace_medium(std::move(bigger)));
+  CHECK(d.bench.config_changes == 1);
+  CHECK(d.device.medium_replacements() == 1);
+  CHECK(d.device.config().capacity == 2 * kDiskBytes / 512);
+  uint64_t capacity = 0;
+  d.device.read_config(0, std::span(reinterpret_cast<uint8_t*>(&capacity), 8));
+  CHECK(capacity == 2 * kDiskBytes / 512);
+  // The next request goes to the new medium, past the old end too.
+  CHECK(d.run({BlockPart::in(block_header(T::kIn, kDiskBytes / 512)), BlockPart::out(512),
+               BlockPart::out(1)}) == 513);
+  CHECK(d.bench.status() == kOk);
+  CHECK(d.bench.part(1)[7] == 0x5a);
+
+  // Read-only-ness is negotiated: a medium that differs is refused and nothing changes.
+  auto refused = d.device.replace_medium(std::make_unique<MemoryBlockMedium>(kDiskBytes, true));
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error() == "the disk is writable: its new medium must be too");
+  CHECK(d.device.replace_medium(nullptr).error() == "no medium");
+  CHECK(d.device.config().capacity == 2 * kDiskBytes / 512);
+  CHECK(d.bench.config_changes == 1);
+  CHECK(d.device.medium_replacements() == 1);
+}
+
 TEST_CASE("virtio blk device: past the end, a failing medium, an unknown type", "[virtio][blk]") {
   Disk d(memory_disk());
   CHECK(d.run({BlockPart::in(block_header(T::kIn, kDiskBytes / 512)), BlockPart::out(513)}) == 1);

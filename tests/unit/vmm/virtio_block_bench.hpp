@@ -105,7 +105,7 @@ class BlockBench final : public vmm::virtio::DeviceLink {
 
   // DeviceLink
   void used_buffers(uint16_t) override { ++interrupts; }
-  void config_changed() override {}
+  void config_changed() override { ++config_changes; }
   void needs_reset() override { ++resets; }
   vmm::virtio::GuestRam& ram() override { return ram_; }
 
@@ -116,6 +116,7 @@ class BlockBench final : public vmm::virtio::DeviceLink {
   /// Atomic: with BlockIo::kWorker the device's thread raises them.
   std::atomic<int> interrupts = 0;
   std::atomic<int> resets = 0;
+  std::atomic<int> config_changes = 0;
 
  private:
   struct Placed {
