@@ -163,7 +163,8 @@ def vm_spec(args):
 
 
 def console(appliance, vm):
-    """Follows the VM's console; each line typed goes to it. Ctrl-C or Ctrl-D ends it."""
+    """Follows the VM's console; each line typed goes to it. Ctrl-C ends it, and so does Ctrl-D at
+    a terminal; with input from a pipe or a file the output is followed on after the input."""
     r, conn = appliance.request("GET", f"/vms/{quote(vm)}/console?follow=1", stream=True)
 
     def follow():
@@ -179,13 +180,20 @@ def console(appliance, vm):
         print("\nrootstock: the console ended", file=sys.stderr)
         os._exit(0)
 
-    threading.Thread(target=follow, daemon=True).start()
+    reader = threading.Thread(target=follow, daemon=True)
+    reader.start()
     try:
         for line in sys.stdin:
             appliance.request("POST", f"/vms/{quote(vm)}/console", body=line.encode())
+        if not sys.stdin.isatty():
+            # Input from a pipe or a file has ended: the output is still followed, until
+            # Ctrl-C or the console's end.
+            reader.join()
     except KeyboardInterrupt:
         pass
-    conn.close()
+    # The reader may be inside a read: leave without tearing the connection down under it.
+    sys.stdout.flush()
+    os._exit(0)
 
 
 def image_put(appliance, name, file):
