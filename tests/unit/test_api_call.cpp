@@ -52,7 +52,7 @@ TEST_CASE("a reply is judged by its status and its text", "[harness]") {
   CHECK(wrong_text->find("lacks") != std::string::npos);
 }
 
-TEST_CASE("--http specs: absent text, kept words, until, cut", "[harness]") {
+TEST_CASE("further --http specs: absent text, kept words, until, cut", "[harness]") {
   auto absent = parse_api_call("GET /vms -> 200 !churn");
   REQUIRE(absent);
   CHECK(absent->expect_absent);
