@@ -33,6 +33,11 @@ std::expected<std::unique_ptr<vmm::virtio::NetDevice>, std::string> open_nic(
   const std::string what = "network interface " + nic.iface_id + ": ";
   auto tap = vmm::virtio::TapPort::open(nic.host_dev_name);
   if (!tap) return std::unexpected(what + vmm::describe(tap.error()));
+  if (nic.mtu) {
+    if (auto r = vmm::virtio::set_interface_mtu((*tap)->name(), *nic.mtu); !r) {
+      return std::unexpected(what + vmm::describe(r.error()));
+    }
+  }
   if (auto r = vmm::virtio::attach_to_bridge((*tap)->name(), kVmBridge); !r) {
     return std::unexpected(what + vmm::describe(r.error()));
   }
@@ -41,7 +46,9 @@ std::expected<std::unique_ptr<vmm::virtio::NetDevice>, std::string> open_nic(
   }
   const vmm::virtio::MacAddress mac =
       nic.guest_mac ? *nic.guest_mac : derived_mac(vm_id, nic.iface_id);
-  return std::make_unique<vmm::virtio::NetDevice>(std::move(*tap), mac);
+  auto device = std::make_unique<vmm::virtio::NetDevice>(std::move(*tap), mac);
+  if (nic.mtu) device->offer_mtu(*nic.mtu);
+  return device;
 }
 
 }  // namespace

@@ -157,7 +157,7 @@ case $cmd in
   # A network interface configured by the kernel's DHCP client (ip=dhcp) over virtio-net.
   net-check)
     addr=$(ip -o -4 addr show dev eth0 | grep -o 'inet [0-9./]*')
-    echo "rootstock-child: net eth0 ${addr:-no address} $(virtio_bus_of_net eth0)"
+    echo "rootstock-child: net eth0 ${addr:-no address} $(virtio_bus_of_net eth0) mtu=$(cat /sys/class/net/eth0/mtu)"
     ;;
   # A file over HTTP (rootstock.url=) through the bridge, once eth0 has its lease (ip=dhcp:
   # the kernel waits for it before it starts init): busybox's wget fetches it into /tmp and the

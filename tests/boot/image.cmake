@@ -155,7 +155,7 @@ set(api_steps
   --http "PUT /vms/api-vm/boot-source {\"kernel_image_path\": \"${kernel}\", \"initrd_path\": \"/var/lib/rootstock/images/child-initramfs\", \"boot_args\": \"console=ttyS0 loglevel=1\"} -> 204@30"
   --http [=[PUT /vms/api-vm/drives/data {"drive_id": "data", "path_on_host": "/usr/share/rootstock/examples/disks/reference.img", "is_root_device": false, "is_read_only": true} -> 204@30]=]
   --http [=[PUT /vms/api-vm/drives/data {"drive_id": "data", "path_on_host": "/nonexistent.img", "is_root_device": false} -> 400 does not exist@30]=]
-  --http [=[PUT /vms/api-vm/network-interfaces/eth0 {"iface_id": "eth0", "host_dev_name": "api-vm0"} -> 204@30]=]
+  --http [=[PUT /vms/api-vm/network-interfaces/eth0 {"iface_id": "eth0", "host_dev_name": "api-vm0", "mtu": 1400} -> 204@30]=]
   --http [=[PUT /vms/api-vm/logger {"log_path": "/var/lib/rootstock/log/vms/api-vm.log", "level": "Info", "show_level": true} -> 204@30]=]
   --http [=[PUT /vms/api-vm/metrics {"metrics_path": "/etc/api-vm.metrics"} -> 400 outside the folders VMs may write to@30]=]
   --http [=[PUT /vms/api-vm/metrics {"metrics_path": "/var/lib/rootstock/log/vms/api-vm.metrics"} -> 204@30]=]

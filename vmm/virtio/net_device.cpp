@@ -47,7 +47,14 @@ uint64_t NetDevice::features() const {
                       net_feature_mask(NetFeatureBit::kStatus) |
                       net_feature_mask(NetFeatureBit::kMrgRxbuf);
   if (port_->carries_offloads()) features |= kNetOffloadFeatures;
+  if (mtu_offered_) features |= net_feature_mask(NetFeatureBit::kMtu);
   return features;
+}
+
+void NetDevice::offer_mtu(uint16_t mtu) {
+  constexpr uint16_t kMinMtu = 68;
+  config_.mtu = std::max(mtu, kMinMtu);
+  mtu_offered_ = true;
 }
 
 uint16_t NetDevice::max_queue_size(uint16_t queue) const {

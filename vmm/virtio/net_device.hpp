@@ -77,6 +77,11 @@ class NetDevice final : public Device {
   /// The queues' kick fds while the thread runs.
   [[nodiscard]] int kick_fd(uint16_t queue) const override;
 
+  /// Offers VIRTIO_NET_F_MTU with `mtu` (5.1.4.1): the largest the driver should use, and the
+  /// one Linux's driver starts with. Before the device is plugged; 68 and up (RFC 791's
+  /// minimum; 5.1.4.1: at least 68).
+  void offer_mtu(uint16_t mtu);
+
   /// The configuration space as the driver reads it.
   [[nodiscard]] const NetConfig& config() const { return config_; }
   /// A snapshot of the counters.
@@ -111,6 +116,7 @@ class NetDevice final : public Device {
   std::unique_ptr<PacketPort> port_;
   const NetTransmit transmit_;
   NetConfig config_{};
+  bool mtu_offered_ = false;
   UniqueFd wake_fd_;  ///< the receive kick and the stop: an eventfd, made at the first activate()
   UniqueFd tx_fd_;    ///< the transmit kick, the same
   std::thread receiver_;

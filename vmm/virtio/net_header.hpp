@@ -28,7 +28,7 @@ enum class NetFeatureBit : uint8_t {
   kCsum = 0,               ///< VIRTIO_NET_F_CSUM: the device takes partially checksummed packets
   kGuestCsum = 1,          ///< VIRTIO_NET_F_GUEST_CSUM: the driver takes them
   kCtrlGuestOffloads = 2,  ///< (not offered: no control queue)
-  kMtu = 3,                ///< VIRTIO_NET_F_MTU (not offered)
+  kMtu = 3,                ///< VIRTIO_NET_F_MTU: `mtu` is valid (offered when one is set)
   kMac = 5,                ///< VIRTIO_NET_F_MAC: `mac` in the configuration space is the address
   kGuestTso4 = 7,          ///< VIRTIO_NET_F_GUEST_TSO4: the driver takes TCPv4 segments to cut
   kGuestTso6 = 8,          ///< VIRTIO_NET_F_GUEST_TSO6
@@ -81,8 +81,9 @@ enum class NetStatus : uint16_t {
 };
 
 /// The device configuration space (5.1.4 struct virtio_net_config, as of 1.2), little-endian.
-/// Only `mac` (VIRTIO_NET_F_MAC) and `status` (VIRTIO_NET_F_STATUS) are valid here; the rest
-/// exist only with features not offered and read as what they would mean.
+/// Only `mac` (VIRTIO_NET_F_MAC), `status` (VIRTIO_NET_F_STATUS) and, when offered, `mtu`
+/// (VIRTIO_NET_F_MTU) are valid here; the rest exist only with features not offered and read
+/// as what they would mean.
 struct NetConfig {
   MacAddress mac;
   uint16_t status;

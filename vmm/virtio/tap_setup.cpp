@@ -49,6 +49,20 @@ Result<void> bring_interface_up(std::string_view name) {
   return {};
 }
 
+Result<void> set_interface_mtu(std::string_view name, uint16_t mtu) {
+  auto request = request_for(name);
+  if (!request) return std::unexpected(request.error());
+  auto s = control_socket();
+  if (!s) return std::unexpected(s.error());
+  request->ifr_mtu = mtu;
+  if (::ioctl(s->get(), ioctl_request(SIOCSIFMTU), &*request) != 0) {
+    return fail_errno("cannot set interface " + std::string(name) + "'s MTU to " +
+                          std::to_string(mtu) + " (SIOCSIFMTU)",
+                      errno);
+  }
+  return {};
+}
+
 Result<void> attach_to_bridge(std::string_view name, std::string_view bridge) {
   const std::string what =
       "cannot attach interface " + std::string(name) + " to bridge " + std::string(bridge);

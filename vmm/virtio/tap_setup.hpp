@@ -5,6 +5,8 @@
 // errno.
 #pragma once
 
+#include <stdint.h>
+
 #include <string_view>
 
 #include "vmm/error.hpp"
@@ -14,6 +16,10 @@ namespace rootstock::vmm::virtio {
 /// Sets IFF_UP on the interface `name` (SIOCGIFFLAGS, then SIOCSIFFLAGS), keeping its other
 /// flags.
 [[nodiscard]] Result<void> bring_interface_up(std::string_view name);
+
+/// Sets the interface `name`'s MTU (SIOCSIFMTU). A bridge whose MTU was not set by hand follows
+/// the smallest of its ports'.
+[[nodiscard]] Result<void> set_interface_mtu(std::string_view name, uint16_t mtu);
 
 /// Adds the interface `name` to the bridge `bridge` as a port (SIOCBRADDIF).
 [[nodiscard]] Result<void> attach_to_bridge(std::string_view name, std::string_view bridge);

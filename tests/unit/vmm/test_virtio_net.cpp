@@ -67,6 +67,17 @@ TEST_CASE("virtio net: features, queues and the configuration space", "[virtio][
   CHECK((plain.device->features() & net_feature_mask(NetFeatureBit::kMrgRxbuf)) != 0);
 }
 
+TEST_CASE("virtio net: an MTU, when one is offered", "[virtio][net]") {
+  Nic nic;
+  nic.device->offer_mtu(9000);
+  CHECK((nic.device->features() & net_feature_mask(NetFeatureBit::kMtu)) != 0);
+  std::array<uint8_t, 2> mtu{};
+  nic.device->read_config(10, mtu);  // 5.1.4: mtu at offset 10, little-endian
+  CHECK(mtu == std::array<uint8_t, 2>{0x28, 0x23});
+  nic.device->offer_mtu(20);  // below 5.1.4.1's minimum: the minimum
+  CHECK(nic.device->config().mtu == 68);
+}
+
 TEST_CASE("virtio net: activation sets the port's offloads, refusals start nothing",
           "[virtio][net]") {
   Nic all;
