@@ -35,7 +35,7 @@ INIT_MARK = b"rootstock-child: init reached"
 def summary(name, seconds):
     ms = sorted(s * 1000 for s in seconds)
     p90 = ms[min(len(ms) - 1, int(len(ms) * 0.9))]
-    print(f"  {name:<44} median {statistics.median(ms):8.1f} ms   p90 {p90:8.1f} ms   ({len(ms)} runs)")
+    print(f"  {name:<48} median {statistics.median(ms):8.1f} ms   p90 {p90:8.1f} ms   ({len(ms)} runs)")
 
 
 def get_kept_alive(appliance, path, runs):
