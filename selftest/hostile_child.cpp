@@ -11,13 +11,15 @@
 //   - a periodic LAPIC timer of one tick runs at most every 200 µs and the child goes on;
 //   - a flood of self-IPIs is taken one for one;
 //   - a storm of random x2APIC MSR and I/O APIC register accesses leaves the child running;
-//   - a STARTUP to itself while it runs is ignored, and an INIT to itself (the bootstrap VP)
-//     restarts it at the reset vector in the RESET state: real16 runs there from its ROM, reads
-//     the MMIO window in real mode and checksums the range in protected mode;
+//   - a STARTUP to itself while it runs is ignored, and an INIT to itself (the bootstrap VP;
+//     in the second run an INIT from its AP on another CPU, which it started with INIT and
+//     STARTUP) restarts it at the reset vector in the RESET state: real16 runs there from its
+//     ROM, reads the MMIO window in real mode and checksums the range in protected mode;
 // and afterwards the sibling's checksum is right and hv's invariants hold.
 #include <sched.h>
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -28,6 +30,7 @@
 #include "selftest/selftests.hpp"
 #include "vmm/exit_report.hpp"
 #include "vmm/hvroot_backend.hpp"
+#include "vmm/kick.hpp"
 #include "vmm/tsc_frequency.hpp"
 
 namespace rootstock::selftest {
@@ -72,21 +75,53 @@ constexpr Expect kExact[] = {
     {HOSTILE_PROBE_SIPI_SELF, 1, "a STARTUP to itself while running: expected it ignored"},
 };
 
-void run_hostile(vmm::Backend& backend, unsigned run, uint32_t tsc_khz, SelftestResult& r) {
+// One run of hostile64; `with_ap`: with a second VP, which the payload starts and which sends
+// the final INIT to it from another CPU (its thread is not pinned).
+void run_hostile(vmm::Backend& backend, unsigned run, uint32_t tsc_khz, bool with_ap,
+                 SelftestResult& r) {
   const std::string name = "hostile64 run " + std::to_string(run);
+  const std::string init = with_ap ? "an INIT from its AP" : "an INIT to itself";
   payloads::PayloadVmConfig config;
   config.kind = PayloadKind::kHostile64;
   config.id = 30 + run;
   config.sum_size = uint64_t{1} << 20;
   config.irq_count = kIpis;
   config.tsc_khz = tsc_khz;
+  config.ap = with_ap;
   auto vm = PayloadVm::create(backend, config);
   if (!vm) return r.check(false, name + ": " + vmm::describe(vm.error()));
+  std::optional<vmm::Result<vmm::VpExit>> ap_exit;
+  std::thread ap;
+  if (with_ap) {
+    if (auto k = vmm::install_kick_handler(); !k) {
+      return r.check(false, name + ": " + vmm::describe(k.error()));
+    }
+    ap = std::thread([&vm, &ap_exit] {
+      cpu_set_t all;
+      CPU_ZERO(&all);
+      for (unsigned i = 0; i < CPU_SETSIZE; ++i) CPU_SET(i, &all);
+      (void)::sched_setaffinity(0, sizeof(all), &all);
+      ap_exit = (*vm)->run_ap();
+    });
+  }
   const auto start = std::chrono::steady_clock::now();
   const auto exit = (*vm)->run();
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::steady_clock::now() - start)
                       .count();
+  if (with_ap) {
+    // The AP halts in hv for good once it sent the INIT: it is stopped from here.
+    (*vm)->stop_ap(ap.native_handle());
+    ap.join();
+    const bool stopped = ap_exit && *ap_exit && (*ap_exit)->kind == vmm::VpExit::Kind::kStopped;
+    r.check(
+        stopped,
+        name + ": the AP " +
+            (!ap_exit || !*ap_exit
+                 ? std::string("failed: ") + (ap_exit ? vmm::describe(ap_exit->error()) : "no exit")
+                 : "ended with " + vmm::exit_report(**ap_exit, (*vm)->ap_vp().run_page()) +
+                       ", not halted in hv until stopped"));
+  }
   if (!exit) return r.check(false, name + ": " + vmm::describe(exit.error()));
   const auto& dev = (*vm)->device();
   for (const std::string& line : dev.lines()) r.note("hostile-child: " + line);
@@ -100,7 +135,7 @@ void run_hostile(vmm::Backend& backend, unsigned run, uint32_t tsc_khz, Selftest
             (p.has[e.probe] ? ", got " + hex(p.value[e.probe]) : std::string(", not reported")));
   }
   r.check(!p.has[HOSTILE_PROBE_INIT_IGNORED],
-          name + ": an INIT to itself did not restart the VP (the payload went on after it)");
+          name + ": " + init + " did not restart the VP (the payload went on after it)");
   r.check(dev.has_mmio_seen() && dev.mmio_seen() == PAYLOAD_MMIO_READ_VALUE,
           name + ": after the INIT, real16's real-mode MMIO read: expected " +
               hex(PAYLOAD_MMIO_READ_VALUE) + ", got " +
@@ -166,8 +201,8 @@ void selftest_hostile_child(SelftestContext&, SelftestResult& r) {
   CPU_ZERO(&one);
   CPU_SET(0, &one);
   r.check(::sched_setaffinity(0, sizeof(one), &one) == 0, "cannot pin the test to cpu 0");
-  run_hostile(backend, 1, static_cast<uint32_t>(tsc_khz), r);
-  run_hostile(backend, 2, static_cast<uint32_t>(tsc_khz), r);
+  run_hostile(backend, 1, static_cast<uint32_t>(tsc_khz), false, r);
+  run_hostile(backend, 2, static_cast<uint32_t>(tsc_khz), true, r);
   cpu_set_t all;
   CPU_ZERO(&all);
   for (unsigned i = 0; i < CPU_SETSIZE; ++i) CPU_SET(i, &all);

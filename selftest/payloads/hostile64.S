@@ -5,8 +5,8 @@
  * the SVM instructions, DR0-DR3, IA32_TSC_AUX through RDTSCP, a bad XSETBV, 15- and 16-byte
  * stores to the xAPIC page, a periodic LAPIC timer of one tick, a flood of self-IPIs, a
  * storm of random x2APIC MSR and I/O APIC register accesses, and last a STARTUP and an INIT to
- * itself (the bootstrap VP): the INIT restarts it at the reset vector, where the VMM maps real16's
- * ROM for it to run to its checksum.
+ * itself (the bootstrap VP) — or, given an AP, an INIT from the AP: the INIT restarts it at the
+ * reset vector, where the VMM maps real16's ROM for it to run to its checksum.
  * Faults it expects are caught by its #UD and #GP handlers, which resume at the probe's end.
  * Other exceptions have no gate: a triple fault, which the VMM reports.
  */
@@ -375,18 +375,65 @@ storm_done:
     movl $HOSTILE_PROBE_SIPI_SELF, %edi
     movl $1, %eax
     call report
+    /* With an AP (PAYLOAD_PORT_APS), the INIT comes from it: its code is copied to its STARTUP
+     * page, it gets INIT and STARTUP (SDM vol. 3A, 9.4.4.1; x2APIC destination in EDX), and
+     * this VP spins until the AP's INIT restarts it, or HOSTILE_AP_WAIT_MS go by. */
+    movw $PAYLOAD_PORT_APS, %dx
+    inl %dx, %eax
+    testl %eax, %eax
+    jz init_self
+    cld
+    leaq ap16(%rip), %rsi
+    movl $(HOSTILE_AP_VECTOR << 12), %edi
+    movl $(ap16_end - ap16), %ecx
+    rep movsb
+    movl $MSR_X2APIC_ICR, %ecx
+    movl $(ICR_INIT | ICR_LEVEL_ASSERT), %eax
+    movl $1, %edx
+    wrmsr
+    movl $(ICR_STARTUP | ICR_LEVEL_ASSERT | HOSTILE_AP_VECTOR), %eax
+    movl $1, %edx
+    wrmsr
+    movw $PAYLOAD_PORT_TSC_KHZ, %dx
+    inl %dx, %eax
+    movl %eax, %eax
+    imulq $HOSTILE_AP_WAIT_MS, %rax
+    movq %rax, %r14
+    call spin
+    jmp init_ignored
     /* An INIT to itself: the bootstrap VP restarts at the reset vector in the RESET state (SDM
      * 9.1.1, 11.4.7.3), which runs real16 from the ROM the VMM mapped there; real16 checksums
      * the range and halts. Nothing after the WRMSR runs. */
+init_self:
     movl $MSR_X2APIC_ICR, %ecx
     movl $(ICR_INIT | ICR_LEVEL_ASSERT), %eax
     xorl %edx, %edx
     wrmsr
+init_ignored:
     movl $HOSTILE_PROBE_INIT_IGNORED, %edi
     movl $1, %eax
     call report
 1:  hlt
     jmp 1b
+
+/* The AP's code, copied to HOSTILE_AP_VECTOR's page and entered there in real mode by its
+ * STARTUP: x2APIC on (the APIC is enabled out of INIT), an INIT to APIC 0 (the bootstrap VP),
+ * then halted with interrupts off for good. Position-independent: no data, no jumps out. */
+.code16
+ap16:
+    movl $MSR_APIC_BASE, %ecx
+    rdmsr
+    orl $APIC_BASE_EN_EXTD, %eax
+    wrmsr
+    movl $MSR_X2APIC_ICR, %ecx
+    movl $(ICR_INIT | ICR_LEVEL_ASSERT), %eax
+    xorl %edx, %edx
+    wrmsr
+1:  cli
+    hlt
+    jmp 1b
+ap16_end:
+.code64
 
 /* mov %eax, (%rdi) with 13 segment prefixes, 6 bytes of it before a page boundary and 9
  * after, then ret. */

@@ -83,6 +83,8 @@ uint32_t PayloadDevice::in(uint16_t port, uint8_t size) {
         return parameters_.irq_spin_cycles;
       case PAYLOAD_PORT_TSC_KHZ:
         return parameters_.tsc_khz;
+      case PAYLOAD_PORT_APS:
+        return parameters_.aps;
       default:
         break;
     }

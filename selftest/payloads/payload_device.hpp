@@ -27,6 +27,7 @@ struct PayloadParameters {
   uint32_t irq_count = 0;        ///< irq64: the LAPIC timer interrupts to ask for
   uint32_t irq_spin_cycles = 0;  ///< irq64: TSC cycles its handler spins with IF clear
   uint32_t tsc_khz = 0;          ///< hostile64: the TSC's frequency (PAYLOAD_PORT_TSC_KHZ)
+  uint32_t aps = 0;              ///< hostile64: VPs besides the first (PAYLOAD_PORT_APS)
 };
 
 /// What irq64 reported (PAYLOAD_PORT_IRQ_* and _NMI_*, each once at its end).

@@ -2,7 +2,9 @@
 
 #include "selftest/payloads/memory_pattern.hpp"
 #include "selftest/payloads/test_device.h"
+#include "vmm/kick.hpp"
 #include "vmm/long_mode.hpp"
+#include "vmm/registers.hpp"
 
 namespace rootstock::selftest::payloads {
 namespace {
@@ -80,9 +82,30 @@ vmm::Result<void> PayloadVm::build(vmm::Backend& backend) {
   auto vp = partition_->create_vp(0);
   if (!vp) return std::unexpected(vp.error());
   vp_.emplace(std::move(*vp));
+  if (config_.ap) {
+    // The AP waits for a STARTUP, as a PC's do (SDM vol. 3A, 9.4); it halts in hv meanwhile.
+    auto ap = partition_->create_vp(1);
+    if (!ap) return std::unexpected(ap.error());
+    ap_.emplace(std::move(*ap));
+    ap_->set_halt_in_kernel(true);
+    vmm::RegisterList wait_for_sipi;
+    wait_for_sipi.push_back(vmm::scalar_register(RS_REG_ACTIVITY, RS_ACTIVITY_WAIT_FOR_SIPI));
+    if (auto r = ap_->set_registers(wait_for_sipi); !r) return r;
+  }
   // real16 starts from the RESET state VP_CREATE gives; the 64-bit ones need the mode set up.
   if (!entry.empty()) return vp_->set_registers(entry);
   return {};
+}
+
+vmm::Result<vmm::VpExit> PayloadVm::run_ap() {
+  if (!ap_) return vmm::fail("this payload VM has no AP");
+  return ap_->run(ap_device_, ap_device_);
+}
+
+void PayloadVm::stop_ap(pthread_t ap_thread) {
+  if (!ap_) return;
+  ap_->request_stop();
+  vmm::kick(ap_thread);
 }
 
 vmm::Result<vmm::VpExit> PayloadVm::run() {

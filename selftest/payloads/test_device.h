@@ -49,6 +49,9 @@
 #define PAYLOAD_PORT_PROBE_LOW 0x734
 #define PAYLOAD_PORT_PROBE_HIGH 0x738
 #define PAYLOAD_PORT_TSC_KHZ 0x73c /* IN dword: the TSC's frequency (for the timer probe) */
+/* IN dword: hostile64's VPs besides its first, each waiting for a STARTUP (0 or 1). With one,
+ * the INIT that ends the payload comes from that AP instead of from the payload itself. */
+#define PAYLOAD_PORT_APS 0x740
 #define HOSTILE_NO_FAULT 0xff
 #define HOSTILE_PROBE_CR4_PKE 1         /* fault of MOV to CR4 with PKE set: #GP (13) */
 #define HOSTILE_PROBE_CR4_VMXE 2        /* fault of MOV to CR4 with VMXE set: #GP (13) */
@@ -76,6 +79,8 @@
 #define HOSTILE_TIMER_VECTOR 0x41
 #define HOSTILE_IPI_VECTOR 0x42
 #define HOSTILE_SIPI_VECTOR 0x70 /* a STARTUP would start the VP at 0x70000: low RAM, zeros */
+#define HOSTILE_AP_VECTOR 0x71   /* the AP starts at 0x71000, where the payload copies its code */
+#define HOSTILE_AP_WAIT_MS 2000  /* how long the payload waits for its AP's INIT */
 #define HOSTILE_TSC_AUX 0x4242
 #define HOSTILE_TPR 0x20
 #define HOSTILE_TPR_CROSSING 0x30
