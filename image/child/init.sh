@@ -255,6 +255,11 @@ case $cmd in
   # (image/child/cpu_handoff.cpp); with more vCPUs than the root has CPUs, only vCPUs that give
   # way while they spin keep this fast (boot test root-overcommit).
   cpu-handoff) cpu-handoff 200 ;;
+  # The cost of an exit to the VMM's user space by this child's clock, then off (bench/peer).
+  io-exits)
+    io-exits 20000
+    poweroff -f
+    ;;
   # A vsock echo server on port 5000 (virtio-vsock) for the root's vsock-echo self-test, in the
   # background so the shell follows; it says "vsock listening port=5000 cid=N" once it listens.
   vsock-echo)
