@@ -65,9 +65,20 @@ fi
 chmod +x /etc/acpi/PWRF/00000080
 acpid -d -c /etc/acpi &
 
+# The child's uptime in milliseconds, in the 10 ms steps /proc/uptime gives (its leading zeros
+# dropped: sh reads a number with one as octal).
+uptime_ms() {
+  read -r up _ </proc/uptime
+  cs=${up%.*}${up#*.}
+  cs=${cs#"${cs%%[!0]*}"}
+  echo $((${cs:-0} * 10))
+}
+
 # After acpid has started, so that whoever reads this line may press the power button.
-# nproc counts the CPUs PID 1 may run on: at boot, every online CPU.
-echo "rootstock-child: init reached cpus=$(nproc) mem_kib=$mem_kib kernel=$(uname -r)"
+# nproc counts the CPUs PID 1 may run on: at boot, every online CPU; uptime_ms is the child
+# kernel's own time to here (bench/peer compares it with KVM's).
+echo "rootstock-child: init reached cpus=$(nproc) mem_kib=$mem_kib kernel=$(uname -r)" \
+  "uptime_ms=$(uptime_ms)"
 
 # How virtio disk $1 (vda, …) reaches this kernel: "bus=pci msix=N" (the PCI transport and
 # the MSI-X vectors its driver took: /proc/interrupts names their chip PCI-MSIX-<device> from
@@ -88,15 +99,6 @@ virtio_bus_of_net() {
     */virtio-mmio*) echo "bus=mmio" ;;
     *) echo "bus=unknown" ;;
   esac
-}
-
-# The child's uptime in milliseconds, in the 10 ms steps /proc/uptime gives (its leading zeros
-# dropped: sh reads a number with one as octal).
-uptime_ms() {
-  read -r up _ </proc/uptime
-  cs=${up%.*}${up#*.}
-  cs=${cs#"${cs%%[!0]*}"}
-  echo $((${cs:-0} * 10))
 }
 
 case $cmd in
