@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # appliance.sh: the Rootstock side of the peer benchmark (bench/peer/run.sh is the KVM side).
 # The appliance (rootstock.elf) boots under QEMU TCG with emulated SVM + NPT, the same machine
-# the peer's L1 gets (-smp 2 -m 2G, single-threaded TCG), without its default child, and runs
+# the peer's L1 gets (-smp 2 -m 2G, multi-threaded TCG by default, as run.sh: the peer's child
+# stalls under single-threaded TCG), without its default child, and runs
 # one VM: the same child kernel, initramfs, command line, vCPUs and memory as the peer's. The
 # child's files and spec reach the root as a second initramfs archive after the root's own
 # (Linux unpacks them in order). For each run it prints:
@@ -12,7 +13,8 @@
 #   io exit                  with rootstock.child_cmd=io-exits in the command line: the child's
 #                            own figure for a port write out to the VMM's user space and back
 #
-# Usage: appliance.sh [--runs N] [--child-kernel F] [--child-initrd F] [--append TEXT]
+# Usage: appliance.sh [--runs N] [--host-accel A] [--child-kernel F] [--child-initrd F]
+#                     [--append TEXT]
 #   defaults: the stock-kernel child (build/stock-kernel/vmlinuz and child-initramfs.cpio),
 #   "console=ttyS0 quiet mce=off rootstock.child_cmd=io-exits", 2 vCPUs, 256 MiB.
 # BUILD is $ROOTSTOCK_BUILD or the checkout's build/ (./rootstock build made it).
@@ -21,13 +23,14 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 build=${ROOTSTOCK_BUILD:-$repo/build}
-runs=1
+runs=1 accel=tcg
 kernel=$build/stock-kernel/vmlinuz
 initrd=$build/stock-kernel/child-initramfs.cpio
 append='console=ttyS0 quiet mce=off rootstock.child_cmd=io-exits'
 while (($#)); do
   case $1 in
     --runs) runs=$2; shift 2 ;;
+    --host-accel) accel=$2; shift 2 ;;
     --child-kernel) kernel=$2; shift 2 ;;
     --child-initrd) initrd=$2; shift 2 ;;
     --append) append=$2; shift 2 ;;
@@ -70,7 +73,7 @@ for ((i = 1; i <= runs; i++)); do
   "$build/tests/rootstock-boottest" --name "appliance$i" --log-dir "$work" --keep-log \
     --timeout 900 --milestone 'vm-started id=bench@300' \
     --text 'bench: rootstock-child: init reached@600' --milestone 'vm-exited id=bench@300' \
-    -- qemu-system-x86_64 -accel tcg,thread=single -machine q35 -cpu EPYC,+svm,+npt -smp 2 \
+    -- qemu-system-x86_64 -accel "$accel" -machine q35 -cpu EPYC,+svm,+npt -smp 2 \
     -m 2G -display none -vga none -serial stdio -no-reboot -kernel "$build/rootstock.elf" \
     -initrd "$work/initramfs.cpio" \
     -append "rootstock.vm=off rootstock.vm_specs=/usr/share/rootstock/examples/bench" \

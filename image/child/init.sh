@@ -260,6 +260,9 @@ case $cmd in
   # The cost of an exit to the VMM's user space by this child's clock, then off (bench/peer).
   io-exits)
     io-exits 20000
+    # The serial driver sends the line from its buffer; poweroff -f would not wait for it
+    # (a UART at 115200 baud needs ~6 ms for the line; tcdrain is not in busybox's sh).
+    sleep 1
     poweroff -f
     ;;
   # A vsock echo server on port 5000 (virtio-vsock) for the root's vsock-echo self-test, in the
