@@ -39,36 +39,39 @@ Json vm_json(const VmInfo& info) {
   return o;
 }
 
-// Whether the query asks to follow: follow=1 or follow=true among its &-separated fields.
-bool wants_follow(std::string_view query) {
+// Whether one of the query's &-separated fields `key`=VALUE has a VALUE `take` accepts (it may
+// keep what it read); the fields are looked at in order until one is taken.
+template <typename Take>
+bool take_query_value(std::string_view query, std::string_view key, Take take) {
   while (!query.empty()) {
     const size_t amp = query.find('&');
     const std::string_view field = query.substr(0, amp);
-    if (field == "follow=1" || field == "follow=true") return true;
+    if (field.size() > key.size() && field.starts_with(key) && field[key.size()] == '=' &&
+        take(field.substr(key.size() + 1))) {
+      return true;
+    }
     if (amp == std::string_view::npos) break;
     query.remove_prefix(amp + 1);
   }
   return false;
 }
 
+// Whether the query asks to follow: follow=1 or follow=true among its fields.
+bool wants_follow(std::string_view query) {
+  return take_query_value(query, "follow",
+                          [](std::string_view v) { return v == "1" || v == "true"; });
+}
+
 // ?lines=N of GET /logs: the newest N lines (1000 when not given, at most 100000).
 size_t log_lines(std::string_view query) {
   constexpr size_t kDefault = 1000;
   constexpr size_t kMost = 100000;
-  constexpr std::string_view kKey = "lines=";
-  while (!query.empty()) {
-    const size_t amp = query.find('&');
-    const std::string_view field = query.substr(0, amp);
-    if (field.starts_with(kKey)) {
-      size_t n = 0;
-      const std::string_view v = field.substr(kKey.size());
-      const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-      if (ec == std::errc() && end == v.data() + v.size()) return std::min(n, kMost);
-    }
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
-  }
-  return kDefault;
+  size_t n = 0;
+  const bool given = take_query_value(query, "lines", [&n](std::string_view v) {
+    const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    return ec == std::errc() && end == v.data() + v.size();
+  });
+  return given ? std::min(n, kMost) : kDefault;
 }
 
 ApiResponse manager_refusal(const VmError& e) {

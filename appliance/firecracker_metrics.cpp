@@ -1,12 +1,9 @@
 #include "appliance/firecracker_metrics.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <nlohmann/json.hpp>
+
+#include "appliance/whole_file.hpp"
 
 namespace rootstock::appliance {
 namespace {
@@ -142,23 +139,12 @@ std::expected<void, std::string> MetricsFlusher::flush(const std::string& id) {
   // One flush at a time: each line starts where the one before ended.
   std::lock_guard lock(mutex_);
   Written& last = written_[id];
-  const VmFigures interval =
-      last.start_count == info->start_count ? figures_since(*now, last.figures) : *now;
+  const bool same_run = last.serial == info->serial && last.start_count == info->start_count;
+  const VmFigures interval = same_run ? figures_since(*now, last.figures) : *now;
   const std::string line =
       firecracker_metrics_json(interval, std::chrono::system_clock::now()) + "\n";
-  const std::string& path = spec->metrics->metrics_path;
-  // O_NONBLOCK: a named pipe without a reader refuses rather than holding the caller.
-  const int fd = ::open(path.c_str(),
-                        O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0640);
-  if (fd < 0) return std::unexpected("cannot open " + path + ": " + std::strerror(errno));
-  const ssize_t wrote = ::write(fd, line.data(), line.size());
-  const int error = errno;
-  ::close(fd);
-  if (wrote != static_cast<ssize_t>(line.size())) {
-    return std::unexpected("cannot write " + path + ": " +
-                           (wrote < 0 ? std::strerror(error) : "short write"));
-  }
-  last = Written{info->start_count, *now};
+  if (auto r = append_to_file(spec->metrics->metrics_path, line, 0640); !r) return r;
+  last = Written{info->serial, info->start_count, *now};
   return {};
 }
 
@@ -167,12 +153,17 @@ void MetricsFlusher::run() {
   for (;;) {
     if (wake_.wait_for(lock, period_, [this] { return stopping_; })) return;
     lock.unlock();
-    for (const VmInfo& vm : vms_.list()) {
+    const std::vector<VmInfo> vms = vms_.list();
+    for (const VmInfo& vm : vms) {
       const bool runs = vm.state == VmState::kRunning || vm.state == VmState::kPaused;
       auto spec = vms_.spec(vm.id);
       if (runs && spec && spec->metrics) (void)flush(vm.id);  // a failure waits for the next
     }
     lock.lock();
+    // What is kept of VMs deleted since goes: the map holds the VMs there are.
+    std::erase_if(written_, [&vms](const auto& entry) {
+      return std::ranges::find(vms, entry.first, &VmInfo::id) == vms.end();
+    });
   }
 }
 

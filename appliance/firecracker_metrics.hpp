@@ -53,8 +53,10 @@ class MetricsFlusher {
   std::mutex mutex_;  // everything below
   std::condition_variable wake_;
   bool stopping_ = false;
-  // Per VM: the run whose figures were last written, and those figures.
+  // Per VM id: the run whose figures were last written (which VM, which of its starts), and
+  // those figures.
   struct Written {
+    uint64_t serial = 0;
     uint32_t start_count = 0;
     VmFigures figures;
   };

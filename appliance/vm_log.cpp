@@ -1,12 +1,10 @@
 #include "appliance/vm_log.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <string>
 
 #include "appliance/event_log.hpp"
+#include "appliance/whole_file.hpp"
 
 namespace rootstock::appliance {
 namespace {
@@ -69,12 +67,7 @@ void append_vm_log(const std::optional<LoggerSpec>& logger, std::string_view id,
   auto line = vm_log_line(logger, id, thread, level, message, where);
   if (!line) return;
   *line += '\n';
-  // O_NONBLOCK: a named pipe nobody reads loses the line instead of holding the caller.
-  const int fd = ::open(logger->log_path->c_str(),
-                        O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0640);
-  if (fd < 0) return;
-  (void)!::write(fd, line->data(), line->size());
-  ::close(fd);
+  (void)append_to_file(*logger->log_path, *line, 0640);  // a line that cannot go is lost alone
 }
 
 }  // namespace rootstock::appliance

@@ -73,7 +73,8 @@ VmError VmManager::wrong_state(const Vm& vm, const char* wanted) {
 }
 
 VmInfo VmManager::info_locked(const Vm& vm) const {
-  return VmInfo{vm.id, vm.spec->name.value_or(vm.id), vm.state, vm.last_exit, vm.start_count};
+  return VmInfo{vm.id,    vm.spec->name.value_or(vm.id), vm.state, vm.last_exit, vm.start_count,
+                vm.serial};
 }
 
 std::expected<std::string, VmError> VmManager::create(VmSpec spec, std::optional<std::string> id) {
@@ -92,6 +93,7 @@ std::expected<std::string, VmError> VmManager::create(VmSpec spec, std::optional
   // A made id skips those users took ("vm3" given by hand).
   while (!id || vms_.contains(*id)) id = "vm" + std::to_string(++next_id_);
   vm->id = *id;
+  vm->serial = ++next_serial_;
   vms_.emplace(*id, std::move(vm));
   return *id;
 }

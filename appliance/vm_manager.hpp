@@ -85,6 +85,9 @@ struct VmInfo {
   VmState state = VmState::kCreated;
   std::optional<VmExit> last_exit;
   uint32_t start_count = 0;  ///< successful starts, restarts after a reset included
+  /// Which VM this is, distinct for every VM the manager made: an id made again after a
+  /// delete is another VM (whose runs count from 1 again).
+  uint64_t serial = 0;
 };
 
 class VmManager {
@@ -196,6 +199,7 @@ class VmManager {
   std::condition_variable changed_;  // any VM's state, the job queue, quit_
   std::map<std::string, std::shared_ptr<Vm>> vms_;
   uint64_t next_id_ = 0;
+  uint64_t next_serial_ = 0;
   bool shutting_down_ = false;
   std::deque<Job> jobs_;
   std::deque<VmEvent> events_;  // for options_.on_event

@@ -8,6 +8,7 @@ namespace rootstock::appliance {
 struct VmManager::Vm {
   // Set at create() and never changed: read without the lock.
   std::string id;
+  uint64_t serial = 0;
 
   // Under the manager's mutex_. `spec` and `console` are replaced only while the VM is created
   // or stopped (update_spec), so a thread that took the VM into `starting` under the lock reads

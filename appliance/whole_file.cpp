@@ -12,6 +12,18 @@ std::unexpected<std::string> failed(const char* what, const std::string& path) {
   return std::unexpected(std::string(what) + " " + path + ": " + strerror(errno));
 }
 
+// Writes all of `text` to `fd`, a short write continued; whether it all went.
+bool write_all(int fd, std::string_view text) {
+  size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
+  }
+  return done == text.size();
+}
+
 }  // namespace
 
 std::expected<void, std::string> write_whole_file(const std::string& path, std::string_view text,
@@ -20,14 +32,21 @@ std::expected<void, std::string> write_whole_file(const std::string& path, std::
       O_WRONLY | O_CREAT | O_CLOEXEC | (existing == Existing::kReplace ? O_TRUNC : O_EXCL);
   const int fd = ::open(path.c_str(), flags, mode);
   if (fd < 0) return failed("cannot write", path);
-  size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    done += static_cast<size_t>(n);
+  if (!write_all(fd, text) || (durable && ::fsync(fd) != 0)) {
+    auto error = failed("cannot write", path);  // before close() can change errno
+    ::close(fd);
+    return error;
   }
-  if (done != text.size() || (durable && ::fsync(fd) != 0)) {
+  ::close(fd);
+  return {};
+}
+
+std::expected<void, std::string> append_to_file(const std::string& path, std::string_view text,
+                                                unsigned mode) {
+  const int fd = ::open(path.c_str(),
+                        O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, mode);
+  if (fd < 0) return failed("cannot write", path);
+  if (!write_all(fd, text)) {
     auto error = failed("cannot write", path);  // before close() can change errno
     ::close(fd);
     return error;

@@ -217,6 +217,20 @@ TEST_CASE("api: FlushMetrics writes what was counted since the line before", "[a
   const auto after = lines_of(metrics);
   REQUIRE(after.size() == 3);
   CHECK(nlohmann::json::parse(after[2])["block"]["read_bytes"] == 4096);
+
+  // A VM deleted and made again under the same id is another VM: its first line is whole, not
+  // what it counted less what the deleted one had.
+  REQUIRE(api.vms.stop("t", 0ms));
+  REQUIRE(api.call("DELETE", "/vms/t").status == 204);
+  make_vm(api, t.disks.path() + "/disk");
+  REQUIRE(api.call("PUT", "/vms/t/metrics", R"({"metrics_path": ")" + metrics + R"("})").status ==
+          204);
+  REQUIRE(api.vms.start("t"));
+  api.runner.last("t")->set_figures(some_figures(3));
+  CHECK(flush().status == 204);
+  const auto again = lines_of(metrics);
+  REQUIRE(again.size() == 4);
+  CHECK(nlohmann::json::parse(again[3])["block"]["read_bytes"] == 3 * 4096);
 }
 
 TEST_CASE("api: the devices' counters in GET /metrics", "[appliance][api]") {
