@@ -11,14 +11,18 @@
 //     frames in use are back where they were (the root's split nested tables are merged back),
 //     and when hv's pool cannot hold the splits, the deposit is refused, not a panic;
 //   - root CPUs go offline and come back online (INIT and STARTUP to a CPU hv runs): the CPU
-//     is still under hv afterwards (it answers hv's CPUID leaves) and the root uses it.
+//     is still under hv afterwards (it answers hv's CPUID leaves) and the root uses it;
+//   - the root sends NMIs to a CPU, one at a time (HVROOT_TEST_NMIS), while another CPU makes
+//     hv send that CPU its own NMIs (a TLB flush for every deposit and withdrawal): every one
+//     of the root's arrives, none merged into one of hv's and lost.
 // Steps by name, for rootstock.selftest_steps: apic-base, deposited-frame, deposit-race,
-// split-tables, cpu-hotplug.
+// split-tables, cpu-hotplug, root-nmis.
 // Needs hvroot loaded with allow_raw_hypercalls=1 (PID 1 does so for this test: registry.cpp)
 // and /dev/cpu/N/msr.
 #include <cpuid.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -39,6 +43,7 @@
 #include "selftest/raw_caller.hpp"
 #include "selftest/selftests.hpp"
 #include "vmm/hvroot_backend.hpp"
+#include "vmm/ioctl_request.hpp"
 
 namespace rootstock::selftest {
 namespace {
@@ -55,6 +60,10 @@ constexpr size_t kRacePages = 64;
 constexpr uint64_t kSpreadMaxBytes = uint64_t{6} << 30;
 constexpr size_t kSpreadChunk = size_t{64} << 20;
 constexpr unsigned kHotplugRounds = 3;
+// NMIs the root sends, and how long each may take to arrive (an exit costs ~0.1 ms under TCG).
+constexpr uint32_t kRootNmis = 2000;
+constexpr uint32_t kRootNmiRound = 100;
+constexpr uint32_t kRootNmiWaitMs = 2000;
 
 struct Cpuid {
   uint32_t a = 0, b = 0, c = 0, d = 0;
@@ -402,6 +411,66 @@ void attack_cpu_hotplug(Attack& a) {
   a.after(std::to_string(kHotplugRounds) + " offline/online rounds of every AP");
 }
 
+// The root's NMIs to one CPU while a third (or the sender's) CPU keeps hv sending that CPU
+// flush NMIs: a kick for a child VP travels the same way (cpu/tlb_shootdown.hpp).
+void attack_root_nmis(Attack& a) {
+  const std::vector<unsigned> cpus = online_cpus();
+  if (cpus.size() < 2) {
+    a.r.note("hostile-root: one CPU online; no other CPU to send NMIs to (skipped)");
+    return;
+  }
+  const unsigned target = cpus[1];
+  const unsigned flusher_cpu = cpus.size() > 2 ? cpus[2] : cpus[0];
+  LockedPages pages(kPage);
+  a.r.check(pages.ok(), "no page to deposit");
+  if (!pages.ok()) return;
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> flush_calls{0}, failed_calls{0};
+  std::thread flusher([&] {
+    (void)pin_to_cpu(flusher_cpu);
+    while (!stop.load(std::memory_order_relaxed)) {
+      auto d = a.caller.deposit(a.partition, pages.frames());
+      auto w = a.caller.withdraw(a.partition, 1);
+      const bool ok = d && *d == RS_STATUS_SUCCESS && w && w->size() == 1;
+      (ok ? flush_calls : failed_calls) += 2;
+    }
+  });
+  (void)pin_to_cpu(cpus[0]);
+  // In rounds, so that a lost NMI ends the step after one round's waits, not kRootNmis of them.
+  uint32_t sent = 0, received = 0;
+  int rc = 0, error = 0;
+  const int fd = ::open("/dev/hvroot", O_RDWR | O_CLOEXEC);
+  if (fd < 0) {
+    rc = -1;
+    error = errno;
+  }
+  while (rc == 0 && sent < kRootNmis && received == sent) {
+    hvroot_test_nmis nmis{};
+    nmis.cpu = target;
+    nmis.count = kRootNmiRound;
+    nmis.wait_ms = kRootNmiWaitMs;
+    rc = ::ioctl(fd, vmm::ioctl_request(HVROOT_TEST_NMIS), &nmis);
+    error = errno;
+    sent += nmis.sent;
+    received += nmis.received;
+  }
+  if (fd >= 0) ::close(fd);
+  stop = true;
+  flusher.join();
+  unpin();
+  a.r.check(rc == 0, std::string("HVROOT_TEST_NMIS: ") + std::strerror(error));
+  a.r.check(failed_calls == 0,
+            std::to_string(failed_calls.load()) + " deposits or withdrawals failed");
+  a.r.check(rc != 0 || (sent == kRootNmis && received == sent),
+            "the root sent cpu " + std::to_string(target) + " " + std::to_string(sent) +
+                " NMIs and " + std::to_string(received) + " arrived");
+  a.r.note("hostile-root: cpu " + std::to_string(cpus[0]) + " sent " + std::to_string(sent) +
+           " NMIs to cpu " + std::to_string(target) + ", " + std::to_string(received) +
+           " arrived, against " + std::to_string(flush_calls.load()) + " flushing calls from cpu " +
+           std::to_string(flusher_cpu));
+  a.after("root NMIs against hv's flush NMIs");
+}
+
 }  // namespace
 
 void selftest_hostile_root(SelftestContext& context, SelftestResult& r) {
@@ -427,7 +496,7 @@ void selftest_hostile_root(SelftestContext& context, SelftestResult& r) {
   const std::pair<const char*, void (*)(Attack&)> steps[] = {
       {"apic-base", attack_apic_base},       {"deposited-frame", attack_deposited_frame},
       {"deposit-race", attack_deposit_race}, {"split-tables", attack_split_tables},
-      {"cpu-hotplug", attack_cpu_hotplug},
+      {"cpu-hotplug", attack_cpu_hotplug},   {"root-nmis", attack_root_nmis},
   };
   for (const auto& [step, attack] : steps) {
     if (only.empty() || std::find(only.begin(), only.end(), step) != only.end()) attack(a);

@@ -154,4 +154,7 @@ long hvroot_vp_set_registers(struct hvroot_vp *vp, struct hvroot_registers __use
 /* hvroot_raw.c */
 long hvroot_raw_hypercall(struct hvroot_raw_hypercall __user *uarg);
 
+/* hvroot_test_nmi.c */
+long hvroot_test_nmis(struct hvroot_test_nmis __user *uarg);
+
 #endif /* HVROOT_DRV_H */

@@ -34,7 +34,7 @@ struct hvroot_hv_info hvroot_hv __ro_after_init;
 bool hvroot_allow_raw_hypercalls;
 module_param_named(allow_raw_hypercalls, hvroot_allow_raw_hypercalls, bool, 0444);
 MODULE_PARM_DESC(allow_raw_hypercalls,
-		 "Allow HVROOT_RAW_HYPERCALL (self-tests only; also needs CAP_SYS_RAWIO)");
+		 "Allow HVROOT_RAW_HYPERCALL and HVROOT_TEST_NMIS (self-tests only; also needs CAP_SYS_RAWIO)");
 
 static unsigned int hvroot_null_call_cycles;
 module_param_named(null_hypercall_cycles, hvroot_null_call_cycles, uint, 0444);
@@ -86,6 +86,8 @@ static long hvroot_dev_ioctl(struct file *file, unsigned int cmd, unsigned long 
 		return hvroot_check_invariants(uarg);
 	case HVROOT_RAW_HYPERCALL:
 		return hvroot_raw_hypercall(uarg);
+	case HVROOT_TEST_NMIS:
+		return hvroot_test_nmis(uarg);
 	default:
 		return -ENOTTY;
 	}

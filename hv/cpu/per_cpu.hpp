@@ -31,8 +31,9 @@ struct PerCpu {
   // Cross-CPU TLB flushes and NMIs (cpu/tlb_shootdown.hpp).
   volatile uint32_t flush_request;  ///< set by the requesting CPU, cleared by this one's NMI
   uint32_t must_flush;              ///< flush every guest ASID before the next guest entry
-  volatile uint32_t kick_request;   ///< set by a CPU that made this one's child VP an interrupt
-  uint32_t nmi_for_root;            ///< an NMI that was the root's: inject it at its next entry
+  volatile uint32_t nmi_signalled;  ///< an NMI of hv's is on its way here; cleared by its handler
+  volatile uint32_t root_nmi_request;  ///< the root sent this CPU an NMI through its ICR
+  uint32_t nmi_for_root;               ///< an NMI that was the root's: inject it at its next entry
   uint32_t root_x2apic;    ///< the root has this CPU's APIC in x2APIC mode (hv sees every switch)
   uint64_t last_child_vp;  ///< uid of the child VP last entered here (its TLB entries)
   uint64_t hypercall_in;   ///< 4 KiB: hv's copy of a hypercall's input page

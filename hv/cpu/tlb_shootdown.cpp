@@ -29,6 +29,14 @@ void send_nmi(uint32_t apic_id) {
   apic[kXapicIcrLow] = command;
 }
 
+// Makes sure an NMI of hv's reaches `c` after the request just stored for it. At most one is on
+// its way per CPU: its handler clears nmi_signalled before it looks at the requests, so a
+// request stored while the flag was set is seen by that handler. A child flooding its siblings
+// with IPIs thus costs a CPU at most one NMI per guest exit.
+void signal(PerCpu& c) {
+  if (__atomic_exchange_n(&c.nmi_signalled, 1u, __ATOMIC_SEQ_CST) == 0) send_nmi(c.apic_id);
+}
+
 }  // namespace
 
 void flush_guest_tlbs_everywhere() {
@@ -38,7 +46,7 @@ void flush_guest_tlbs_everywhere() {
     PerCpu* c = cpu(i);
     if (c == &self || c == nullptr || c->online == 0) continue;
     __atomic_store_n(&c->flush_request, 1u, __ATOMIC_SEQ_CST);
-    send_nmi(c->apic_id);
+    signal(*c);
   }
   for (uint32_t i = 0; i < cpu_count(); ++i) {
     PerCpu* c = cpu(i);
@@ -50,25 +58,32 @@ void flush_guest_tlbs_everywhere() {
 void kick_cpu(uint32_t index) {
   PerCpu* c = cpu(index);
   if (c == nullptr || c->online == 0 || c == &this_cpu()) return;
-  // One NMI at a time: while a kick is on its way, the CPU will look at everything queued
-  // before it anyway. A child flooding its siblings with IPIs thus sends that CPU at most one
-  // NMI per guest exit it causes there, and the root's own NMIs are rarely merged with one.
-  if (__atomic_exchange_n(&c->kick_request, 1u, __ATOMIC_SEQ_CST) != 0) return;
-  send_nmi(c->apic_id);
+  signal(*c);  // a kick needs nothing more: its NMI exit takes the CPU out of the child
+}
+
+void send_root_nmi(uint32_t index) {
+  PerCpu& self = this_cpu();
+  PerCpu* c = cpu(index);
+  if (c == nullptr || c->online == 0) return;
+  if (c == &self) {
+    self.nmi_for_root = 1;  // hv runs here now: the root gets it at its next entry
+    return;
+  }
+  __atomic_store_n(&c->root_nmi_request, 1u, __ATOMIC_SEQ_CST);
+  signal(*c);
 }
 
 void handle_nmi(PerCpu& cpu) {
-  // A kick needs nothing more: its NMI exit already took the CPU out of the child.
-  const bool kicked = __atomic_exchange_n(&cpu.kick_request, 0u, __ATOMIC_ACQ_REL) != 0;
-  if (__atomic_exchange_n(&cpu.flush_request, 0u, __ATOMIC_ACQ_REL) != 0) {
-    // Ours. Two NMIs at once arrive as one (SDM 11.6.1's NMIs are not queued): a root NMI that
-    // coincides with a flush is not seen; NMIs for the root are rare (watchdog, perf) and
-    // Linux tolerates a lost one.
-    cpu.must_flush = 1;
-    return;
-  }
-  if (kicked) return;
-  cpu.nmi_for_root = 1;
+  // Clear the signal first: a request stored after this point comes with an NMI of its own.
+  const bool signalled = __atomic_exchange_n(&cpu.nmi_signalled, 0u, __ATOMIC_SEQ_CST) != 0;
+  if (__atomic_exchange_n(&cpu.flush_request, 0u, __ATOMIC_SEQ_CST) != 0) cpu.must_flush = 1;
+  if (__atomic_exchange_n(&cpu.root_nmi_request, 0u, __ATOMIC_SEQ_CST) != 0) cpu.nmi_for_root = 1;
+  // An NMI hv did not send comes from this CPU's own sources (its performance counters, LINT1)
+  // and is the root's. Two NMIs at once arrive as one (SDM 11.6.1: NMIs are not queued), so a
+  // local NMI that coincides with one of hv's is merged into it and not seen, as it would be
+  // with two local sources on bare metal. The root's NMI IPIs are never lost this way: they
+  // are requests (send_root_nmi).
+  if (!signalled) cpu.nmi_for_root = 1;
 }
 
 bool take_flush(PerCpu& cpu) {

@@ -10,7 +10,8 @@
 // one requested was the root's: hv injects it into the root at its next entry. A CPU spinning
 // in hv on a lock the requester holds still takes the NMI (GIF is set in hv's host mode), so
 // the wait cannot deadlock. The same NMI kicks a CPU out of a child VP that another CPU just
-// sent an interrupt (kick_cpu).
+// sent an interrupt (kick_cpu), and delivers the NMIs the root sends through its ICR (which hv
+// intercepts), so that none of them is merged into one of hv's and lost (send_root_nmi).
 #pragma once
 
 #include "cpu/per_cpu.hpp"
@@ -26,7 +27,12 @@ void flush_guest_tlbs_everywhere();
 /// wait.
 void kick_cpu(uint32_t index);
 
-/// The NMI handler's part: a requested flush or kick, or an NMI for the root.
+/// Sends the root on CPU `index` an NMI it asked for through its ICR (root/apic_startup.hpp):
+/// injected at that CPU's next root entry, whatever other NMIs hv sends it meanwhile. Does
+/// not wait.
+void send_root_nmi(uint32_t index);
+
+/// The NMI handler's part: a requested flush, kick or root NMI, or an NMI for the root.
 void handle_nmi(PerCpu& cpu);
 
 /// Before a guest entry: whether this CPU must flush every guest ASID (and forget it had to).

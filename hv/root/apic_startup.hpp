@@ -17,12 +17,16 @@ namespace icr_bits {
 inline constexpr uint32_t kVectorMask = 0xff;
 inline constexpr uint32_t kDeliveryShift = 8;
 inline constexpr uint32_t kDeliveryMask = 0x7u << 8;
+inline constexpr uint32_t kDeliveryNmi = 0x4u << 8;
 inline constexpr uint32_t kDeliveryInit = 0x5u << 8;
 inline constexpr uint32_t kDeliveryStartup = 0x6u << 8;
+inline constexpr uint32_t kDestinationLogical = 1u << 11;
 inline constexpr uint32_t kLevelAssert = 1u << 14;
 inline constexpr uint32_t kTriggerLevel = 1u << 15;
 inline constexpr uint32_t kShorthandMask = 0x3u << 18;
 inline constexpr uint32_t kShorthandNone = 0x0u << 18;
+inline constexpr uint32_t kShorthandSelf = 0x1u << 18;
+inline constexpr uint32_t kShorthandAllIncludingSelf = 0x2u << 18;
 inline constexpr uint32_t kShorthandAllButSelf = 0x3u << 18;
 }  // namespace icr_bits
 
@@ -32,18 +36,36 @@ enum class IcrAction {
   kInit,     ///< INIT to the targets: hv resets their start-up state
   kStartup,  ///< STARTUP to the targets with `vector`
   kIgnore,   ///< INIT level de-assert (a no-op on every CPU since the P6)
+  /// An NMI to the targets (icr_addresses): hv marks each target's request and sends hv's own
+  /// NMI, so that an NMI hv sends to the same CPU at the same moment (a flush, a kick) cannot
+  /// swallow it (cpu/tlb_shootdown.hpp).
+  kNmi,
 };
+
+/// Which CPUs an ICR write names.
+enum class IcrShorthand : uint8_t { kNone, kSelf, kAllIncludingSelf, kAllButSelf };
 
 /// One decoded ICR write.
 struct IcrWrite {
   IcrAction action = IcrAction::kForward;
   uint8_t vector = 0;
   bool all_but_self = false;  ///< destination shorthand "all excluding self"
-  uint32_t destination = 0;   ///< APIC ID when no shorthand
+  uint32_t destination = 0;   ///< APIC ID when no shorthand (a logical one when `logical`)
+  IcrShorthand shorthand = IcrShorthand::kNone;
+  bool logical = false;  ///< logical destination mode (only decoded for x2APIC, see below)
+  bool x2apic = false;   ///< written through the x2APIC MSR (32-bit destinations)
 };
 
 /// Decodes an ICR value (`x2apic`: the destination is the full high half, else bits 63:56).
+/// An NMI in xAPIC logical mode stays kForward: its targets depend on each APIC's LDR and DFR,
+/// which hv does not track (Linux 6.x sends xAPIC IPIs in physical mode only).
 IcrWrite decode_icr(uint64_t value, bool x2apic);
+
+/// Whether the CPU with APIC ID `apic_id` (`self`: the CPU that wrote the ICR) is a target of
+/// `w`: the shorthands, physical destinations with the broadcast ID (0xff, or 0xffffffff in
+/// x2APIC mode), and x2APIC logical destinations, cluster in bits 31:16 and a bit per CPU in
+/// 15:0, each CPU's logical ID being derived from its APIC ID (Intel SDM vol. 3A, 11.12.10.2).
+bool icr_addresses(const IcrWrite& w, uint32_t apic_id, bool self);
 
 /// The start-up state of one physical CPU that runs (or will run) a root AP.
 struct ApStartState {

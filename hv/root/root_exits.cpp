@@ -138,7 +138,8 @@ void forward_icr(uint64_t value, bool x2apic_format) {
   apic[kXapicIcrLow / 4] = static_cast<uint32_t>(value);
 }
 
-// The root wrote the ICR: INIT and STARTUP to hv's CPUs are emulated, the rest is sent. A CPU
+// The root wrote the ICR: INIT and STARTUP to hv's CPUs are emulated, an NMI becomes a request
+// on each target (send_root_nmi), the rest is sent. A CPU
 // that runs the root when its INIT comes is taken out of it with an NMI (it then waits for its
 // STARTUP in before_root_entry()).
 void handle_icr(PerCpu& self, uint64_t value, bool x2apic_format) {
@@ -148,6 +149,15 @@ void handle_icr(PerCpu& self, uint64_t value, bool x2apic_format) {
     return;
   }
   if (w.action == IcrAction::kIgnore) return;
+  if (w.action == IcrAction::kNmi) {
+    for (uint32_t i = 0; i < cpu_count(); ++i) {
+      const PerCpu* target = cpu(i);
+      if (target != nullptr && icr_addresses(w, target->apic_id, target == &self)) {
+        send_root_nmi(i);
+      }
+    }
+    return;
+  }
   RootState& s = state();
   for (uint32_t i = 0; i < cpu_count(); ++i) {
     PerCpu* target = cpu(i);

@@ -60,11 +60,27 @@ struct hvroot_raw_hypercall {
 	__u32 reserved;
 };
 
+/*
+ * HVROOT_TEST_NMIS: sends `count` NMIs to the root's CPU `cpu`, one at a time, each after the
+ * last arrived or `wait_ms` passed, and stores how many were sent and arrived. For the
+ * hostile-root self-test; refused (-EPERM) like HVROOT_RAW_HYPERCALL. `count` 1..100000,
+ * `wait_ms` 1..10000; -ENODEV if the CPU is not online.
+ */
+struct hvroot_test_nmis {
+	__u32 cpu;
+	__u32 count;
+	__u32 wait_ms;
+	__u32 sent;     /* out; must be 0 in */
+	__u32 received; /* out; must be 0 in */
+	__u32 reserved;
+};
+
 #define HVROOT_GET_VERSION _IOR(HVROOT_IOCTL_TYPE, 0x00, struct hvroot_version)
 #define HVROOT_CREATE_PARTITION _IOW(HVROOT_IOCTL_TYPE, 0x01, struct hvroot_create_partition)
 /* struct rs_hc_invariants_output: include <rootstock/hypercall_abi.h> before using it */
 #define HVROOT_CHECK_INVARIANTS _IOR(HVROOT_IOCTL_TYPE, 0x02, struct rs_hc_invariants_output)
 #define HVROOT_RAW_HYPERCALL _IOWR(HVROOT_IOCTL_TYPE, 0x03, struct hvroot_raw_hypercall)
+#define HVROOT_TEST_NMIS _IOWR(HVROOT_IOCTL_TYPE, 0x04, struct hvroot_test_nmis)
 
 /* ---- a partition fd ---- */
 
