@@ -235,10 +235,13 @@ class StatusOracle {
     using vmm::virtio::Status;
     using vmm::virtio::status_bit;
     const auto has = [](uint8_t s, Status bit) { return (s & status_bit(bit)) != 0; };
-    if (device.resets != resets_) {
+    if (device.resets != resets_ && status == 0) {
       // A write of 0 (4.1.4.3, 4.2.2): everything back to the state after power-on.
-      check(status == 0 && accepted == 0);
+      check(accepted == 0);
     } else {
+      // Or the device stopped under its driver (virtio-pci: Bus Master Enable cleared,
+      // pci_transport.hpp), which it says.
+      if (device.resets != resets_) check(has(status, Status::kDeviceNeedsReset));
       // 2.1.1: bits are only added until a reset; DEVICE_NEEDS_RESET stays (2.1.2).
       check((status & last_) == last_);
       // 3.1.1 step 5: the features are settled at FEATURES_OK.

@@ -112,13 +112,19 @@ void MsixVectors::reset() {
   control_ = 0;
 }
 
+void MsixVectors::set_bus_master(bool on) {
+  std::lock_guard lock(mutex_);
+  bus_master_ = on;
+  flush_pending_locked();
+}
+
 uint64_t MsixVectors::failed() const {
   std::lock_guard lock(mutex_);
   return failed_;
 }
 
 bool MsixVectors::masked_locked(const Entry& entry) const {
-  return (control_ & kFunctionMask) != 0 || (entry.control & kVectorMasked) != 0;
+  return !bus_master_ || (control_ & kFunctionMask) != 0 || (entry.control & kVectorMasked) != 0;
 }
 
 void MsixVectors::send_locked(const Entry& entry) {

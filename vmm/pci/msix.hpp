@@ -88,6 +88,11 @@ class MsixVectors {
   bool signal(uint16_t vector);
   /// Back to the state after reset: all vectors masked, none pending, MSI-X disabled.
   void reset();
+  /// The function's Bus Master Enable (Command bit 2): a message is a memory write, which a
+  /// function may not make while it is clear (PCI 3.0, 6.2.2). Meanwhile messages wait in the
+  /// PBA as if masked, and go when it is set again. On until the function turns it off; not
+  /// changed by reset() (the Command register is not MSI-X's).
+  void set_bus_master(bool on);
   /// Messages the sink refused, or that could not be sent (a non-zero upper address).
   [[nodiscard]] uint64_t failed() const;
 
@@ -111,6 +116,7 @@ class MsixVectors {
   std::vector<Entry> entries_;  // under mutex_; never resized
   uint16_t control_ = 0;        // Function Mask and Enable, under mutex_
   uint64_t failed_ = 0;         // under mutex_
+  bool bus_master_ = true;      // under mutex_
 };
 
 }  // namespace rootstock::vmm::pci

@@ -58,6 +58,9 @@ PciTransport::PciTransport(std::unique_ptr<Device> device, GuestRam& ram, Interr
       queue_vectors_(core_.queue_count(), kNoVector) {
   (void)header_.set_memory_bar(kBar, kBarSize, bar_base);
   add_capabilities();
+  // Bus Master Enable is clear after a PCI reset (Command 0).
+  msix_.set_bus_master(false);
+  (void)core_.set_dma_allowed(false, *this);
 }
 
 PciTransport::~PciTransport() {
@@ -147,7 +150,17 @@ void PciTransport::config_write(uint16_t offset, uint8_t size, uint32_t value) {
   }
   if (touched) msix_.write_message_control(static_cast<uint16_t>(control));
   header_.write(offset, size, value);
-  sync_doorbells();  // the BAR or Memory Space may have moved
+  follow_bus_master();
+  sync_doorbells();  // the BAR, Memory Space or Bus Master Enable may have changed
+}
+
+void PciTransport::follow_bus_master() {
+  const bool on = (header_.command() & pci::command::kBusMaster) != 0;
+  if (on == core_.dma_allowed()) return;
+  // Interrupts first: a device that starts now may signal at once, and the notification of a
+  // device stopped now waits in the PBA.
+  msix_.set_bus_master(on);
+  if (core_.set_dma_allowed(on, *this) == TransportCore::StatusChange::kRefused) needs_reset();
 }
 
 std::optional<PciTransport::CfgWindow> PciTransport::cfg_window(uint8_t size) const {

@@ -20,6 +20,11 @@
 // VIRTIO_MSI_NO_VECTOR or an unmapped vector sends nothing. Without MSI-X the function would
 // use INTx, which it does not have (Interrupt Pin 0): the ISR bits are set and nothing is sent.
 //
+// Bus Master Enable (Command bit 2; PCI 3.0, 6.2.2): a function that may not master the bus
+// may neither read or write memory nor send MSI-X messages. While it is clear, DRIVER_OK
+// waits (the device starts when it is set), messages wait in the PBA, and clearing it under a
+// started device stops the device and sets DEVICE_NEEDS_RESET (transport_core.hpp).
+//
 // Doorbells (docs/virtio.md "Threads and kicks"): while the device is active and BAR 0 decodes,
 // each enabled queue whose device has a kick fd gets its notify address registered as a doorbell
 // (2-byte writes, any value: Linux's vp_notify() writes the queue index with iowrite16), so the
@@ -192,6 +197,8 @@ class PciTransport final : public pci::PciFunction, public DeviceLink {
   void signal_locked(uint16_t vector);
   /// The doorbells the device status and BAR 0 call for, registered; the others removed.
   void sync_doorbells();
+  /// The Command register's Bus Master Enable passed on to the MSI-X vectors and the core.
+  void follow_bus_master();
 
   TransportCore core_;  // under the board lock
   pci::ConfigHeader header_;

@@ -83,7 +83,26 @@ TransportCore::StatusChange TransportCore::write_status(uint32_t value, DeviceLi
     added = static_cast<uint8_t>(added & ~status_bit(Status::kDriverOk));
   }
   status_ = static_cast<uint8_t>(status_ | added);
-  if ((added & status_bit(Status::kDriverOk)) == 0) return StatusChange::kNone;
+  if ((added & status_bit(Status::kDriverOk)) == 0 || !dma_allowed_) return StatusChange::kNone;
+  return start_device(link) ? StatusChange::kStarted : StatusChange::kRefused;
+}
+
+TransportCore::StatusChange TransportCore::set_dma_allowed(bool allowed, DeviceLink& link) {
+  if (allowed == dma_allowed_) return StatusChange::kNone;
+  dma_allowed_ = allowed;
+  if (!allowed) {
+    if (!active_) return StatusChange::kNone;
+    device_->reset();  // the device lets go of the queues before they go (device.hpp)
+    active_ = false;
+    stopped_ = true;
+    std::fill(queue_ptrs_.begin(), queue_ptrs_.end(), nullptr);
+    for (auto& q : queues_) q.reset();
+    return StatusChange::kRefused;
+  }
+  // DRIVER_OK came while the device could not start: it starts now.
+  if (active_ || stopped_ || (status_ & status_bit(Status::kDriverOk)) == 0) {
+    return StatusChange::kNone;
+  }
   return start_device(link) ? StatusChange::kStarted : StatusChange::kRefused;
 }
 
@@ -119,6 +138,7 @@ void TransportCore::reset() {
   // The device lets go of the queues and the link before they go (device.hpp).
   device_->reset();
   active_ = false;
+  stopped_ = false;
   status_ = 0;
   driver_features_ = 0;
   clear_queues();

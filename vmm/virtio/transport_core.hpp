@@ -111,10 +111,18 @@ class TransportCore {
   /// after FEATURES_OK. DRIVER_OK makes the queues and activates the device; if that fails,
   /// kRefused, and the transport sets DEVICE_NEEDS_RESET (2.1.2).
   [[nodiscard]] StatusChange write_status(uint32_t value, DeviceLink& link);
+  /// Whether the device may reach guest memory: PCI's Bus Master Enable (virtio-pci; always
+  /// for virtio-mmio, the default). While it is off, DRIVER_OK waits and the device starts
+  /// when it comes on (kStarted or kRefused); turning it off under a started device stops it
+  /// (its workers finish what is in flight and touch guest memory no more) and answers
+  /// kRefused: the transport sets DEVICE_NEEDS_RESET, since the device cannot go on from where
+  /// its queues were without a reset (QEMU stops a virtio-pci device the same way).
+  [[nodiscard]] StatusChange set_dma_allowed(bool allowed, DeviceLink& link);
   /// Status 0: back to the state after power-on (the device first lets go of its queues).
   void reset();
   /// The device was activated and not reset since: kicks reach it.
   [[nodiscard]] bool active() const { return active_; }
+  [[nodiscard]] bool dma_allowed() const { return dma_allowed_; }
 
   // ---- Queues ----
 
@@ -157,6 +165,8 @@ class TransportCore {
   std::vector<std::optional<SplitVirtqueue>> queues_;  // made at DRIVER_OK; never resized
   std::vector<SplitVirtqueue*> queue_ptrs_;            // what activate() got
   bool active_ = false;                                // activate() accepted
+  bool dma_allowed_ = true;                            // set_dma_allowed()
+  bool stopped_ = false;  // stopped by set_dma_allowed(false): only a reset starts it again
 };
 
 }  // namespace rootstock::vmm::virtio

@@ -206,8 +206,10 @@ TEST_CASE("virtio-pci: random accesses from a hostile driver leave a working fun
         break;
     }
   }
-  // Whatever happened, a reset and a proper initialisation work.
+  // Whatever happened, a reset and a proper initialisation work (Bus Master Enable included,
+  // which the accesses may have cleared: Linux sets it before the driver starts).
   b.t->config_write(0x10, 4, kBarBase);
+  b.t->config_write(0x04, 2, pci::command::kBusMaster);
   b.enable_msix();
   b.program_vector(1, 0x77);
   REQUIRE(b.negotiate(kAccepted));

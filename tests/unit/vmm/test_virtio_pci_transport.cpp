@@ -455,3 +455,57 @@ TEST_CASE("virtio-pci: the device stops before the transport's interrupt state g
   b.t.reset();
   CHECK(b.sink.take() == std::vector<Message>{{kApic, 0x33}});
 }
+
+TEST_CASE("virtio-pci: without Bus Master Enable the device neither starts nor signals", "[pci]") {
+  Bench b(nullptr, false);
+  b.enable_msix();
+  b.program_vector(0, 0x40);
+  b.program_vector(1, 0x41);
+  REQUIRE(b.negotiate(kAccepted));
+  b.wr(Common::kConfigMsixVector, 2, 0);
+  const QueueLayout layout = layout_queue(kRamBase, 4);
+  b.setup_queue(0, layout, 1);
+  TestDriver driver(b.ram, layout);
+  driver.desc(0, kRamBase + 0x8000, 64, kWrite);
+  driver.offer(0);
+
+  // DRIVER_OK is kept, but the device may not reach the queues yet: no activation, and a
+  // notify is not served.
+  b.add_status(Status::kDriverOk);
+  CHECK(b.status() == 0x0f);
+  CHECK(b.device->activations == 0);
+  b.notify(0);
+  CHECK(b.device->notified.empty());
+  CHECK(driver.used_idx() == 0);
+
+  // Bus Master on: the device starts and serves the queue.
+  b.t->config_write(0x04, 2, pci::command::kBusMaster);
+  REQUIRE(b.device->activations == 1);
+  b.notify(0);
+  CHECK(driver.used_idx() == 1);
+  CHECK(b.sink.take() == std::vector<Message>{{kApic, 0x41}});
+
+  // Off under a started device: it stops (reset, no more guest memory) and needs a reset; the
+  // configuration change notification waits in the PBA until Bus Master comes back.
+  const int resets = b.device->resets;
+  b.t->config_write(0x04, 2, 0);
+  CHECK(b.device->resets == resets + 1);
+  CHECK(b.has(Status::kDeviceNeedsReset));
+  CHECK(b.sink.take().empty());
+  CHECK(b.t->bar_read(vpci::kBar, vpci::kMsixPbaOffset, 8) == 0b001);
+  driver.offer(0);
+  b.notify(0);
+  CHECK(driver.used_idx() == 1);
+  b.t->config_write(0x04, 2, pci::command::kBusMaster);
+  CHECK(b.sink.take() == std::vector<Message>{{kApic, 0x40}});
+  CHECK(b.device->activations == 1);  // not restarted: the driver must reset it first
+  b.notify(0);
+  CHECK(driver.used_idx() == 1);
+
+  // After a reset the driver can bring it up again.
+  REQUIRE(b.negotiate(kAccepted));
+  CHECK_FALSE(b.has(Status::kDeviceNeedsReset));
+  b.setup_queue(0, layout_queue(kRamBase, 4), 1);
+  b.add_status(Status::kDriverOk);
+  CHECK(b.device->activations == 2);
+}

@@ -133,12 +133,15 @@ struct Bench {
       return t->config_read(static_cast<uint16_t>(offset), size);
     };
   }
-  explicit Bench(DoorbellSink* doorbells = nullptr) {
+  explicit Bench(DoorbellSink* doorbells = nullptr, bool bus_master = true) {
     auto d = std::make_unique<FakeDevice>();
     device = d.get();
     t = std::make_unique<PciTransport>(std::move(d), ram, sink, kBarBase, doorbells);
     msix_cap = find_msix(reader());
     REQUIRE(msix_cap != 0);
+    // Bus Master Enable, as Linux's virtio_pci_probe() sets it (pci_set_master) before the
+    // driver touches the device; Memory Space is each test's to turn on.
+    if (bus_master) t->config_write(0x04, 2, pci::command::kBusMaster);
   }
 
   uint64_t rd(Common field, uint8_t size, uint32_t plus = 0) {
