@@ -98,6 +98,10 @@ VmFigures LinuxRunningVm::figures() {
   f.vmm_exits = vm_->handled_exits();
   f.vcpus = vm_->vcpu_count();
   f.vcpu_time_ns = static_cast<uint64_t>(vm_->vcpu_cpu_time().count());
+  if (const auto info = vm_->partition_info()) {
+    f.hv_pages = info->deposited_pages;
+    f.hv_pages_used = info->deposited_used;
+  }
   if (devices_) {
     f.drives = devices_->drive_figures();
     f.interfaces = devices_->interface_figures();

@@ -186,6 +186,17 @@ std::string prometheus_metrics(const VmManager& vms,
       f.sample(vm_label(vm.info.id), static_cast<double>(vm.figures.vcpu_time_ns) / 1e9);
     }
   }
+  {
+    Family f(out, "rootstock_vm_hv_bytes", "gauge",
+             "Memory the root deposited with hv for the VM (its nested page tables, VMCBs "
+             "and run state): its cost to hv beyond its RAM.");
+    for (const Vm& vm : all) f.sample(vm_label(vm.info.id), vm.figures.hv_pages * 4096);
+  }
+  {
+    Family f(out, "rootstock_vm_hv_used_bytes", "gauge",
+             "Of the memory deposited with hv for the VM, what hv uses now.");
+    for (const Vm& vm : all) f.sample(vm_label(vm.info.id), vm.figures.hv_pages_used * 4096);
+  }
   block_families(out, all);
   net_families(out, all);
   if (!appliance) return out;

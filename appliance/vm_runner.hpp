@@ -61,6 +61,10 @@ struct VmFigures {
   uint32_t vcpus = 0;
   /// CPU time every vCPU's thread used (vmm::LinuxVm::vcpu_cpu_time), nanoseconds.
   uint64_t vcpu_time_ns = 0;
+  /// Pages the root deposited with hv for the VM (its nested page tables, VMCBs, run state:
+  /// its cost to hv beyond its RAM), and how many of them hv uses (PARTITION_QUERY).
+  uint64_t hv_pages = 0;
+  uint64_t hv_pages_used = 0;
   std::vector<DriveFigures> drives;  ///< in the spec's order
   std::vector<InterfaceFigures> interfaces;
 };

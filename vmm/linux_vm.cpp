@@ -372,6 +372,11 @@ uint32_t LinuxVm::vcpu_count() const {
   return static_cast<uint32_t>(m_->vps.size());
 }
 
+Result<hvroot_partition_info> LinuxVm::partition_info() {
+  if (!m_->partition) return fail("the VM has no partition");
+  return m_->partition->query();
+}
+
 uint64_t LinuxVm::handled_exits() const {
   uint64_t sum = 0;
   for (const auto& vp : m_->vps) sum += vp.handled_exits();

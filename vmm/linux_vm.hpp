@@ -114,6 +114,10 @@ class LinuxVm {
   /// The CPU time every vCPU's thread has used (the child's running time and the VMM's exit
   /// handling; halts sleep): thread_cpu_time.hpp.
   [[nodiscard]] std::chrono::nanoseconds vcpu_cpu_time() const;
+  /// hv's PARTITION_QUERY for the child: its mapped pages and the pages the root deposited
+  /// with hv for it (nested page tables, VMCBs, run state: the child's cost to hv beyond its
+  /// RAM). PARTITION_QUERY is cheap (no walk), so this is fine for metrics.
+  [[nodiscard]] Result<hvroot_partition_info> partition_info();
   /// Exits the VMM handled (port and MMIO) on every vCPU.
   [[nodiscard]] uint64_t handled_exits() const;
   /// Exits each vCPU returned from VP_RUN with (rs_run_page.exit_count), summed.

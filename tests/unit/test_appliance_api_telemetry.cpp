@@ -83,6 +83,8 @@ VmFigures some_figures(uint64_t scale) {
   f.vmm_exits = 7 * scale;
   f.vcpus = 2;
   f.vcpu_time_ns = 5'000'000 * scale;
+  f.hv_pages = 30 * scale;
+  f.hv_pages_used = 20 * scale;
   DriveFigures d{"rootfs", {}, 0};
   d.counters.reads = 4 * scale;
   d.counters.bytes_read = 4096 * scale;
@@ -246,6 +248,8 @@ TEST_CASE("api: the devices' counters in GET /metrics", "[appliance][api]") {
   CHECK(has(r, "rootstock_vm_net_rx_bytes_total{id=\"t\",interface=\"eth0\"} 3000\n"));
   CHECK(has(r, "rootstock_vm_net_tx_packets_total{id=\"t\",interface=\"eth0\"} 2\n"));
   CHECK(has(r, "rootstock_vm_vcpu_seconds_total{id=\"t\"} 0.010\n"));
+  CHECK(has(r, "rootstock_vm_hv_bytes{id=\"t\"} 245760\n"));
+  CHECK(has(r, "rootstock_vm_hv_used_bytes{id=\"t\"} 163840\n"));
 }
 
 TEST_CASE("api: a running VM's drive gets another file", "[appliance][api]") {
