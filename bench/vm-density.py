@@ -5,9 +5,9 @@
 
 Without --api it measures the appliance `./rootstock run --uefi` started (build/uefi/api.json;
 give it room: `./rootstock run --uefi -m 3G` for 8 VMs of 256 MiB). It makes N VMs (the
-built-in child kernel and initramfs, 1 vCPU, MIB of RAM) at once, one thread each, starts
-them, and waits for each one's init on its console. Then, with all of them running, it reads
-GET /metrics and prints:
+built-in child kernel and initramfs, 1 vCPU, MIB of RAM) and starts them one after the other,
+and waits for each one's init on its console. Then, with all of them running, it reads GET
+/metrics and prints:
   - per VM beyond its RAM: what the root's available memory went down by (the VMM's threads,
     buffers and devices, and the pages it deposited with hv), and what hv holds for it
     (rootstock_vm_hv_bytes: nested page tables, VMCBs, run state);
@@ -48,13 +48,17 @@ def metrics(appliance):
     return out
 
 
-def start_to_init(appliance, vm, mem, t0, results):
+def make_and_start(appliance, vm, mem):
+    body = {"boot-source": {"kernel_image_path": KERNEL, "initrd_path": INITRD,
+                            "boot_args": "console=ttyS0 loglevel=1"},
+            "machine-config": {"vcpu_count": 1, "mem_size_mib": mem}}
+    appliance.request("PUT", f"/vms/{vm}", body=body)
+    appliance.request("PUT", f"/vms/{vm}/actions", body={"action_type": "InstanceStart"})
+
+
+def wait_for_init(appliance, vm, t0, results):
+    """Follows the VM's console (from its start: the ring keeps it) until its init."""
     try:
-        body = {"boot-source": {"kernel_image_path": KERNEL, "initrd_path": INITRD,
-                                "boot_args": "console=ttyS0 loglevel=1"},
-                "machine-config": {"vcpu_count": 1, "mem_size_mib": mem}}
-        appliance.request("PUT", f"/vms/{vm}", body=body)
-        appliance.request("PUT", f"/vms/{vm}/actions", body={"action_type": "InstanceStart"})
         r, conn = appliance.request("GET", f"/vms/{vm}/console?follow=1", stream=True)
         seen = b""
         while INIT_MARK not in seen:
@@ -64,7 +68,7 @@ def start_to_init(appliance, vm, mem, t0, results):
             seen = seen[-len(INIT_MARK):] + data
         conn.close()
         results[vm] = time.perf_counter() - t0
-    except client.ApiError as e:
+    except (client.ApiError, OSError) as e:
         results[vm] = e
 
 
@@ -80,8 +84,12 @@ def main():
     names = [f"density-{i}" for i in range(args.vms)]
     before = metrics(appliance)
     results = {}
+    # The VMs are made and started one after the other (a few API calls each, while the
+    # appliance still has CPU to spare); their consoles are followed at once.
     t0 = time.perf_counter()
-    threads = [threading.Thread(target=start_to_init, args=(appliance, vm, args.mem, t0, results))
+    for vm in names:
+        make_and_start(appliance, vm, args.mem)
+    threads = [threading.Thread(target=wait_for_init, args=(appliance, vm, t0, results))
                for vm in names]
     for t in threads:
         t.start()
