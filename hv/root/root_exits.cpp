@@ -20,6 +20,9 @@
 #include "root/hypercalls.hpp"
 #include "vcpu/decoder_state.hpp"
 
+extern char __hv_start[];  // arch/x86/linker.ld: hv's image
+extern char __hv_end[];
+
 namespace hv::root {
 namespace {
 
@@ -449,6 +452,34 @@ void before_root_entry(PerCpu& cpu, svm::SvmVcpu& v) {
   power_off(state().config.power, RunResult::kFailed);
 }
 
+// Whether the state VMRUN's #VMEXIT saved as the root's is hv's own: hv's CR3 and an RIP in
+// hv's image. Real SVM never saves the host's state into the guest's VMCB; QEMU's TCG was seen
+// to, rarely and only multi-threaded (README, Known problems). Entering that "root" would run
+// hv's code in guest mode: hv's protection holds (the root's nested tables do not map hv, so
+// its writes are dropped), but the root's own state is gone.
+bool root_state_is_hvs(svm::SvmVcpu& v) {
+  uint64_t host_cr3;
+  asm volatile("mov %%cr3, %0" : "=r"(host_cr3));
+  const svm::VmcbSave& save = v.vmcb().save;
+  const auto start = reinterpret_cast<uint64_t>(__hv_start);
+  const auto end = reinterpret_cast<uint64_t>(__hv_end);
+  return save.cr3 == host_cr3 && save.rip >= start && save.rip < end;
+}
+
+[[noreturn]] void root_state_lost(PerCpu& cpu, svm::SvmVcpu& v, const VcpuExit& e) {
+  const svm::VmcbControl& c = v.vmcb().control;
+  log::error(
+      "root partition on cpu %u: the CPU saved hv's own state as the root's at #VMEXIT "
+      "(rip 0x%lx, hv's CR3), which SVM never does; the root cannot go on",
+      cpu.index, v.rip());
+  log::error("exit %s (code 0x%lx) info1 0x%lx info2 0x%lx intinfo 0x%lx", exit_kind_name(e.kind),
+             e.raw_code, c.exit_info1, c.exit_info2, c.exit_int_info);
+  log::milestone(rootstock::milestone::Writer("panic")
+                     .field("component", "hv")
+                     .field("reason", "root-state-lost"));
+  power_off(state().config.power, RunResult::kFailed);
+}
+
 }  // namespace
 
 bool root_init_pending(const PerCpu& cpu) {
@@ -470,6 +501,7 @@ void run_root_vcpu(PerCpu& cpu, svm::SvmVcpu& v) {
     before_root_entry(cpu, v);
     const VcpuExit e = v.run();
     ++counter(cpu, e.kind);
+    if (root_state_is_hvs(v)) root_state_lost(cpu, v, e);
     switch (e.kind) {
       case ExitKind::kCpuid:
         handle_cpuid(v);
