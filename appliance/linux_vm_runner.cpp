@@ -101,6 +101,7 @@ VmFigures LinuxRunningVm::figures() {
   if (const auto info = vm_->partition_info()) {
     f.hv_pages = info->deposited_pages;
     f.hv_pages_used = info->deposited_used;
+    f.mapped_pages = info->mapped_pages;
   }
   if (devices_) {
     f.drives = devices_->drive_figures();

@@ -197,6 +197,11 @@ std::string prometheus_metrics(const VmManager& vms,
              "Of the memory deposited with hv for the VM, what hv uses now.");
     for (const Vm& vm : all) f.sample(vm_label(vm.info.id), vm.figures.hv_pages_used * 4096);
   }
+  {
+    Family f(out, "rootstock_vm_mapped_bytes", "gauge",
+             "The root's memory mapped into the VM as its RAM, as hv counts it.");
+    for (const Vm& vm : all) f.sample(vm_label(vm.info.id), vm.figures.mapped_pages * 4096);
+  }
   block_families(out, all);
   net_families(out, all);
   if (!appliance) return out;

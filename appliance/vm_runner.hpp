@@ -65,6 +65,8 @@ struct VmFigures {
   /// its cost to hv beyond its RAM), and how many of them hv uses (PARTITION_QUERY).
   uint64_t hv_pages = 0;
   uint64_t hv_pages_used = 0;
+  /// 4 KiB pages of the root's memory mapped into the VM as its RAM (PARTITION_QUERY).
+  uint64_t mapped_pages = 0;
   std::vector<DriveFigures> drives;  ///< in the spec's order
   std::vector<InterfaceFigures> interfaces;
 };

@@ -8,9 +8,11 @@ give it room: `./rootstock run --uefi -m 3G` for 8 VMs of 256 MiB). It makes N V
 built-in child kernel and initramfs, 1 vCPU, MIB of RAM) and starts them one after the other,
 and waits for each one's init on its console. Then, with all of them running, it reads GET
 /metrics and prints:
-  - per VM beyond its RAM: what the root's available memory went down by (the VMM's threads,
-    buffers and devices, and the pages it deposited with hv), and what hv holds for it
-    (rootstock_vm_hv_bytes: nested page tables, VMCBs, run state);
+  - per VM beyond its RAM: what the root's available memory (MemAvailable: noisy, the page
+    cache moves it too) went down by less the RAM hv says is mapped into the VMs
+    (rootstock_vm_mapped_bytes): the VMM's threads, buffers and devices, and the pages it
+    deposited with hv; and what hv holds for it (rootstock_vm_hv_bytes: nested page tables,
+    VMCBs, run state);
   - the batch: from the first PUT to the last init, and VMs per second;
 and after deleting them, that the root's memory came back. Firecracker's published figures for
 scale (SPECIFICATION.md, i3.metal with KVM): at most 5 MiB of memory overhead per microVM, and
@@ -110,16 +112,18 @@ def main():
         sys.exit("vm-density: " + "; ".join(f"{vm}: {e}" for vm, e in failed.items()))
     after = metrics(appliance)  # stop waits for the VM's end: its memory is back by now
 
-    n, ram = args.vms, args.mem * MIB
+    n = args.vms
     avail = ("rootstock_memory_available_bytes", "")
-    root_per_vm = (before[avail] - during[avail]) / n - ram
+    mapped = sum(during[("rootstock_vm_mapped_bytes", f'id="{vm}"')] for vm in names)
+    root_per_vm = (before[avail] - during[avail] - mapped) / n
     hv_per_vm = sum(during[("rootstock_vm_hv_bytes", f'id="{vm}"')] for vm in names) / n
     hv_used = sum(during[("rootstock_vm_hv_used_bytes", f'id="{vm}"')] for vm in names) / n
     last = max(results.values())
     print(f"VM density of {appliance.host}:{appliance.port} ({time.strftime('%Y-%m-%d')}): "
           f"{n} VMs of 1 vCPU and {args.mem} MiB, started at once")
     print(f"  the root's memory per VM beyond its RAM   {root_per_vm / MIB:8.1f} MiB "
-          f"(available memory down by {(before[avail] - during[avail]) / MIB:.0f} MiB for {n})")
+          f"(available memory down by {(before[avail] - during[avail]) / MIB:.0f} MiB for {n}, "
+          f"{mapped / MIB:.0f} MiB of it mapped as their RAM)")
     print(f"  deposited with hv per VM (of which used)  {hv_per_vm / MIB:8.1f} MiB "
           f"({hv_used / MIB:.1f} MiB): nested page tables, VMCBs, run state")
     print(f"  first PUT -> every VM's init             {last:8.1f} s "

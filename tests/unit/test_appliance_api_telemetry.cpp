@@ -85,6 +85,7 @@ VmFigures some_figures(uint64_t scale) {
   f.vcpu_time_ns = 5'000'000 * scale;
   f.hv_pages = 30 * scale;
   f.hv_pages_used = 20 * scale;
+  f.mapped_pages = 1000 * scale;
   DriveFigures d{"rootfs", {}, 0};
   d.counters.reads = 4 * scale;
   d.counters.bytes_read = 4096 * scale;
@@ -250,6 +251,7 @@ TEST_CASE("api: the devices' counters in GET /metrics", "[appliance][api]") {
   CHECK(has(r, "rootstock_vm_vcpu_seconds_total{id=\"t\"} 0.010\n"));
   CHECK(has(r, "rootstock_vm_hv_bytes{id=\"t\"} 245760\n"));
   CHECK(has(r, "rootstock_vm_hv_used_bytes{id=\"t\"} 163840\n"));
+  CHECK(has(r, "rootstock_vm_mapped_bytes{id=\"t\"} 8192000\n"));
 }
 
 TEST_CASE("api: a running VM's drive gets another file", "[appliance][api]") {
