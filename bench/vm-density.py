@@ -120,7 +120,7 @@ def main():
     hv_used = sum(during[("rootstock_vm_hv_used_bytes", f'id="{vm}"')] for vm in names) / n
     last = max(results.values())
     print(f"VM density of {appliance.host}:{appliance.port} ({time.strftime('%Y-%m-%d')}): "
-          f"{n} VMs of 1 vCPU and {args.mem} MiB, started at once")
+          f"{n} VMs of 1 vCPU and {args.mem} MiB, made and started one after the other")
     print(f"  the root's memory per VM beyond its RAM   {root_per_vm / MIB:8.1f} MiB "
           f"(available memory down by {(before[avail] - during[avail]) / MIB:.0f} MiB for {n}, "
           f"{mapped / MIB:.0f} MiB of it mapped as their RAM)")
