@@ -8,6 +8,7 @@
 #include "appliance/api_images.hpp"
 #include "appliance/firecracker_api.hpp"
 #include "appliance/image_paths.hpp"
+#include "appliance/json_fields.hpp"
 #include "appliance/spec_dir.hpp"
 #include "appliance/vm_log.hpp"
 #include "appliance/vm_spec_sections.hpp"
@@ -286,6 +287,11 @@ ApiResponse ApiRouter::route(const ApiRequest& request,
     changed_vm.reset();  // typing changes no spec
     return console(request, id);
   }
+  if (rest == "/console/size") {
+    changed_vm.reset();  // the viewer's terminal is not the VM's spec
+    if (request.method != "PUT") return invalid_path(request);
+    return console_size(request, id);
+  }
   if (rest == "/stop") {
     // Rootstock's: the power button, then a hard stop at the end of the appliance's grace
     // (Firecracker has no such call: its VM ends with its process). Answered once it stopped.
@@ -368,6 +374,19 @@ ApiResponse ApiRouter::one_vm(const ApiRequest& request, const std::string& id) 
   auto made = vms_.create(std::move(*spec), id);
   if (!made) return manager_refusal(made.error());
   return json_answer(201, dump(Json{{"id", *made}}));
+}
+
+ApiResponse ApiRouter::console_size(const ApiRequest& request, const std::string& id) const {
+  ParseErrors errors;
+  const Json body = Json::parse(request.body, nullptr, false);
+  JsonFields fields(errors, body, "");
+  const auto cols = fields.integer("cols", 1, UINT16_MAX, Need::kRequired);
+  const auto rows = fields.integer("rows", 1, UINT16_MAX, Need::kRequired);
+  fields.finish();
+  if (errors.failed()) return fault(400, errors.error().text());
+  auto r = vms_.resize_console(id, static_cast<uint16_t>(*cols), static_cast<uint16_t>(*rows));
+  if (!r) return manager_refusal(r.error());
+  return no_content();
 }
 
 ApiResponse ApiRouter::console(const ApiRequest& request, const std::string& id) const {

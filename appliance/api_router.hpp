@@ -61,6 +61,8 @@ class ApiRouter {
   ApiResponse vms_collection(const ApiRequest& request) const;
   ApiResponse one_vm(const ApiRequest& request, const std::string& id) const;
   ApiResponse console(const ApiRequest& request, const std::string& id) const;
+  /// PUT /vms/{id}/console/size {"cols": C, "rows": R}: the viewer's terminal, for hvc0.
+  ApiResponse console_size(const ApiRequest& request, const std::string& id) const;
   ApiResponse route(const ApiRequest& request, std::optional<std::string>& changed_vm) const;
   // The image and output path checks of a spec the API made or changed.
   std::optional<std::string> spec_problem(const VmSpec& spec) const;

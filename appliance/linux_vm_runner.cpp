@@ -110,6 +110,11 @@ VmFigures LinuxRunningVm::figures() {
   return f;
 }
 
+void LinuxRunningVm::resize_console(uint16_t cols, uint16_t rows) {
+  std::shared_lock lock(vm_mutex_);
+  if (vm_ && devices_) devices_->resize_console(cols, rows);
+}
+
 std::expected<void, std::string> LinuxRunningVm::replace_drive(const std::string& drive_id,
                                                                const std::string& path) {
   std::shared_lock lock(vm_mutex_);

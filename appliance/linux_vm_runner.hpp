@@ -53,6 +53,7 @@ class LinuxRunningVm final : public RunningVm {
   [[nodiscard]] PowerButtonResult press_power_button();
   /// Bytes typed for the VM, queued for its UART (COM1).
   void send_input(std::string_view bytes) override;
+  void resize_console(uint16_t cols, uint16_t rows) override;
   [[nodiscard]] VmFigures figures() override;
   [[nodiscard]] std::expected<void, std::string> replace_drive(const std::string& drive_id,
                                                                const std::string& path) override;

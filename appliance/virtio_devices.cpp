@@ -143,6 +143,7 @@ vmm::Result<void> VirtioDevices::plug(vmm::Board& board, vmm::GuestMemory& ram) 
       });
   vmm::virtio::ConsoleDevice* hvc0 = console.get();
   if (auto r = plug_one(board, std::move(console)); !r) return r;
+  console_ = hvc0;
   return board.add_console_input([hvc0](std::string_view bytes) { hvc0->feed(bytes); });
 }
 
@@ -158,6 +159,10 @@ std::vector<InterfaceFigures> VirtioDevices::interface_figures() const {
   std::vector<InterfaceFigures> out;
   for (const auto& [iface_id, device] : interfaces_) out.push_back({iface_id, device->counters()});
   return out;
+}
+
+void VirtioDevices::resize_console(uint16_t cols, uint16_t rows) {
+  if (console_ != nullptr) console_->set_size(cols, rows);
 }
 
 std::expected<void, std::string> VirtioDevices::replace_drive(const std::string& drive_id,

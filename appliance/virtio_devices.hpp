@@ -25,6 +25,7 @@
 #include "appliance/vm_runner.hpp"
 #include "appliance/vm_spec.hpp"
 #include "vmm/extra_devices.hpp"
+#include "vmm/virtio/console_device.hpp"
 #include "vmm/virtio/device.hpp"
 #include "vmm/virtio/mapped_guest_ram.hpp"
 #include "vmm/virtio/net_header.hpp"
@@ -63,6 +64,8 @@ class VirtioDevices final : public vmm::ExtraDevices {
   /// puts the disk on it (BlockDevice::replace_medium); refused with the id and the reason.
   [[nodiscard]] std::expected<void, std::string> replace_drive(const std::string& drive_id,
                                                                const std::string& path);
+  /// The size of the terminal the console is shown in, for hvc0 (ConsoleDevice::set_size).
+  void resize_console(uint16_t cols, uint16_t rows);
 
  private:
   explicit VirtioDevices(VirtioTransport transport) : transport_(transport) {}
@@ -84,6 +87,7 @@ class VirtioDevices final : public vmm::ExtraDevices {
   };
   std::vector<DriveDevice> drives_;
   std::vector<std::pair<std::string, vmm::virtio::NetDevice*>> interfaces_;
+  vmm::virtio::ConsoleDevice* console_ = nullptr;
 };
 
 }  // namespace rootstock::appliance

@@ -219,19 +219,29 @@ void VmManager::event_locked(VmEvent::Kind kind, const Vm& vm, const VmExit& exi
   events_.push_back(VmEvent{kind, vm.id, vm.spec, vm.start_count, exit, restarting});
 }
 
+std::expected<std::shared_ptr<RunningVm>, VmError> VmManager::running_handle(
+    const std::string& id) const {
+  std::lock_guard lock(mutex_);
+  auto found = find_locked(id);
+  if (!found) return std::unexpected(found.error());
+  const Vm& vm = **found;
+  const bool runs = vm.state == VmState::kRunning || vm.state == VmState::kPausing ||
+                    vm.state == VmState::kPaused || vm.state == VmState::kResuming;
+  if (!runs || !vm.handle) return std::unexpected(wrong_state(vm, "running or paused"));
+  return vm.handle;
+}
+
 VmManager::Result VmManager::send_input(const std::string& id, std::string_view bytes) {
-  std::shared_ptr<RunningVm> handle;
-  {
-    std::lock_guard lock(mutex_);
-    auto found = find_locked(id);
-    if (!found) return std::unexpected(found.error());
-    const Vm& vm = **found;
-    const bool runs = vm.state == VmState::kRunning || vm.state == VmState::kPausing ||
-                      vm.state == VmState::kPaused || vm.state == VmState::kResuming;
-    if (!runs || !vm.handle) return std::unexpected(wrong_state(vm, "running or paused"));
-    handle = vm.handle;
-  }
-  handle->send_input(bytes);  // outside the lock, as every call into a run
+  auto handle = running_handle(id);
+  if (!handle) return std::unexpected(handle.error());
+  (*handle)->send_input(bytes);  // outside the lock, as every call into a run
+  return {};
+}
+
+VmManager::Result VmManager::resize_console(const std::string& id, uint16_t cols, uint16_t rows) {
+  auto handle = running_handle(id);
+  if (!handle) return std::unexpected(handle.error());
+  (*handle)->resize_console(cols, rows);  // outside the lock, as every call into a run
   return {};
 }
 

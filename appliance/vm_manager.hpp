@@ -126,6 +126,9 @@ class VmManager {
   [[nodiscard]] Result press_power_button(const std::string& id);
   /// Bytes typed for a VM's console (running or paused).
   [[nodiscard]] Result send_input(const std::string& id, std::string_view bytes);
+  /// The size of the terminal a running or paused VM's console is shown in: its hvc0 follows
+  /// it (RunningVm::resize_console). Not kept: the next viewer says its own.
+  [[nodiscard]] Result resize_console(const std::string& id, uint16_t cols, uint16_t rows);
   /// What update_spec() does to a copy of the spec: changes it, or refuses with a message for
   /// the caller (nothing changes then). Runs under the manager's lock: no calls back into it.
   using SpecEdit = std::function<std::expected<void, std::string>(VmSpec&)>;
@@ -172,6 +175,8 @@ class VmManager {
   using Lock = std::unique_lock<std::mutex>;
 
   std::expected<std::shared_ptr<Vm>, VmError> find_locked(const std::string& id) const;
+  /// The run of VM `id` while it runs or is paused (pausing and resuming included), or why not.
+  std::expected<std::shared_ptr<RunningVm>, VmError> running_handle(const std::string& id) const;
   // Takes the VM `id` from `from` (named `wanted` in a refusal) to the passing state `passing`,
   // under the lock; what the operation then drives outside it.
   std::expected<Claim, VmError> enter_passing(const std::string& id, VmState from,

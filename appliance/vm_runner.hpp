@@ -87,6 +87,8 @@ class RunningVm {
   virtual void stop() = 0;
   /// Bytes typed for the VM's console, queued for its serial port.
   virtual void send_input(std::string_view bytes) = 0;
+  /// The size of the terminal the VM's console is shown in (its hvc0 follows it).
+  virtual void resize_console(uint16_t cols, uint16_t rows) = 0;
   /// Its figures now (all zero once it ended, or for a runner that keeps none).
   [[nodiscard]] virtual VmFigures figures() { return {}; }
   /// Gives the running child's drive `drive_id` the file `path` as its medium (the drive's

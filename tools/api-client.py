@@ -23,6 +23,7 @@ import hashlib
 import http.client
 import json
 import os
+import signal
 import socket
 import ssl
 import sys
@@ -164,7 +165,8 @@ def vm_spec(args):
 
 def console(appliance, vm):
     """Follows the VM's console; each line typed goes to it. Ctrl-C ends it, and so does Ctrl-D at
-    a terminal; with input from a pipe or a file the output is followed on after the input."""
+    a terminal; with input from a pipe or a file the output is followed on after the input. At a
+    terminal, its size (and each change of it) goes to the VM's hvc0."""
     r, conn = appliance.request("GET", f"/vms/{quote(vm)}/console?follow=1", stream=True)
 
     def follow():
@@ -180,6 +182,19 @@ def console(appliance, vm):
         print("\nrootstock: the console ended", file=sys.stderr)
         os._exit(0)
 
+    def send_size(*_):
+        # The terminal's size for the VM's hvc0 (PUT /vms/{id}/console/size); a VM that cannot
+        # take it (not running) keeps its own.
+        try:
+            size = os.get_terminal_size(sys.stdout.fileno())
+            appliance.request("PUT", f"/vms/{quote(vm)}/console/size",
+                              body={"cols": size.columns, "rows": size.lines})
+        except (OSError, ApiError):
+            pass
+
+    if sys.stdout.isatty():
+        send_size()
+        signal.signal(signal.SIGWINCH, send_size)
     reader = threading.Thread(target=follow, daemon=True)
     reader.start()
     try:

@@ -171,6 +171,10 @@ set(api_steps
   --http "GET /vms/api-vm/ -> 200 \"state\":\"Paused\"@30"
   --http [=[PATCH /vms/api-vm/vm {"state": "Resumed"} -> 204@60]=]
   --http "GET /vms/api-vm/console -> 200 rootstock-child: init reached@30"
+  --http [=[PUT /vms/api-vm/console/size {"cols": 0, "rows": 43} -> 400 cols@30]=]
+  --http [=[PUT /vms/api-vm/console/size {"cols": 132, "rows": 43} -> 204@30]=]
+  --http "POST /vms/api-vm/console (until [ \"$(stty size)\" != \"0 0\" ]\ndo sleep 0.1\ndone\necho hvc0-size $(stty size)) < /dev/hvc0\n -> 204@30"
+  --text "api-vm: hvc0-size 43 132@120"
   --http [=[PATCH /vms/api-vm/drives/data {"drive_id": "data", "path_on_host": "/var/lib/rootstock/images/child-initramfs"} -> 204@30]=]
   --http "GET /vms/api-vm/vm/config -> 200 \"path_on_host\": \"/var/lib/rootstock/images/child-initramfs\"@30"
   --http "GET /vms/api-vm/metrics -> 200 \"update_count\":1@30"

@@ -348,6 +348,26 @@ TEST_CASE("api: a VM's console, read and typed into", "[appliance][api]") {
   CHECK(api.call("GET", "/vms/none/console").status == 404);
 }
 
+TEST_CASE("api: the viewer's terminal size for a VM's console", "[appliance][api]") {
+  Api api;
+  REQUIRE(api.call("PUT", "/vms/con", R"({"boot-source": {"kernel_image_path": "/k"}})").status ==
+          201);
+  const std::string size = R"({"cols": 132, "rows": 43})";
+  CHECK(api.call("PUT", "/vms/con/console/size", size).status == 400);  // not running
+  REQUIRE(api.vms.start("con"));
+  CHECK(api.call("PUT", "/vms/con/console/size", size).status == 204);
+  CHECK(api.runner.last("con")->console_size() == std::pair<uint16_t, uint16_t>{132, 43});
+  // Refused, changing nothing: zero, too large, missing, unknown keys, not JSON, other methods.
+  for (const char* bad : {R"({"cols": 0, "rows": 43})", R"({"cols": 65536, "rows": 43})",
+                          R"({"cols": 80})", R"({"cols": 80, "rows": 24, "x": 1})", "80x24"}) {
+    CAPTURE(bad);
+    CHECK(api.call("PUT", "/vms/con/console/size", bad).status == 400);
+  }
+  CHECK(api.call("GET", "/vms/con/console/size").status == 400);
+  CHECK(api.runner.last("con")->console_size() == std::pair<uint16_t, uint16_t>{132, 43});
+  CHECK(api.call("PUT", "/vms/none/console/size", size).status == 404);
+}
+
 namespace {
 
 // Collects a streamed answer; ends it after `limit` writes.

@@ -75,6 +75,15 @@ class FakeVm {
     std::lock_guard lock(mutex_);
     typed_ += bytes;
   }
+  void resize(uint16_t cols, uint16_t rows) {
+    std::lock_guard lock(mutex_);
+    size_ = {cols, rows};
+  }
+  /// The last console size given, (0, 0) before any.
+  std::pair<uint16_t, uint16_t> console_size() {
+    std::lock_guard lock(mutex_);
+    return size_;
+  }
   std::string typed() {
     std::lock_guard lock(mutex_);
     return typed_;
@@ -113,6 +122,7 @@ class FakeVm {
   std::mutex mutex_;  // guest_, typed_, figures_, replaced_
   std::thread guest_;
   std::string typed_;
+  std::pair<uint16_t, uint16_t> size_{0, 0};
   VmFigures figures_;
   std::vector<std::pair<std::string, std::string>> replaced_;
 };
@@ -131,6 +141,7 @@ class FakeHandle : public RunningVm {
   void power_button() override { vm_->power_button(); }
   void stop() override { vm_->stop(); }
   void send_input(std::string_view bytes) override { vm_->type(bytes); }
+  void resize_console(uint16_t cols, uint16_t rows) override { vm_->resize(cols, rows); }
   VmFigures figures() override { return vm_->figures(); }
   std::expected<void, std::string> replace_drive(const std::string& drive_id,
                                                  const std::string& path) override {

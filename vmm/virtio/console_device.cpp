@@ -20,20 +20,32 @@ ConsoleDevice::ConsoleDevice(Output output)
 
 uint64_t ConsoleDevice::features() const {
   return kFeatureVersion1 | feature_mask(FeatureBit::kIndirectDesc) |
-         feature_mask(FeatureBit::kEventIdx);
+         feature_mask(FeatureBit::kEventIdx) | console_feature_mask(ConsoleFeatureBit::kSize);
 }
 
 uint16_t ConsoleDevice::max_queue_size(uint16_t queue) const {
   return queue < queue_count() ? kQueueSize : 0;
 }
 
-void ConsoleDevice::read_config(uint32_t, std::span<uint8_t> out) const {
-  std::fill(out.begin(), out.end(), uint8_t{0});
+void ConsoleDevice::read_config(uint32_t offset, std::span<uint8_t> out) const {
+  std::lock_guard lock(mutex_);
+  read_config_bytes(config_, offset, out);
+}
+
+void ConsoleDevice::set_size(uint16_t cols, uint16_t rows) {
+  std::lock_guard lock(mutex_);
+  if (config_.cols == cols && config_.rows == rows) return;
+  config_.cols = cols;
+  config_.rows = rows;
+  if (link_ != nullptr && (negotiated_ & console_feature_mask(ConsoleFeatureBit::kSize)) != 0) {
+    link_->config_changed();
+  }
 }
 
 void ConsoleDevice::write_config(uint32_t, std::span<const uint8_t>) {}
 
-bool ConsoleDevice::activate(uint64_t, std::span<SplitVirtqueue*> queues, DeviceLink& link) {
+bool ConsoleDevice::activate(uint64_t features, std::span<SplitVirtqueue*> queues,
+                             DeviceLink& link) {
   if (queues.size() < queue_count() || queues[kReceive] == nullptr ||
       queues[kTransmit] == nullptr) {
     return false;
@@ -42,6 +54,7 @@ bool ConsoleDevice::activate(uint64_t, std::span<SplitVirtqueue*> queues, Device
   receive_ = queues[kReceive];
   transmit_ = queues[kTransmit];
   link_ = &link;
+  negotiated_ = features;
   receive_locked();
   return true;
 }
@@ -51,6 +64,7 @@ void ConsoleDevice::reset() {
   receive_ = nullptr;
   transmit_ = nullptr;
   link_ = nullptr;
+  negotiated_ = 0;
 }
 
 void ConsoleDevice::notify(uint16_t queue) {

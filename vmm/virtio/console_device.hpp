@@ -35,15 +35,20 @@
 
 namespace rootstock::vmm::virtio {
 
-/// Device-specific feature bits of virtio-console (5.3.3); none is offered.
+/// Device-specific feature bits of virtio-console (5.3.3); VIRTIO_CONSOLE_F_SIZE is offered.
 enum class ConsoleFeatureBit : uint8_t {
   kSize = 0,        ///< VIRTIO_CONSOLE_F_SIZE: cols and rows are valid
   kMultiport = 1,   ///< VIRTIO_CONSOLE_F_MULTIPORT: ports and the control queues
   kEmergWrite = 2,  ///< VIRTIO_CONSOLE_F_EMERG_WRITE: emerg_wr is valid
 };
 
+/// The feature word's mask for `bit`.
+[[nodiscard]] constexpr uint64_t console_feature_mask(ConsoleFeatureBit bit) {
+  return uint64_t{1} << static_cast<uint8_t>(bit);
+}
+
 /// The device configuration space (5.3.4 struct virtio_console_config), little-endian. Each
-/// field is valid only with its feature; none is offered, so the driver reads none of them.
+/// field is valid only with its feature: cols and rows (VIRTIO_CONSOLE_F_SIZE) are.
 struct ConsoleConfig {
   uint16_t cols;
   uint16_t rows;
@@ -95,7 +100,7 @@ class ConsoleDevice final : public Device {
   [[nodiscard]] uint16_t queue_count() const override { return 2; }
   [[nodiscard]] uint16_t max_queue_size(uint16_t queue) const override;
   [[nodiscard]] uint32_t config_size() const override { return sizeof(ConsoleConfig); }
-  /// All zeros: no field is valid without its feature.
+  /// cols and rows as set_size() left them (0 until then: "unknown"); the rest zeros.
   void read_config(uint32_t offset, std::span<uint8_t> out) const override;
   /// emerg_wr is not offered: writes are ignored.
   void write_config(uint32_t offset, std::span<const uint8_t> data) override;
@@ -104,6 +109,11 @@ class ConsoleDevice final : public Device {
                               DeviceLink& link) override;
   void notify(uint16_t queue) override;
   void reset() override;
+
+  /// The size of the owner's terminal, from any thread: kept in cols and rows, and a driver
+  /// that negotiated VIRTIO_CONSOLE_F_SIZE gets a configuration change notification (5.3.6:
+  /// Linux then reads them and resizes hvc0, as a terminal's SIGWINCH would).
+  void set_size(uint16_t cols, uint16_t rows);
 
   /// The owner's input for the child, from any thread.
   void feed(std::span<const uint8_t> bytes);
@@ -136,6 +146,8 @@ class ConsoleDevice final : public Device {
   SplitVirtqueue* receive_ = nullptr;
   SplitVirtqueue* transmit_ = nullptr;
   DeviceLink* link_ = nullptr;
+  uint64_t negotiated_ = 0;
+  ConsoleConfig config_{};
   ConsoleCounters counters_;
   DescriptorChain chain_;       ///< reused from chain to chain
   std::vector<uint8_t> chunk_;  ///< kOutputChunkBytes of output between guest RAM and output_

@@ -107,9 +107,10 @@ TEST_CASE("virtio console: the input backlog keeps order across its wrap, drops 
 TEST_CASE("virtio console: type, features, queues, configuration space", "[virtio][console]") {
   ConsoleDevice device(nullptr);
   CHECK(device.type() == DeviceType::kConsole);
-  // No VIRTIO_CONSOLE_F_SIZE, _MULTIPORT or _EMERG_WRITE.
-  CHECK(device.features() == (kFeatureVersion1 | feature_mask(FeatureBit::kIndirectDesc) |
-                              feature_mask(FeatureBit::kEventIdx)));
+  // VIRTIO_CONSOLE_F_SIZE, no _MULTIPORT or _EMERG_WRITE.
+  CHECK(device.features() ==
+        (kFeatureVersion1 | feature_mask(FeatureBit::kIndirectDesc) |
+         feature_mask(FeatureBit::kEventIdx) | console_feature_mask(ConsoleFeatureBit::kSize)));
   CHECK(device.queue_count() == 2);
   CHECK(device.max_queue_size(kRx) == ConsoleDevice::kQueueSize);
   CHECK(device.max_queue_size(kTx) == ConsoleDevice::kQueueSize);
@@ -401,4 +402,41 @@ TEST_CASE("virtio console: input fed from another thread while the driver refill
   CHECK(got == numbered(0, kTotal));
   CHECK(c.device.counters().dropped_input == 0);
   CHECK(c.device.counters().errors == 0);
+}
+
+TEST_CASE("virtio-console: the viewer's terminal size, announced to a driver that asked for it",
+          "[virtio][console]") {
+  const auto size_of = [](const ConsoleDevice& d) {
+    uint8_t bytes[4] = {};
+    d.read_config(0, bytes);
+    return std::pair<int, int>{bytes[0] | bytes[1] << 8, bytes[2] | bytes[3] << 8};
+  };
+  Console c(kFeatureVersion1, false);
+  CHECK((c.device.features() & console_feature_mask(ConsoleFeatureBit::kSize)) != 0);
+  CHECK(size_of(c.device) == std::pair{0, 0});  // unknown until a viewer says
+  c.device.set_size(80, 24);                    // before the driver: kept, nothing sent
+  CHECK(size_of(c.device) == std::pair{80, 24});
+  CHECK(c.bench.config_changes == 0);
+
+  SECTION("negotiated: each change is a configuration change notification") {
+    c.start();
+    c.device.set_size(300, 1000);
+    CHECK(size_of(c.device) == std::pair{300, 1000});
+    CHECK(c.bench.config_changes == 1);
+    c.device.set_size(300, 1000);  // the same size again is no change
+    CHECK(c.bench.config_changes == 1);
+    // The rest of the space stays zero (no multiport, no emergency write).
+    uint8_t rest[8] = {0xff};
+    c.device.read_config(4, rest);
+    CHECK(std::all_of(std::begin(rest), std::end(rest), [](uint8_t b) { return b == 0; }));
+    c.device.reset();  // a reset keeps the size: it is the viewer's, not the driver's
+    c.device.set_size(100, 30);
+    CHECK(c.bench.config_changes == 1);
+    CHECK(size_of(c.device) == std::pair{100, 30});
+  }
+  SECTION("not negotiated: the size is kept and nothing is sent") {
+    REQUIRE(c.device.activate(kFeatureVersion1, c.bench.queues(), c.bench));
+    c.device.set_size(100, 30);
+    CHECK(c.bench.config_changes == 0);
+  }
 }
