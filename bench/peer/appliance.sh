@@ -12,6 +12,7 @@
 #   child uptime at init     the child kernel's own uptime on that line (uptime_ms=)
 #   io exit                  with rootstock.child_cmd=io-exits in the command line: the child's
 #                            own figure for a port write out to the VMM's user space and back
+#   exits                    hv's count of the run's exits by kind, and those the VMM handled
 #
 # Usage: appliance.sh [--runs N] [--host-accel A] [--child-kernel F] [--child-initrd F]
 #                     [--append TEXT]
@@ -90,6 +91,10 @@ for ((i = 1; i <= runs; i++)); do
   [[ -n $io ]] && exits+=("$(awk -v ns="$io" 'BEGIN {printf "%.1f", ns / 1000}')")
   echo "run $i: vm start -> child init ${b} s (host clock); child uptime at init ${up} s;" \
        "io exit ${exits[-1]:-?} us (child clock)"
+  # hv's count of the run's exits by kind (the boot, the io loop and the power-off), as the
+  # appliance prints it when the VM ends.
+  ended=$(grep -a -m1 'bench: ended:' "$work/appliance$i.log" | sed -n 's/.*ended: [^;]*; //p')
+  [[ -n $ended ]] && echo "run $i: exits: $ended"
 done
 if ((runs > 1)); then
   echo "medians of $runs runs: vm start -> child init $(printf '%s\n' "${boots[@]}" | median) s;" \
