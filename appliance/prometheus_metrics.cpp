@@ -218,6 +218,12 @@ std::string prometheus_metrics(const VmManager& vms,
              "Memory the root partition can give to new VMs and work (MemAvailable).");
     f.sample("", appliance->memory_available_bytes);
   }
+  {
+    Family f(out, "rootstock_vmm_anon_bytes", "gauge",
+             "The VMM's anonymous resident memory (PID 1's RssAnon): its own, and the RAM of "
+             "every VM it runs.");
+    f.sample("", appliance->vmm_anon_bytes);
+  }
   if (!appliance->hv_frames.empty()) {
     Family f(out, "rootstock_hv_frames", "gauge", "hv's 4 KiB frames of RAM by state.");
     for (const auto& [state, count] : appliance->hv_frames) {

@@ -22,6 +22,9 @@ struct ApplianceFigures {
   double uptime_seconds = 0;
   uint64_t memory_total_bytes = 0;
   uint64_t memory_available_bytes = 0;
+  /// PID 1's anonymous resident memory (RssAnon): the VMM's own heap and stacks, and the RAM of
+  /// every VM it runs.
+  uint64_t vmm_anon_bytes = 0;
   /// hv's frames by state ("root", "hv_free", "child", …), 4 KiB each; empty: not known.
   std::vector<std::pair<std::string, uint64_t>> hv_frames;
   std::optional<uint64_t> hv_partitions;

@@ -116,6 +116,8 @@ def main():
     avail = ("rootstock_memory_available_bytes", "")
     mapped = sum(during[("rootstock_vm_mapped_bytes", f'id="{vm}"')] for vm in names)
     root_per_vm = (before[avail] - during[avail] - mapped) / n
+    anon = ("rootstock_vmm_anon_bytes", "")
+    vmm_per_vm = (during[anon] - before[anon] - mapped) / n
     hv_per_vm = sum(during[("rootstock_vm_hv_bytes", f'id="{vm}"')] for vm in names) / n
     hv_used = sum(during[("rootstock_vm_hv_used_bytes", f'id="{vm}"')] for vm in names) / n
     last = max(results.values())
@@ -124,6 +126,9 @@ def main():
     print(f"  the root's memory per VM beyond its RAM   {root_per_vm / MIB:8.1f} MiB "
           f"(available memory down by {(before[avail] - during[avail]) / MIB:.0f} MiB for {n}, "
           f"{mapped / MIB:.0f} MiB of it mapped as their RAM)")
+    print(f"  the VMM's own memory per VM               {vmm_per_vm / MIB:8.1f} MiB "
+          f"(PID 1's anonymous memory up by {(during[anon] - before[anon]) / MIB:.0f} MiB, "
+          "less their RAM: threads, buffers, devices)")
     print(f"  deposited with hv per VM (of which used)  {hv_per_vm / MIB:8.1f} MiB "
           f"({hv_used / MIB:.1f} MiB): nested page tables, VMCBs, run state")
     print(f"  first PUT -> every VM's init             {last:8.1f} s "

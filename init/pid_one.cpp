@@ -318,6 +318,11 @@ appliance::ApplianceFigures appliance_figures(vmm::Backend& backend) {
   if (const size_t at = meminfo.find("MemAvailable:"); at != std::string::npos) {
     f.memory_available_bytes = std::strtoull(meminfo.c_str() + at + 13, nullptr, 10) * 1024;
   }
+  // RssAnon: PID 1's anonymous resident memory (proc(5)); in kB.
+  const std::string status = read_file("/proc/self/status");
+  if (const size_t at = status.find("RssAnon:"); at != std::string::npos) {
+    f.vmm_anon_bytes = std::strtoull(status.c_str() + at + 8, nullptr, 10) * 1024;
+  }
   if (auto frames = backend.check_invariants()) {
     const std::pair<const char*, unsigned> states[] = {{"root", RS_FRAME_ROOT},
                                                        {"hv_free", RS_FRAME_HV_FREE},

@@ -447,6 +447,7 @@ TEST_CASE("api: the appliance's own figures in /metrics", "[appliance][api]") {
     f.uptime_seconds = 12.5;
     f.memory_total_bytes = 1 << 30;
     f.memory_available_bytes = 1 << 29;
+    f.vmm_anon_bytes = 1 << 28;
     f.hv_frames = {{"root", 1000}, {"child", 20}};
     f.hv_partitions = 1;
     return f;
@@ -458,6 +459,7 @@ TEST_CASE("api: the appliance's own figures in /metrics", "[appliance][api]") {
   const ApiResponse r = router.handle(q);
   CHECK(has(r, "rootstock_uptime_seconds 12.500\n"));
   CHECK(has(r, "rootstock_memory_available_bytes 536870912\n"));
+  CHECK(has(r, "rootstock_vmm_anon_bytes 268435456\n"));
   CHECK(has(r, "rootstock_hv_frames{state=\"child\"} 20\n"));
   CHECK(has(r, "rootstock_hv_partitions 1\n"));
 }
