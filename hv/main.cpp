@@ -7,6 +7,7 @@
 #include <rootstock/boot/pvh.hpp>
 
 #include "arch/x86/boot_layout.h"
+#include "arch/x86/cpu.hpp"
 #include "arch/x86/cpuid.hpp"
 #include "arch/x86/lapic.hpp"
 #include "arch/x86/pit_tsc.hpp"
@@ -377,9 +378,7 @@ extern "C" [[noreturn]] void hv_main(uint32_t protocol, uint32_t boot_info) {
   for (size_t i = 0; i < g_acpi.madt.cpu_count; ++i) {
     if (g_acpi.madt.cpus[i].enabled) g_apic_ids[n++] = g_acpi.madt.cpus[i].apic_id;
   }
-  uint64_t cr3 = 0;
-  asm volatile("mov %%cr3, %0" : "=r"(cr3));
-  const ApStartup startup{g_apic_ids, n, bsp->apic_id, cr3};
+  const ApStartup startup{g_apic_ids, n, bsp->apic_id, x86::read_cr3()};
   start_aps(startup, arena, ap_main);
   if (!enable_svm(*bsp)) stop_cannot_run("SVM could not be enabled on the boot CPU");
   const uint32_t ready = wait_all(&PerCpu::svm_ready, kApWaitUs);

@@ -24,6 +24,7 @@
 #include "network.hpp"
 #include "pid_one_selftests.hpp"
 #include "power_button.hpp"
+#include "selftest/memory_figures.hpp"
 #include "selftest/registry.hpp"
 #include "vmm/hvroot_backend.hpp"
 
@@ -313,16 +314,12 @@ appliance::ApplianceFigures appliance_figures(vmm::Backend& backend) {
     f.uptime_seconds = static_cast<double>(si.uptime);
     f.memory_total_bytes = static_cast<uint64_t>(si.totalram) * si.mem_unit;
   }
-  // MemAvailable: what the kernel can give without swapping (proc(5)); in kB.
-  const std::string meminfo = read_file("/proc/meminfo");
-  if (const size_t at = meminfo.find("MemAvailable:"); at != std::string::npos) {
-    f.memory_available_bytes = std::strtoull(meminfo.c_str() + at + 13, nullptr, 10) * 1024;
-  }
-  // RssAnon: PID 1's anonymous resident memory (proc(5)); in kB.
-  const std::string status = read_file("/proc/self/status");
-  if (const size_t at = status.find("RssAnon:"); at != std::string::npos) {
-    f.vmm_anon_bytes = std::strtoull(status.c_str() + at + 8, nullptr, 10) * 1024;
-  }
+  // MemAvailable: what the kernel can give without swapping; RssAnon: PID 1's anonymous
+  // resident memory (proc(5); both "Key: N kB" lines).
+  f.memory_available_bytes =
+      selftest::meminfo_kib(read_file("/proc/meminfo"), "MemAvailable").value_or(0) * 1024;
+  f.vmm_anon_bytes =
+      selftest::meminfo_kib(read_file("/proc/self/status"), "RssAnon").value_or(0) * 1024;
   if (auto frames = backend.check_invariants()) {
     const std::pair<const char*, unsigned> states[] = {{"root", RS_FRAME_ROOT},
                                                        {"hv_free", RS_FRAME_HV_FREE},

@@ -14,7 +14,8 @@
 
 namespace rootstock::selftest {
 
-/// The value in KiB of `key` ("MemFree") in /proc/meminfo-formatted `text`.
+/// The value in KiB of `key` ("MemFree") in /proc/meminfo-formatted `text` (also
+/// /proc/PID/status's "RssAnon" and the like: the same "Key: N kB" lines).
 [[nodiscard]] std::optional<uint64_t> meminfo_kib(std::string_view text, std::string_view key);
 
 /// Free memory of the running kernel in KiB: MemFree plus the free pages on per-CPU lists,

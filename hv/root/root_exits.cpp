@@ -5,6 +5,7 @@
 #include <rootstock/x86/decoder.hpp>
 #include <rootstock/x86/emulate.hpp>
 
+#include "arch/x86/cpu.hpp"
 #include "arch/x86/cpuid.hpp"
 #include "arch/x86/msr.hpp"
 #include "arch/x86/port_io.hpp"
@@ -458,12 +459,10 @@ void before_root_entry(PerCpu& cpu, svm::SvmVcpu& v) {
 // hv's code in guest mode: hv's protection holds (the root's nested tables do not map hv, so
 // its writes are dropped), but the root's own state is gone.
 bool root_state_is_hvs(svm::SvmVcpu& v) {
-  uint64_t host_cr3;
-  asm volatile("mov %%cr3, %0" : "=r"(host_cr3));
   const svm::VmcbSave& save = v.vmcb().save;
   const auto start = reinterpret_cast<uint64_t>(__hv_start);
   const auto end = reinterpret_cast<uint64_t>(__hv_end);
-  return save.cr3 == host_cr3 && save.rip >= start && save.rip < end;
+  return save.cr3 == x86::read_cr3() && save.rip >= start && save.rip < end;
 }
 
 [[noreturn]] void root_state_lost(PerCpu& cpu, svm::SvmVcpu& v, const VcpuExit& e) {

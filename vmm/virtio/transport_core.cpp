@@ -95,8 +95,7 @@ TransportCore::StatusChange TransportCore::set_dma_allowed(bool allowed, DeviceL
     device_->reset();  // the device lets go of the queues before they go (device.hpp)
     active_ = false;
     stopped_ = true;
-    std::fill(queue_ptrs_.begin(), queue_ptrs_.end(), nullptr);
-    for (auto& q : queues_) q.reset();
+    drop_queues();
     return StatusChange::kRefused;
   }
   // DRIVER_OK came while the device could not start: it starts now.
@@ -113,8 +112,7 @@ bool TransportCore::features_acceptable() const {
 bool TransportCore::start_device(DeviceLink& link) {
   const QueueFeatures features = QueueFeatures::from_negotiated(driver_features_);
   const auto refuse = [this] {
-    std::fill(queue_ptrs_.begin(), queue_ptrs_.end(), nullptr);
-    for (auto& q : queues_) q.reset();
+    drop_queues();
     return false;
   };
   for (size_t i = 0; i < configs_.size(); ++i) {
@@ -144,9 +142,13 @@ void TransportCore::reset() {
   clear_queues();
 }
 
-void TransportCore::clear_queues() {
+void TransportCore::drop_queues() {
   std::fill(queue_ptrs_.begin(), queue_ptrs_.end(), nullptr);
   for (auto& q : queues_) q.reset();
+}
+
+void TransportCore::clear_queues() {
+  drop_queues();
   for (size_t i = 0; i < configs_.size(); ++i) {
     configs_[i] = QueueConfig{};
     if (initial_size_ == InitialQueueSize::kMaximum) {

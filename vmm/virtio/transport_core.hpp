@@ -153,6 +153,8 @@ class TransportCore {
   /// DRIVER_OK: the queues made and the device activated; false if refused.
   [[nodiscard]] bool start_device(DeviceLink& link);
   void clear_queues();
+  /// The SplitVirtqueues made at DRIVER_OK gone (the driver's configuration of them stays).
+  void drop_queues();
 
   const std::unique_ptr<Device> device_;
   GuestRam* const ram_;

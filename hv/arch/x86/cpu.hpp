@@ -12,4 +12,11 @@ inline uint64_t rdtsc() {
   return (static_cast<uint64_t>(hi) << 32) | lo;
 }
 
+/// CR3: the page-table root of the code running now (hv's own in host mode).
+inline uint64_t read_cr3() {
+  uint64_t v;
+  asm volatile("mov %%cr3, %0" : "=r"(v));
+  return v;
+}
+
 }  // namespace hv::x86
